@@ -1,0 +1,53 @@
+/**
+ * `/__emulator/` control plane: call counters, fault and latency injection, quotas and
+ * the simulated clock. Modules add their own admin routes (attested images, traffic).
+ */
+import type { EmulatorCore, FaultRule, QuotaRule } from './core';
+import { EmulatorError, Code } from './core';
+import type { Router } from './http';
+import { response } from './http';
+
+export function adminRoutes(router: Router, core: EmulatorCore): void {
+  router.add('GET', '/__emulator/stats', () => core.stats.toJSON());
+  router.add('POST', '/__emulator/stats/reset', () => {
+    core.stats.reset();
+    return core.stats.toJSON();
+  });
+
+  router.add('GET', '/__emulator/faults', () => ({ faults: core.faults }));
+  router.add('POST', '/__emulator/faults', (req) => {
+    const rules: FaultRule[] = Array.isArray(req.body?.faults) ? req.body.faults : [req.body];
+    for (const r of rules) {
+      if (!r || typeof r.method !== 'string' || r.code === undefined) {
+        throw new EmulatorError(Code.INVALID_ARGUMENT, 'a fault needs "method" and "code"');
+      }
+    }
+    core.faults.push(...rules);
+    return { faults: core.faults };
+  });
+  router.add('DELETE', '/__emulator/faults', () => {
+    core.faults = [];
+    return response(200, { faults: [] });
+  });
+
+  router.add('GET', '/__emulator/quotas', () => ({ quotas: core.quotas }));
+  router.add('POST', '/__emulator/quotas', (req) => {
+    const rules: QuotaRule[] = Array.isArray(req.body?.quotas) ? req.body.quotas : [req.body];
+    core.quotas.push(...rules);
+    return { quotas: core.quotas };
+  });
+  router.add('DELETE', '/__emulator/quotas', () => {
+    core.quotas = [];
+    return { quotas: [] };
+  });
+
+  router.add('GET', '/__emulator/clock', () => ({ now: new Date(core.clock.now()).toISOString(), timeScale: core.clock.timeScale }));
+  router.add('POST', '/__emulator/clock/advance', (req) => {
+    const seconds = Number(req.body?.seconds ?? 0);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new EmulatorError(Code.INVALID_ARGUMENT, '"seconds" must be a non-negative number');
+    core.clock.advance(seconds * 1000);
+    return { now: new Date(core.clock.now()).toISOString() };
+  });
+
+  router.add('GET', '/__emulator/healthz', () => ({ ok: true }));
+}

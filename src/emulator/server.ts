@@ -1,0 +1,80 @@
+/**
+ * Start the emulator: a gRPC server on port P and an HTTP server on P+1, both on
+ * loopback, with every API module registered. Used standalone (`runctl emulator`),
+ * embedded by the CLI, and by tests.
+ */
+import * as http from 'node:http';
+import { EmulatorCore, type EmulatorOptions } from './core';
+import { grpc } from './grpc';
+import { Router, send, sendError } from './http';
+import { MODULES } from './modules/index';
+import { adminRoutes } from './admin';
+
+export interface RunningEmulator {
+  core: EmulatorCore;
+  /** `127.0.0.1:P` */
+  grpc: string;
+  /** `127.0.0.1:P+1` */
+  http: string;
+  /** The JSON line printed on start. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    throw new Error(`the emulator binds to loopback only (got ${host})`);
+  }
+  const core = new EmulatorCore(options);
+  const router = new Router();
+  adminRoutes(router, core);
+  for (const m of MODULES) m.http?.(router, core);
+
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    for (const m of MODULES) m.grpc?.(server, core);
+    const grpcPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
+    );
+    const httpServer = http.createServer((req, res) => {
+      router.handle(req, res).then(
+        (handled) => {
+          if (!handled) send(res, 404, { error: { code: 404, message: `No route for ${req.method} ${req.url}`, status: 'NOT_FOUND' } });
+        },
+        (err) => sendError(res, err, 'google'),
+      );
+    });
+    const ok = await new Promise<boolean>((resolve, reject) => {
+      httpServer.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE' && !options.port) resolve(false);
+        else reject(err);
+      });
+      httpServer.listen(grpcPort + 1, host, () => resolve(true));
+    });
+    if (!ok) {
+      server.forceShutdown();
+      continue;
+    }
+    const grpcAddr = `${host}:${grpcPort}`;
+    const httpAddr = `${host}:${grpcPort + 1}`;
+    for (const m of MODULES) m.start?.(core);
+    return {
+      core,
+      grpc: grpcAddr,
+      http: httpAddr,
+      banner: JSON.stringify({ grpc: grpcAddr, http: httpAddr }),
+      async stop() {
+        for (const m of MODULES) m.stop?.(core);
+        core.settleAll();
+        await core.flush();
+        server.forceShutdown();
+        httpServer.closeAllConnections?.();
+        await new Promise<void>((r) => httpServer.close(() => r()));
+      },
+    };
+  }
+  throw new Error('could not find a free pair of ports for the emulator');
+}

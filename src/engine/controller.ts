@@ -1,0 +1,197 @@
+/**
+ * The one interface every kind implements. The generic reconciler in
+ * `src/engine/reconciler.ts` drives it; a kind supplies only what is specific to it.
+ *
+ * Lifecycle per resource: identify -> observe (read-only, list-backed) -> plan (pure)
+ * -> apply (the only writer; idempotent) -> status. Ownership, paused, ignore-changes,
+ * deletion policy, ordering, concurrency, retries of conflicts and reporting live in
+ * the engine, not in controllers.
+ */
+import type { Clients } from '../gcp/clients';
+import type { Diagnostic, FieldPath, Manifest } from './types';
+
+/** Where a resource lives in Google Cloud, resolved from flags, env and spec. */
+export interface Identity {
+  project: string;
+  /** Region for regional resources; undefined for global ones. */
+  region?: string;
+  /** The resource ID (metadata.name, or a name derived from it). */
+  name: string;
+  /** Full API resource name, e.g. `projects/p/locations/r/services/s`. */
+  fullName: string;
+}
+
+/** The resolved target of a run: which API endpoint and which project/region defaults. */
+export interface TargetInfo {
+  /** `embedded` emulator, standalone `emulator`, or real `google` Cloud. */
+  mode: 'embedded' | 'emulator' | 'google';
+  /** Human-readable description for the plan's first line. */
+  description: string;
+  /** Project from --project / GOOGLE_CLOUD_PROJECT (undefined: use spec.project or local-project). */
+  project?: string;
+  /** Region from --region / CLOUDSDK_RUN_REGION. */
+  region?: string;
+  /** Project used when neither flags nor spec name one (emulators only). */
+  fallbackProject?: string;
+  /** Region used when neither flags nor spec name one. @default 'us-central1' */
+  fallbackRegion: string;
+}
+
+/** Context for pure steps: identity resolution and planning. */
+export interface PlanContext {
+  target: TargetInfo;
+  /** The ownership set (`runctl-set` label value). @default 'default' */
+  set: string;
+  /**
+   * Status of other resources in this manifest set by key (`Kind/name`), for
+   * controllers that need a dependency's live facts (e.g. a Service's region).
+   * Undefined while the dependency does not exist yet.
+   */
+  statusOf(key: string): ResourceStatus | undefined;
+  /** The desired manifest of another resource in this set, by key. */
+  manifestOf(key: string): Manifest | undefined;
+}
+
+/** Context for reads. */
+export interface ObserveContext extends PlanContext {
+  clients: Clients;
+  /**
+   * Memoise a read for this run: many resources share one list call per kind and
+   * scope (e.g. `run.services:projects/p/locations/r`).
+   */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T>;
+  signal?: AbortSignal;
+}
+
+/** Context for writes: progress reporting for long operations. */
+export interface ApplyContext extends ObserveContext {
+  /** Report a progress message for the live progress line (e.g. "waiting for revision"). */
+  progress(message: string): void;
+}
+
+/** What `observe` found. */
+export interface Observed<L = any> {
+  exists: boolean;
+  /** The live object in manifest form (same shape as `spec`), normalised. */
+  spec?: Record<string, any>;
+  /** Labels currently on the live resource (ownership is read from these). */
+  labels?: Record<string, string>;
+  /** Optimistic-concurrency token (etag/fingerprint) for saved plans and conflict detection. */
+  etag?: string;
+  /** The raw API object(s), for the controller's own apply. */
+  raw?: L;
+  /** Who last changed it, when the API says (`lastModifier`, `client`). */
+  lastModifier?: string;
+  /** Status derived from the live object. */
+  status?: ResourceStatus;
+}
+
+/** One field-level difference, in manifest terms. */
+export interface FieldChange {
+  /** Dotted path, e.g. `spec.scaling.minInstances`. */
+  path: string;
+  op: 'add' | 'remove' | 'replace';
+  old?: unknown;
+  new?: unknown;
+}
+
+/** A change to one sub-resource of a composite resource (shown on its own line). */
+export interface SubChange {
+  /** e.g. `backendService gradio-lb-bs-gradio`. */
+  name: string;
+  action: 'create' | 'update' | 'replace' | 'delete' | 'noop';
+  changes?: FieldChange[];
+  notes?: string[];
+}
+
+/** The controller's plan for one resource. Pure data. */
+export interface ResourcePlan {
+  action: 'create' | 'update' | 'replace' | 'delete' | 'noop';
+  changes: FieldChange[];
+  /** Human notes: "creates a new revision", "certificate provisioning takes minutes to hours". */
+  notes: string[];
+  /** Sub-resource lines for composite kinds. */
+  children?: SubChange[];
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: 'Ready' | 'Synced';
+  status: ConditionStatus;
+  reason: string;
+  message?: string;
+}
+
+/** Status reported for a resource; `fields` are what `${Kind/name.status.x}` resolves to. */
+export interface ResourceStatus {
+  /** e.g. `{url, latestReadyRevision, traffic}`. */
+  fields: Record<string, unknown>;
+  /** `Ready` from the live object (Synced is added by the engine). */
+  ready?: { status: ConditionStatus; reason: 'Creating' | 'Available' | 'Unavailable' | 'Deleting'; message?: string };
+}
+
+/** A live resource runctl can list (for `get` and `--prune`). */
+export interface LiveResource {
+  kind: string;
+  name: string;
+  identity: Identity;
+  labels: Record<string, string>;
+  spec: Record<string, any>;
+  status?: ResourceStatus;
+  annotations?: Record<string, string>;
+}
+
+/** A scope to list in: the project/region pairs the manifests (or flags) name. */
+export interface Scope {
+  project: string;
+  region?: string;
+}
+
+export interface Controller {
+  /** The manifest kind, e.g. `Service`. */
+  readonly kind: string;
+  /** Schema file name in `schemas/` (e.g. `service.schema.json`). */
+  readonly schema: string;
+  /** Whether the kind's resources are regional (affects scopes for list/prune). */
+  readonly regional: boolean;
+
+  /** Checks beyond the JSON Schema (e.g. GPU rules). Pure; no API calls. */
+  validate?(m: Manifest, all: Manifest[]): Diagnostic[];
+
+  /** Plain-name references (`service: jokes`) as dependency edges. */
+  dependencies?(m: Manifest): Array<{ kind: string; name: string; path: FieldPath }>;
+
+  /** Resolve project/region/full name. */
+  identify(m: Manifest, ctx: PlanContext): Identity;
+
+  /** Read the live state. Must use `ctx.cached` list calls, not one get per resource. */
+  observe(m: Manifest, id: Identity, ctx: ObserveContext): Promise<Observed>;
+
+  /**
+   * The desired state in manifest form, normalised the same way `observe` normalises
+   * live state (so semantic equality is plain equality). Pure.
+   */
+  desired(m: Manifest, id: Identity, ctx: PlanContext): Record<string, any>;
+
+  /**
+   * Plan the change. Pure. `desired` comes from `desired()` with ignore-changes paths
+   * already replaced by live values. The engine provides `diffDeclared` for the
+   * common case.
+   */
+  plan(m: Manifest, desired: Record<string, any>, observed: Observed, ctx: PlanContext): ResourcePlan;
+
+  /**
+   * Make the live state match. Idempotent: a repeated create is not an error.
+   * Must send `observed.etag` (or fingerprints) so a concurrent change fails with a
+   * Conflict instead of being overwritten. Returns the observation after the write
+   * (the engine waits for readiness through `observe` if `ready` is not Available).
+   */
+  apply(m: Manifest, desired: Record<string, any>, observed: Observed, plan: ResourcePlan, ctx: ApplyContext): Promise<Observed>;
+
+  /** Delete the live resource (and its sub-resources). Deleting something gone succeeds. */
+  delete(m: Manifest, id: Identity, observed: Observed, ctx: ApplyContext): Promise<void>;
+
+  /** List live resources of this kind in the scopes (for `get` and `--prune`). */
+  list(scopes: Scope[], ctx: ObserveContext): Promise<LiveResource[]>;
+}
