@@ -3,6 +3,7 @@
  * (so the wire format is exactly what the clients expect) and a unary-handler wrapper
  * that applies the core's stats, latency and faults and maps errors to gRPC statuses.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EmulatorCore } from './core';
 import { EmulatorError, Code } from './core';
@@ -11,7 +12,14 @@ import { EmulatorError, Code } from './core';
 export const grpc: typeof import('google-gax').grpc = require('google-gax').grpc;
 
 function packageDir(pkg: string): string {
-  return path.dirname(require.resolve(`${pkg}/package.json`));
+  try {
+    return path.dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    // Packages with an `exports` map (google-gax) hide package.json: walk up from the main file.
+    let dir = path.dirname(require.resolve(pkg));
+    while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    return dir;
+  }
 }
 
 /** Include directories: the client packages' protos, then google-gax's common protos. */
