@@ -4,6 +4,7 @@
  * Heavy modules are required on first use so `validate` and `--help` stay fast.
  */
 import type { TargetInfo } from '../engine/controller';
+import { retrying, type RetryOptions } from './retry';
 
 /** Where the clients connect. */
 export interface Endpoint {
@@ -30,10 +31,14 @@ export interface RestRequest {
 export class Clients {
   private cache = new Map<string, unknown>();
 
-  constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo) {}
+  constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}) {}
 
+  /** Build once; API clients are wrapped so every call retries transient errors. */
   private memo<T>(key: string, make: () => T): T {
-    if (!this.cache.has(key)) this.cache.set(key, make());
+    if (!this.cache.has(key)) {
+      const made = make() as unknown;
+      this.cache.set(key, made && typeof made === 'object' && !(made instanceof Promise) ? retrying(made as object, this.retry) : made);
+    }
     return this.cache.get(key) as T;
   }
 

@@ -1,0 +1,415 @@
+/**
+ * Translation between runctl's Service fields and the Cloud Run Admin API v2 Service
+ * object, declared as data: one entry per manifest field, with how to read it from the
+ * live object (normalised), how to normalise a desired value, how to write it, and
+ * whether changing it creates a new revision. Shared by the Service and GpuModel
+ * controllers (a library, not a controller).
+ */
+import { normalizeCpu, normalizeDuration, normalizeMemory, toProtoDuration } from './quantity';
+
+export type RunService = Record<string, any>;
+
+/** Where a field lives: the revision template (new revision), the service, or IAM. */
+export type FieldScope = 'template' | 'service' | 'iam';
+
+export interface FieldSpec {
+  /** Manifest field name under `spec`. */
+  name: string;
+  scope: FieldScope;
+  /** Live object → manifest form (normalised), undefined when unset. */
+  read(svc: RunService, iam?: IamView): unknown;
+  /** Desired manifest value → normalised manifest form. */
+  normalize(v: any, ctx: WriteContext): unknown;
+  /** Write the desired manifest value onto an API object. */
+  write(svc: RunService, v: any, ctx: WriteContext): void;
+}
+
+/** IAM facts in manifest terms. */
+export interface IamView {
+  public: boolean;
+  invokers: string[];
+}
+
+/** What writes need beyond the value: the service name and other manifests' specs. */
+export interface WriteContext {
+  serviceName: string;
+  /** Spec of a Volume manifest by name (for volume mounts). */
+  volume(name: string): Record<string, any> | undefined;
+}
+
+const INGRESS: Record<string, string> = {
+  all: 'INGRESS_TRAFFIC_ALL',
+  internal: 'INGRESS_TRAFFIC_INTERNAL_ONLY',
+  'internal-and-cloud-load-balancing': 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
+  none: 'INGRESS_TRAFFIC_NONE',
+};
+const EGRESS: Record<string, string> = { 'all-traffic': 'ALL_TRAFFIC', 'private-ranges-only': 'PRIVATE_RANGES_ONLY' };
+const EXEC_ENV: Record<string, string> = { gen1: 'EXECUTION_ENVIRONMENT_GEN1', gen2: 'EXECUTION_ENVIRONMENT_GEN2' };
+
+const invert = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [v, k]));
+const INGRESS_R = invert(INGRESS);
+const EGRESS_R = invert(EGRESS);
+const EXEC_ENV_R = invert(EXEC_ENV);
+
+/** Enum values may arrive as names or (from protobuf messages) numbers; we only use names. */
+const enumName = (v: unknown): string | undefined => (typeof v === 'string' && v && !v.endsWith('_UNSPECIFIED') ? v : undefined);
+
+export function template(svc: RunService): Record<string, any> {
+  svc.template ??= {};
+  return svc.template;
+}
+
+export function container(svc: RunService): Record<string, any> {
+  const t = template(svc);
+  t.containers ??= [{}];
+  if (!t.containers.length) t.containers.push({});
+  return t.containers[0];
+}
+
+const c0 = (svc: RunService): Record<string, any> | undefined => svc.template?.containers?.[0];
+const nonEmpty = <T>(a: T[] | undefined): T[] | undefined => (a && a.length ? a : undefined);
+const clean = (o: Record<string, unknown>) => {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return Object.keys(out).length ? out : undefined;
+};
+const num = (v: unknown): number | undefined => (v === undefined || v === null || v === '' ? undefined : Number(v));
+
+type EnvValue = string | { secret: string; version: string };
+
+function normalizeEnv(env: Record<string, unknown> | undefined): Record<string, EnvValue> | undefined {
+  if (!env) return undefined;
+  const out: Record<string, EnvValue> = {};
+  for (const k of Object.keys(env).sort()) {
+    const v = env[k];
+    if (v && typeof v === 'object') {
+      const s = v as { secret: string; version?: string | number };
+      out[k] = { secret: s.secret, version: String(s.version ?? 'latest') };
+    } else out[k] = v === null || v === undefined ? '' : String(v);
+  }
+  return out;
+}
+
+function normalizeTraffic(list: any[] | undefined, serviceName: string): any[] | undefined {
+  if (!list) return undefined;
+  return list
+    .map((t) =>
+      clean({
+        tag: t.tag || undefined,
+        revision: t.latest ? undefined : t.revision ? fullRevision(serviceName, t.revision) : undefined,
+        latest: t.latest ? true : undefined,
+        percent: Number(t.percent ?? 0),
+      }),
+    )
+    .sort((a: any, b: any) => `${a.tag ?? ''}/${a.revision ?? ''}`.localeCompare(`${b.tag ?? ''}/${b.revision ?? ''}`));
+}
+
+/** Revision names are `{service}-{suffix}`; accept the suffix alone in manifests. */
+export function fullRevision(service: string, rev: string): string {
+  return rev.startsWith(`${service}-`) ? rev : `${service}-${rev}`;
+}
+
+function normalizeVolumes(vols: any[] | undefined): any[] | undefined {
+  if (!vols) return undefined;
+  return vols
+    .map((v) => ({ volume: v.volume, mountPath: v.mountPath, readOnly: !!v.readOnly }))
+    .sort((a, b) => a.mountPath.localeCompare(b.mountPath));
+}
+
+export const SERVICE_FIELDS: FieldSpec[] = [
+  {
+    name: 'image',
+    scope: 'template',
+    read: (s) => c0(s)?.image || undefined,
+    normalize: (v) => v,
+    write: (s, v) => (container(s).image = v),
+  },
+  {
+    name: 'command',
+    scope: 'template',
+    read: (s) => nonEmpty(c0(s)?.command),
+    normalize: (v) => nonEmpty(v),
+    write: (s, v) => (container(s).command = v ?? []),
+  },
+  {
+    name: 'args',
+    scope: 'template',
+    read: (s) => nonEmpty(c0(s)?.args),
+    normalize: (v) => nonEmpty(v),
+    write: (s, v) => (container(s).args = v ?? []),
+  },
+  {
+    name: 'port',
+    scope: 'template',
+    read: (s) => num(c0(s)?.ports?.[0]?.containerPort),
+    normalize: (v) => num(v),
+    write: (s, v) => {
+      const c = container(s);
+      const name = c.ports?.[0]?.name || 'http1';
+      c.ports = [{ name, containerPort: Number(v) }];
+    },
+  },
+  {
+    name: 'env',
+    scope: 'template',
+    read: (s) => {
+      const env = c0(s)?.env as any[] | undefined;
+      if (!env?.length) return {};
+      const out: Record<string, unknown> = {};
+      for (const e of env) {
+        const ref = e.valueSource?.secretKeyRef;
+        out[e.name] = ref ? { secret: ref.secret, version: ref.version || 'latest' } : e.value ?? '';
+      }
+      return normalizeEnv(out);
+    },
+    normalize: (v) => normalizeEnv(v),
+    write: (s, v: Record<string, EnvValue> | undefined) => {
+      const env = normalizeEnv(v) ?? {};
+      container(s).env = Object.entries(env).map(([name, val]) =>
+        typeof val === 'string' ? { name, value: val } : { name, valueSource: { secretKeyRef: { secret: val.secret, version: val.version } } },
+      );
+    },
+  },
+  {
+    name: 'resources',
+    scope: 'template',
+    read: (s) => {
+      const limits = c0(s)?.resources?.limits ?? {};
+      return clean({ cpu: normalizeCpu(limits.cpu), memory: normalizeMemory(limits.memory) });
+    },
+    normalize: (v) => (v ? clean({ cpu: normalizeCpu(v.cpu), memory: normalizeMemory(v.memory) }) : undefined),
+    write: (s, v) => {
+      const r = (container(s).resources ??= {});
+      r.limits ??= {};
+      if (v?.cpu !== undefined) r.limits.cpu = normalizeCpu(v.cpu);
+      if (v?.memory !== undefined) r.limits.memory = normalizeMemory(v.memory);
+      // Sending `resources` without cpuIdle would switch to instance billing (proto comment).
+      if (r.cpuIdle === undefined) r.cpuIdle = true;
+    },
+  },
+  {
+    name: 'scaling',
+    scope: 'template',
+    read: (s) =>
+      clean({
+        minInstances: num(s.template?.scaling?.minInstanceCount) ?? 0,
+        maxInstances: num(s.template?.scaling?.maxInstanceCount),
+        concurrency: num(s.template?.maxInstanceRequestConcurrency),
+      }),
+    normalize: (v) => (v ? clean({ minInstances: num(v.minInstances), maxInstances: num(v.maxInstances), concurrency: num(v.concurrency) }) : undefined),
+    write: (s, v) => {
+      const t = template(s);
+      t.scaling ??= {};
+      if (v?.minInstances !== undefined) t.scaling.minInstanceCount = Number(v.minInstances);
+      if (v?.maxInstances !== undefined) t.scaling.maxInstanceCount = Number(v.maxInstances);
+      if (v?.concurrency !== undefined) t.maxInstanceRequestConcurrency = Number(v.concurrency);
+    },
+  },
+  {
+    name: 'timeout',
+    scope: 'template',
+    read: (s) => (s.template?.timeout ? normalizeDuration(s.template.timeout) : undefined),
+    normalize: (v) => normalizeDuration(v),
+    write: (s, v) => (template(s).timeout = toProtoDuration(v)),
+  },
+  {
+    name: 'cpuThrottling',
+    scope: 'template',
+    read: (s) => (c0(s)?.resources ? c0(s)!.resources.cpuIdle !== false : true),
+    normalize: (v) => (v === undefined ? undefined : !!v),
+    write: (s, v) => ((container(s).resources ??= {}).cpuIdle = !!v),
+  },
+  {
+    name: 'startupCpuBoost',
+    scope: 'template',
+    read: (s) => !!c0(s)?.resources?.startupCpuBoost,
+    normalize: (v) => (v === undefined ? undefined : !!v),
+    write: (s, v) => ((container(s).resources ??= {}).startupCpuBoost = !!v),
+  },
+  {
+    name: 'executionEnvironment',
+    scope: 'template',
+    read: (s) => EXEC_ENV_R[enumName(s.template?.executionEnvironment) ?? ''],
+    normalize: (v) => v,
+    write: (s, v) => (template(s).executionEnvironment = EXEC_ENV[v]),
+  },
+  {
+    name: 'serviceAccount',
+    scope: 'template',
+    read: (s) => s.template?.serviceAccount || undefined,
+    normalize: (v) => v,
+    write: (s, v) => (template(s).serviceAccount = v),
+  },
+  {
+    name: 'vpc',
+    scope: 'template',
+    read: (s) => {
+      const v = s.template?.vpcAccess;
+      if (!v || (!v.connector && !v.networkInterfaces?.length)) return undefined;
+      return clean({ connector: v.connector || undefined, egress: EGRESS_R[enumName(v.egress) ?? ''] ?? 'private-ranges-only' });
+    },
+    normalize: (v) => (v ? clean({ connector: v.connector, egress: v.egress ?? 'private-ranges-only' }) : undefined),
+    write: (s, v) => (template(s).vpcAccess = v ? { connector: v.connector, egress: EGRESS[v.egress ?? 'private-ranges-only'] } : undefined),
+  },
+  {
+    name: 'volumes',
+    scope: 'template',
+    read: (s) => {
+      const mounts = (c0(s)?.volumeMounts ?? []) as any[];
+      const vols = new Map(((s.template?.volumes ?? []) as any[]).map((v) => [v.name, v]));
+      return normalizeVolumes(
+        mounts.map((m) => {
+          const v = vols.get(m.name) ?? {};
+          return { volume: m.name, mountPath: m.mountPath, readOnly: !!(v.gcs?.readOnly ?? v.nfs?.readOnly) };
+        }),
+      );
+    },
+    normalize: (v) => normalizeVolumes(v),
+    write: (s, v: any[] | undefined, ctx) => {
+      const t = template(s);
+      const list = v ?? [];
+      let needsGen2 = false;
+      t.volumes = list.map((m) => {
+        const spec = ctx.volume(m.volume) ?? {};
+        if (spec.gcs) {
+          needsGen2 = true;
+          return { name: m.volume, gcs: { bucket: spec.gcs.bucket, readOnly: !!m.readOnly, mountOptions: spec.gcs.mountOptions ?? [] } };
+        }
+        if (spec.nfs) {
+          needsGen2 = true;
+          return { name: m.volume, nfs: { server: spec.nfs.server, path: spec.nfs.path, readOnly: !!m.readOnly } };
+        }
+        return { name: m.volume, emptyDir: { medium: 'MEMORY', sizeLimit: spec.memory?.sizeLimit ? normalizeMemory(spec.memory.sizeLimit) : undefined } };
+      });
+      container(s).volumeMounts = list.map((m) => ({ name: m.volume, mountPath: m.mountPath }));
+      // Cloud Storage and NFS volumes run only in the second-generation environment.
+      if (needsGen2) t.executionEnvironment = EXEC_ENV.gen2;
+    },
+  },
+  {
+    name: 'revision',
+    scope: 'template',
+    read: (s) => s.template?.revision || undefined,
+    normalize: (v, ctx) => (v ? fullRevision(ctx.serviceName, v) : undefined),
+    write: (s, v, ctx) => (template(s).revision = v ? fullRevision(ctx.serviceName, v) : ''),
+  },
+  {
+    name: 'ingress',
+    scope: 'service',
+    read: (s) => INGRESS_R[enumName(s.ingress) ?? ''],
+    normalize: (v) => v,
+    write: (s, v) => (s.ingress = INGRESS[v]),
+  },
+  {
+    name: 'binaryAuthorization',
+    scope: 'service',
+    read: (s) => {
+      const b = s.binaryAuthorization;
+      if (!b) return undefined;
+      if (b.breakglassJustification) return { breakglassJustification: b.breakglassJustification };
+      if (b.useDefault) return 'default';
+      if (b.policy) return b.policy;
+      return undefined;
+    },
+    normalize: (v) => (v && typeof v === 'object' ? { breakglassJustification: v.breakglassJustification } : v),
+    write: (s, v) => {
+      if (!v) s.binaryAuthorization = undefined;
+      else if (v === 'default') s.binaryAuthorization = { useDefault: true };
+      else if (typeof v === 'string') s.binaryAuthorization = { policy: v };
+      else s.binaryAuthorization = { useDefault: true, breakglassJustification: v.breakglassJustification };
+    },
+  },
+  {
+    name: 'traffic',
+    scope: 'service',
+    read: (s) =>
+      normalizeTraffic(
+        ((s.traffic ?? []) as any[]).map((t) => ({
+          tag: t.tag,
+          revision: t.revision,
+          latest: enumName(t.type) === 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' || (!t.revision && !t.type),
+          percent: num(t.percent) ?? 0,
+        })),
+        s.name?.split('/').pop() ?? '',
+      ),
+    normalize: (v, ctx) => normalizeTraffic(v, ctx.serviceName),
+    write: (s, v: any[] | undefined, ctx) =>
+      (s.traffic = (v ?? []).map((t) =>
+        t.latest
+          ? clean({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: Number(t.percent ?? 0), tag: t.tag })
+          : clean({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision: fullRevision(ctx.serviceName, t.revision), percent: Number(t.percent ?? 0), tag: t.tag }),
+      )),
+  },
+  {
+    name: 'public',
+    scope: 'iam',
+    read: (_s, iam) => iam?.public ?? false,
+    normalize: (v) => (v === undefined ? undefined : !!v),
+    write: () => {},
+  },
+  {
+    name: 'invokers',
+    scope: 'iam',
+    read: (_s, iam) => [...(iam?.invokers ?? [])].sort(),
+    normalize: (v) => (v ? [...new Set<string>(v)].sort() : undefined),
+    write: () => {},
+  },
+];
+
+export const FIELD_BY_NAME = new Map(SERVICE_FIELDS.map((f) => [f.name, f]));
+
+/** Fields whose change creates a new revision. */
+export const TEMPLATE_FIELDS = new Set(SERVICE_FIELDS.filter((f) => f.scope === 'template').map((f) => f.name));
+
+/** Live service → manifest-form spec (IAM fields only when `iam` is given). */
+export function readSpec(svc: RunService, iam?: IamView): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of SERVICE_FIELDS) {
+    if (f.scope === 'iam' && !iam) continue;
+    const v = f.read(svc, iam);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+/** Desired manifest spec → normalised manifest form (only declared fields). */
+export function normalizeSpec(spec: Record<string, any>, ctx: WriteContext): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of SERVICE_FIELDS) {
+    if (spec[f.name] === undefined) continue;
+    const v = f.normalize(spec[f.name], ctx);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+/** Output-only fields the API ignores or rejects on input. */
+const OUTPUT_ONLY = [
+  'uid', 'generation', 'createTime', 'updateTime', 'deleteTime', 'expireTime', 'creator', 'lastModifier',
+  'observedGeneration', 'terminalCondition', 'conditions', 'latestReadyRevision', 'latestCreatedRevision',
+  'trafficStatuses', 'uri', 'urls', 'satisfiesPzs', 'reconciling', 'threatDetectionEnabled',
+];
+
+/** A writable copy of a live service (output-only fields removed). */
+export function writable(svc: RunService): RunService {
+  const copy = JSON.parse(JSON.stringify(svc)) as RunService;
+  for (const k of OUTPUT_ONLY) delete copy[k];
+  return copy;
+}
+
+/** Invoker facts from an IAM policy. */
+export function iamView(policy: { bindings?: Array<{ role?: string; members?: string[] }> } | undefined): IamView {
+  const members = new Set<string>();
+  for (const b of policy?.bindings ?? []) if (b.role === 'roles/run.invoker') for (const m of b.members ?? []) members.add(m);
+  return { public: members.has('allUsers'), invokers: [...members].filter((m) => m !== 'allUsers' && m !== 'allAuthenticatedUsers').sort() };
+}
+
+/** A policy with `roles/run.invoker` set to the desired members; other roles kept. */
+export function withInvokers(policy: any, desired: { public?: boolean; invokers?: string[] }, current: IamView): any {
+  const pub = desired.public ?? current.public;
+  const inv = desired.invokers ?? current.invokers;
+  const members = [...(pub ? ['allUsers'] : []), ...inv];
+  const bindings = ((policy?.bindings ?? []) as any[]).filter((b) => b.role !== 'roles/run.invoker');
+  if (members.length) bindings.push({ role: 'roles/run.invoker', members });
+  return { ...(policy ?? {}), bindings };
+}

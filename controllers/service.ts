@@ -1,0 +1,247 @@
+/**
+ * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
+ * split and its invoker IAM policy.
+ */
+import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
+import { diffDeclared } from '../src/engine/diff';
+import { RunctlError, type Manifest } from '../src/engine/types';
+import { apiError, isAlreadyExists, isNotFound } from '../src/gcp/errors';
+import {
+  FIELD_BY_NAME,
+  iamView,
+  normalizeSpec,
+  readSpec,
+  TEMPLATE_FIELDS,
+  withInvokers,
+  writable,
+  type IamView,
+  type RunService,
+  type WriteContext,
+} from './lib/run-service';
+
+const KIND = 'Service';
+
+export function resolveLocation(m: Manifest, ctx: PlanContext): { project: string; region: string } {
+  const project = ctx.target.project ?? m.spec.project ?? ctx.target.fallbackProject;
+  if (!project) throw new RunctlError('Usage', `${KIND}/${m.metadata.name}: no project: pass --project, set GOOGLE_CLOUD_PROJECT or spec.project`, { source: 'user' });
+  const region = ctx.target.region ?? m.spec.region ?? ctx.target.fallbackRegion;
+  return { project, region };
+}
+
+function writeContext(m: Manifest, ctx: PlanContext): WriteContext {
+  return {
+    serviceName: m.metadata.name,
+    volume: (name) => ctx.manifestOf(`Volume/${name}`)?.spec,
+  };
+}
+
+/** List every service in a project/region once per run, keyed by full name. */
+export async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
+  const parent = `projects/${project}/locations/${region}`;
+  return ctx.cached(`run.services:${parent}`, async () => {
+    const out = new Map<string, RunService>();
+    for await (const s of ctx.clients.runServices().listServicesAsync({ parent })) out.set(s.name as string, s as RunService);
+    return out;
+  });
+}
+
+export function serviceStatus(svc: RunService): ResourceStatus {
+  const tc = svc.terminalCondition ?? {};
+  const traffic = ((svc.trafficStatuses ?? []) as any[]).map((t) => ({
+    revision: t.revision || undefined,
+    percent: Number(t.percent ?? 0),
+    tag: t.tag || undefined,
+    url: t.uri || undefined,
+  }));
+  let ready: ResourceStatus['ready'];
+  if (svc.reconciling) ready = { status: 'Unknown', reason: 'Creating', message: 'reconciling' };
+  else if (tc.state === 'CONDITION_SUCCEEDED') ready = { status: 'True', reason: 'Available' };
+  else if (tc.state === 'CONDITION_FAILED') ready = { status: 'False', reason: 'Unavailable', message: tc.message };
+  else ready = { status: 'Unknown', reason: 'Creating', message: tc.message };
+  return {
+    fields: {
+      url: svc.uri || undefined,
+      urls: svc.urls ?? [],
+      latestReadyRevision: shortName(svc.latestReadyRevision),
+      latestCreatedRevision: shortName(svc.latestCreatedRevision),
+      serviceAccount: svc.template?.serviceAccount || undefined,
+      traffic,
+      region: svc.name?.split('/')[3],
+      generation: svc.generation,
+    },
+    ready,
+  };
+}
+
+const shortName = (n?: string) => (n ? n.split('/').pop() : undefined);
+
+function lastModifier(svc: RunService): string | undefined {
+  if (!svc.lastModifier) return undefined;
+  return svc.client ? `${svc.lastModifier} (via ${svc.client}${svc.clientVersion ? ` ${svc.clientVersion}` : ''})` : svc.lastModifier;
+}
+
+const declaresIam = (m: Manifest) => m.spec.public !== undefined || m.spec.invokers !== undefined;
+
+async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: any }> {
+  const [policy] = await ctx.clients.runServices().getIamPolicy({ resource: name });
+  return { view: iamView(policy as any), policy };
+}
+
+/** Wait for a Cloud Run LRO, then re-read the service (LRO results are protobuf messages). */
+async function finish(ctx: ApplyContext, op: any, name: string, what: string): Promise<RunService> {
+  ctx.progress(`${what}: waiting for the operation`);
+  try {
+    await op.promise();
+  } catch (err) {
+    let detail = apiError(err).message;
+    try {
+      const [svc] = await ctx.clients.runServices().getService({ name });
+      const tc = (svc as RunService).terminalCondition;
+      if (tc?.message && !detail.includes(tc.message)) detail = `${detail}; ${tc.message}`;
+    } catch {
+      /* the service may not exist after a failed create */
+    }
+    throw new RunctlError('ApiError', `${what} failed: ${detail}`, { cause: err });
+  }
+  const [svc] = await ctx.clients.runServices().getService({ name });
+  return svc as RunService;
+}
+
+function observedFrom(svc: RunService, iam?: IamView): Observed {
+  return {
+    exists: true,
+    spec: readSpec(svc, iam),
+    labels: { ...(svc.labels ?? {}) },
+    etag: svc.etag,
+    raw: svc,
+    lastModifier: lastModifier(svc),
+    status: serviceStatus(svc),
+  };
+}
+
+export const serviceController: Controller = {
+  kind: KIND,
+  schema: 'service.schema.json',
+  regional: true,
+
+  identify(m, ctx): Identity {
+    const { project, region } = resolveLocation(m, ctx);
+    return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
+  },
+
+  async observe(m, id, ctx) {
+    const svc = (await listServices(ctx, id.project, id.region!)).get(id.fullName);
+    if (!svc) return { exists: false };
+    const iam = declaresIam(m) ? (await readIam(ctx, id.fullName)).view : undefined;
+    return observedFrom(svc, iam);
+  },
+
+  desired(m, _id, ctx) {
+    return normalizeSpec(m.spec, writeContext(m, ctx));
+  },
+
+  plan(m, desired, observed): ResourcePlan {
+    if (!observed.exists) {
+      const { changes } = diffDeclared(desired, {});
+      return { action: 'create', changes, notes: ['creates the service and its first revision'] };
+    }
+    const { changes } = diffDeclared(desired, observed.spec, { exact: ['env'] });
+    if (!changes.length) return { action: 'noop', changes, notes: [] };
+    const fields = new Set(changes.map((c) => c.path.split('.')[1]));
+    const template = [...fields].filter((f) => TEMPLATE_FIELDS.has(f));
+    const notes: string[] = [];
+    if (template.length) notes.push(`creates a new revision (template fields changed: ${template.join(', ')})`);
+    else notes.push('no new revision (only service-level, traffic or IAM settings change)');
+    if (template.length && observed.spec?.revision && desired.revision === observed.spec.revision) {
+      notes.push(`spec.revision is still "${desired.revision}": Cloud Run refuses a changed template under an existing revision name; give the new revision a new name`);
+    }
+    return { action: 'update', changes, notes };
+  },
+
+  async apply(m, desired, observed, plan, ctx) {
+    const id = this.identify(m, ctx);
+    const wctx = writeContext(m, ctx);
+    const client = ctx.clients.runServices();
+    const changed = new Set(plan.changes.filter((c) => c.path.startsWith('spec.')).map((c) => c.path.split('.')[1]));
+    let svc: RunService;
+    if (!observed.exists) {
+      const body: RunService = { labels: m.metadata.labels ?? {}, template: { containers: [{}] } };
+      for (const [name, value] of Object.entries(m.spec)) {
+        const f = FIELD_BY_NAME.get(name);
+        if (f && f.scope !== 'iam') f.write(body, value, wctx);
+      }
+      if (!m.spec.port) FIELD_BY_NAME.get('port')!.write(body, 8080, wctx);
+      ctx.progress('creating service');
+      try {
+        const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
+        svc = await finish(ctx, op, id.fullName, 'create');
+      } catch (err) {
+        // A create retried after the server already made it: re-read and re-plan.
+        if (isAlreadyExists(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} appeared while creating it`, { cause: err });
+        throw err;
+      }
+    } else {
+      svc = observed.raw as RunService;
+      const specChanged = [...changed].some((f) => FIELD_BY_NAME.get(f)?.scope !== 'iam');
+      const labelsChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels'));
+      if (specChanged || labelsChanged) {
+        const body = writable(svc);
+        body.labels = { ...(svc.labels ?? {}), ...(m.metadata.labels ?? {}) };
+        const templateChanges = [...changed].some((f) => TEMPLATE_FIELDS.has(f));
+        // Echoing the live revision name with a changed template is a 409 (gcp-apis.md §1.2).
+        if (templateChanges && !changed.has('revision')) body.template.revision = m.spec.revision ? body.template.revision : '';
+        for (const f of changed) {
+          const spec = FIELD_BY_NAME.get(f);
+          if (spec && spec.scope !== 'iam') spec.write(body, m.spec[f], wctx);
+        }
+        ctx.progress(templateChanges ? 'updating service (new revision)' : 'updating service');
+        const [op] = await client.updateService({ service: body as any });
+        svc = await finish(ctx, op, id.fullName, 'update');
+      }
+    }
+    let iam: IamView | undefined;
+    if (declaresIam(m)) {
+      const current = await readIam(ctx, id.fullName);
+      iam = current.view;
+      const wantPublic = m.spec.public === undefined ? current.view.public : !!m.spec.public;
+      const wantInvokers = m.spec.invokers === undefined ? current.view.invokers : [...new Set<string>(m.spec.invokers)].sort();
+      if (wantPublic !== current.view.public || wantInvokers.join(',') !== current.view.invokers.join(',')) {
+        ctx.progress('setting invoker IAM policy');
+        const policy = withInvokers(current.policy, { public: wantPublic, invokers: wantInvokers }, current.view);
+        const [updated] = await client.setIamPolicy({ resource: id.fullName, policy });
+        iam = iamView(updated as any);
+      }
+    }
+    void desired;
+    return observedFrom(svc, iam);
+  },
+
+  async delete(_m, id, _observed, ctx) {
+    ctx.progress('deleting service');
+    try {
+      const [op] = await ctx.clients.runServices().deleteService({ name: id.fullName });
+      await op.promise();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+
+  async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
+    const out: LiveResource[] = [];
+    for (const s of scopes) {
+      if (!s.region) continue;
+      for (const svc of (await listServices(ctx, s.project, s.region)).values()) {
+        const name = svc.name.split('/').pop();
+        out.push({
+          kind: KIND,
+          name,
+          identity: { project: s.project, region: s.region, name, fullName: svc.name },
+          labels: { ...(svc.labels ?? {}) },
+          spec: { ...readSpec(svc), region: s.region },
+          status: serviceStatus(svc),
+        });
+      }
+    }
+    return out;
+  },
+};

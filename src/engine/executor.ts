@@ -1,0 +1,193 @@
+/**
+ * Execution: carry out a plan in dependency order, independent resources
+ * concurrently (bounded), keep going when one fails (its dependents are skipped),
+ * re-plan on write conflicts, and report every step as events. Apply only dispatches
+ * on the plan; the one re-decision it makes is re-planning a resource whose inputs
+ * were unknown at plan time or that changed under it (a conflict).
+ */
+import { apiError, isConflict } from '../gcp/errors';
+import type { Observed, ResourcePlan, ResourceStatus } from './controller';
+import { limiter } from './limit';
+import type { Plan, PlanEntry } from './plan';
+import { getPath, setPath } from './diff';
+import { ignoredPaths, observeAll, ownedLabels, planResource, resolveManifest, type PlanOptions } from './planner';
+import type { Session } from './session';
+import { keyOf, RunctlError, type Manifest } from './types';
+
+export interface ResourceResult {
+  key: string;
+  action: PlanEntry['action'];
+  outcome: 'applied' | 'unchanged' | 'failed' | 'skipped' | 'paused' | 'blocked';
+  error?: string;
+  errorCode?: string;
+  status?: ResourceStatus;
+  /** Synced condition: ReconcileSuccess, ReconcileError or ReconcilePaused. */
+  synced: 'ReconcileSuccess' | 'ReconcileError' | 'ReconcilePaused';
+  elapsedMs: number;
+}
+
+export interface ExecuteOptions extends PlanOptions {
+  /** Re-check each entry's etag against live before writing (saved plans). */
+  checkEtags?: boolean;
+  /** Times to re-read and re-plan after a write conflict. @default 3 */
+  conflictRetries?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteResult {
+  results: ResourceResult[];
+  failed: number;
+}
+
+function describe(err: unknown): { message: string; code: string } {
+  if (err instanceof RunctlError) return { message: err.message, code: err.code };
+  const info = apiError(err);
+  return { message: info.message, code: 'ApiError' };
+}
+
+/** Refuse a saved plan when any live etag changed since it was made. */
+export async function checkStale(session: Session, plan: Plan): Promise<void> {
+  session.invalidate();
+  const manifests = plan.manifests.filter((m) => plan.entries.some((e) => e.key === keyOf(m)));
+  await observeAll(session, manifests);
+  const stale: string[] = [];
+  for (const e of plan.entries) {
+    if (e.pruned) continue;
+    const o = session.observed.get(e.key);
+    const exists = !!o?.exists;
+    if (exists !== e.exists || (exists && (o?.etag ?? '') !== (e.etag ?? ''))) stale.push(e.key);
+  }
+  if (stale.length) {
+    throw new RunctlError('StalePlan', `the saved plan is stale: ${stale.join(', ')} changed since the plan was made; run plan again`, { source: 'user' });
+  }
+}
+
+async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions): Promise<Observed | undefined> {
+  const m = session.manifests.get(entry.key);
+  const controller = session.controllerFor(entry.kind);
+  const ctx = session.applyContext(entry.key, opts.signal);
+  if (entry.action === 'delete') {
+    const observed = session.observed.get(entry.key) ?? { exists: true };
+    const manifest: Manifest = m ?? { apiVersion: 'runctl.dev/v1alpha1', kind: entry.kind, metadata: { name: entry.name }, spec: observed.spec ?? {} };
+    await controller.delete(manifest, entry.identity, observed, ctx);
+    return { exists: false };
+  }
+  if (entry.action === 'abandon') return session.observed.get(entry.key);
+  if (!m) throw new RunctlError('Internal', `no manifest for ${entry.key}`);
+  let current = entry;
+  // Inputs that were unknown at plan time are known now: re-plan with them.
+  if (entry.unknown?.length) current = planResource(session, m, opts);
+  const retries = opts.conflictRetries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    if (current.action === 'noop' || current.action === 'paused') return session.observed.get(entry.key);
+    if (current.action === 'blocked') throw new RunctlError('NotOwned', current.reason ?? `${entry.key} is not owned by runctl`);
+    try {
+      const observed = session.observed.get(entry.key) ?? { exists: false };
+      const resolved = resolveForApply(session, m);
+      const desired = controller.desired(resolved, entry.identity, session.planContext());
+      for (const p of ignored(m)) setIgnored(desired, p, observed.spec);
+      return await controller.apply(resolved, desired, observed, { ...current, action: current.action as ResourcePlan["action"] }, ctx);
+    } catch (err) {
+      const conflict = isConflict(err) || (err instanceof RunctlError && err.code === 'Conflict');
+      if (!conflict || attempt >= retries) throw err;
+      ctx.progress('conflict: the resource changed since it was read; re-reading and re-planning');
+      session.invalidate();
+      const fresh = await controller.observe(m, entry.identity, session.observeContext(opts.signal));
+      session.observed.set(entry.key, fresh);
+      current = planResource(session, m, opts);
+    }
+  }
+}
+
+/** Resolution for apply mirrors the planner (labels and references). */
+function resolveForApply(session: Session, m: Manifest): Manifest {
+  const { manifest } = resolveManifest(session, m);
+  return { ...manifest, metadata: { ...manifest.metadata, labels: ownedLabels(manifest, session.set) } };
+}
+const ignored = ignoredPaths;
+function setIgnored(desired: Record<string, any>, p: string, live: Record<string, any> | undefined): void {
+  if (live) setPath(desired, p, getPath(live, p));
+}
+
+/** Execute a plan. Creates/updates in dependency order, then deletions. */
+export async function executePlan(session: Session, plan: Plan, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+  const blocked = plan.entries.filter((e) => e.action === 'blocked');
+  if (blocked.length) {
+    throw new RunctlError('NotOwned', blocked.map((e) => e.reason).join('\n'), { source: 'user' });
+  }
+  if (opts.checkEtags) await checkStale(session, plan);
+  const limit = limiter(session.parallelism);
+  const results = new Map<string, ResourceResult>();
+  const done = new Map<string, Promise<ResourceResult>>();
+  const entries = new Map(plan.entries.map((e) => [e.key, e]));
+
+  const run = (entry: PlanEntry): Promise<ResourceResult> => {
+    let p = done.get(entry.key);
+    if (p) return p;
+    p = (async () => {
+      const deps = entry.dependsOn.filter((k) => entries.has(k) && entries.get(k)!.action !== 'delete');
+      const depResults = await Promise.all(deps.map((k) => run(entries.get(k)!)));
+      const failedDep = depResults.find((r) => r.outcome === 'failed' || r.outcome === 'skipped');
+      const started = Date.now();
+      if (failedDep) {
+        const r: ResourceResult = { key: entry.key, action: entry.action, outcome: 'skipped', error: `skipped: dependency ${failedDep.key} failed`, errorCode: 'DependencyFailed', synced: 'ReconcileError', elapsedMs: 0 };
+        session.host.emit({ type: 'resource', key: entry.key, phase: 'skipped', action: entry.action, message: r.error });
+        return r;
+      }
+      return limit(async () => {
+        const writes = entry.action !== 'noop' && entry.action !== 'paused' || !!entry.unknown?.length;
+        if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
+        try {
+          const observed = await applyOne(session, entry, opts);
+          if (observed) session.observed.set(entry.key, observed);
+          const outcome = entry.action === 'paused' ? 'paused' : writes ? 'applied' : 'unchanged';
+          const r: ResourceResult = { key: entry.key, action: entry.action, outcome, status: observed?.status, synced: entry.action === 'paused' ? 'ReconcilePaused' : 'ReconcileSuccess', elapsedMs: Date.now() - started };
+          if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: r.elapsedMs });
+          return r;
+        } catch (err) {
+          const { message, code } = describe(err);
+          session.host.emit({ type: 'resource', key: entry.key, phase: 'failed', action: entry.action, message });
+          return { key: entry.key, action: entry.action, outcome: 'failed', error: message, errorCode: code, synced: 'ReconcileError', elapsedMs: Date.now() - started } as ResourceResult;
+        }
+      });
+    })();
+    done.set(entry.key, p);
+    return p;
+  };
+
+  const forward = plan.entries.filter((e) => e.action !== 'delete' && e.action !== 'abandon');
+  for (const r of await Promise.all(forward.map(run))) results.set(r.key, r);
+
+  // Deletions: dependents before what they depend on. Pruned resources carry no
+  // graph, so a deletion refused because something still uses the resource is retried
+  // after the others in the wave.
+  let pending = plan.entries.filter((e) => e.action === 'delete' || e.action === 'abandon');
+  for (let wave = 0; pending.length && wave < 6; wave++) {
+    const inWave = pending.filter((e) => !pending.some((o) => o !== e && o.dependsOn.includes(e.key)));
+    const batch = inWave.length ? inWave : pending;
+    const out = await Promise.all(batch.map((e) => limit(() => deleteOne(session, e, opts))));
+    const retry: PlanEntry[] = [];
+    out.forEach((r, i) => {
+      if (r.outcome === 'failed' && /in use|being used|resourceInUse/i.test(r.error ?? '') && wave < 5) retry.push(batch[i]);
+      else results.set(r.key, r);
+    });
+    pending = [...pending.filter((e) => !batch.includes(e)), ...retry];
+  }
+  const list = plan.entries.map((e) => results.get(e.key)!).filter(Boolean);
+  return { results: list, failed: list.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped').length };
+}
+
+async function deleteOne(session: Session, entry: PlanEntry, opts: ExecuteOptions): Promise<ResourceResult> {
+  const started = Date.now();
+  session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
+  try {
+    await applyOne(session, entry, opts);
+    session.observed.set(entry.key, { exists: false });
+    session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: Date.now() - started });
+    return { key: entry.key, action: entry.action, outcome: 'applied', synced: 'ReconcileSuccess', elapsedMs: Date.now() - started };
+  } catch (err) {
+    const { message, code } = describe(err);
+    session.host.emit({ type: 'resource', key: entry.key, phase: 'failed', action: entry.action, message });
+    return { key: entry.key, action: entry.action, outcome: 'failed', error: message, errorCode: code, synced: 'ReconcileError', elapsedMs: Date.now() - started };
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Planning: observe every resource (list-backed, concurrently), resolve references,
+ * apply the engine-wide rules (ownership, adoption, paused, ignore-changes, labels)
+ * and ask each controller for its plan. Pure apart from the reads.
+ */
+import type { Observed, ResourcePlan, Scope } from './controller';
+import { diffDeclared, getPath, setPath } from './diff';
+import { buildGraph } from './graph';
+import { limiter } from './limit';
+import type { Plan, PlanEntry } from './plan';
+import { summarize } from './plan';
+import { findReferences, resolveReferences } from './references';
+import type { Session } from './session';
+import {
+  ANNOTATION_DELETION_POLICY,
+  ANNOTATION_IGNORE_CHANGES,
+  ANNOTATION_PAUSED,
+  keyOf,
+  LABEL_MANAGED_BY,
+  LABEL_SET,
+  MANAGED_BY_VALUE,
+  type Manifest,
+} from './types';
+
+/** Label recording `runctl.dev/deletion-policy: abandon` on the live resource, for `--prune`. */
+export const LABEL_DELETION_POLICY = 'runctl-deletion-policy';
+
+export interface PlanOptions {
+  /** Delete live resources of the set that the manifests no longer name. */
+  prune?: boolean;
+  /** Take over live resources with a manifest's name that runctl does not own. */
+  adopt?: boolean;
+  /** Plan the deletion of every named resource instead (`runctl delete`). */
+  destroy?: boolean;
+}
+
+/** The labels runctl writes on a resource: the manifest's, plus ownership. */
+export function ownedLabels(m: Manifest, set: string): Record<string, string> {
+  const labels: Record<string, string> = { ...(m.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_SET]: set };
+  if (m.metadata.annotations?.[ANNOTATION_DELETION_POLICY] === 'abandon') labels[LABEL_DELETION_POLICY] = 'abandon';
+  return labels;
+}
+
+/** Whether live labels say this set owns the resource. */
+export function ownedBy(labels: Record<string, string> | undefined, set: string): boolean {
+  return labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && labels?.[LABEL_SET] === set;
+}
+
+/** Paths listed in `runctl.dev/ignore-changes`, relative to `spec`. */
+export function ignoredPaths(m: Manifest): string[] {
+  const raw = m.metadata.annotations?.[ANNOTATION_IGNORE_CHANGES];
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => s.replace(/^spec\./, ''));
+}
+
+export function isPaused(m: Manifest): boolean {
+  return m.metadata.annotations?.[ANNOTATION_PAUSED] === 'true';
+}
+
+/** Resolve `${Kind/name.path}` references against manifests and observed status. */
+export function resolveManifest(session: Session, m: Manifest): { manifest: Manifest; unknown: string[] } {
+  const { value, unknown } = resolveReferences(m, (ref) => {
+    const key = `${ref.kind}/${ref.name}`;
+    const path = ref.path;
+    if (path.startsWith('status.')) {
+      const o = session.observed.get(key);
+      if (!o?.exists || !o.status) return undefined;
+      return getPath(o.status.fields, path.slice('status.'.length));
+    }
+    const target = session.manifests.get(key);
+    return target ? getPath(target, path) : undefined;
+  });
+  return { manifest: value, unknown: unknown.map((r) => r.expr ?? `${r.kind}/${r.name}${r.path ? `.${r.path}` : ''}`) };
+}
+
+/** Observe every manifest concurrently. */
+export async function observeAll(session: Session, manifests: Manifest[]): Promise<void> {
+  const limit = limiter(Math.max(session.parallelism, 8));
+  const ctx = session.observeContext();
+  await Promise.all(
+    manifests.map((m) =>
+      limit(async () => {
+        const id = session.identify(m);
+        const observed = await session.controllerFor(m.kind).observe(m, id, ctx);
+        session.observed.set(keyOf(m), observed);
+      }),
+    ),
+  );
+}
+
+/** Plan one resource against its current observation. */
+export function planResource(session: Session, m: Manifest, opts: PlanOptions = {}): PlanEntry {
+  const key = keyOf(m);
+  const controller = session.controllerFor(m.kind);
+  const id = session.identify(m);
+  const observed: Observed = session.observed.get(key) ?? { exists: false };
+  const deps = [...new Set(findReferences(m).map((r) => `${r.kind}/${r.name}`))].filter((k) => k !== key);
+  const base: Omit<PlanEntry, 'action' | 'changes' | 'patch' | 'notes'> = {
+    key,
+    kind: m.kind,
+    name: m.metadata.name,
+    identity: id,
+    exists: observed.exists,
+    etag: observed.etag,
+    lastModifier: observed.lastModifier,
+    dependsOn: deps,
+  };
+  if (opts.destroy) {
+    if (!observed.exists) return { ...base, action: 'noop', changes: [], patch: [], notes: ['already absent'] };
+    if (!ownedBy(observed.labels, session.set)) {
+      return { ...base, action: 'blocked', changes: [], patch: [], notes: [], reason: `NotOwned: ${key} exists but is not managed by runctl set "${session.set}"; it is never deleted` };
+    }
+    if (m.metadata.annotations?.[ANNOTATION_DELETION_POLICY] === 'abandon') {
+      return { ...base, action: 'abandon', changes: [], patch: [], notes: ['deletion-policy abandon: stop managing, do not delete'] };
+    }
+    return { ...base, action: 'delete', changes: [], patch: [], notes: [] };
+  }
+
+  const { manifest: resolved, unknown } = resolveManifest(session, m);
+  const labels = ownedLabels(resolved, session.set);
+  const withLabels: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels } };
+  const ctx = session.planContext();
+  const desired = controller.desired(withLabels, id, ctx);
+
+  let adopt = false;
+  if (observed.exists) {
+    if (!ownedBy(observed.labels, session.set)) {
+      if (!opts.adopt) {
+        const other = observed.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE ? ` (it belongs to runctl set "${observed.labels?.[LABEL_SET]}")` : '';
+        return {
+          ...base,
+          action: 'blocked',
+          changes: [],
+          patch: [],
+          notes: [],
+          reason: `NotOwned: ${key} already exists and is not managed by runctl set "${session.set}"${other}; re-run with --adopt to manage it`,
+        };
+      }
+      adopt = true;
+    }
+    for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
+  }
+
+  const rp: ResourcePlan = controller.plan(withLabels, desired, observed, ctx);
+  const entry: PlanEntry = { ...base, action: rp.action, changes: [...rp.changes], patch: [], notes: [...rp.notes], children: rp.children, unknown: unknown.length ? unknown : undefined };
+
+  // Labels are compared by the engine: declared keys only; unmanaged extra labels stay.
+  if (observed.exists) {
+    const { changes, patch } = diffDeclared(labels, observed.labels ?? {}, {}, 'metadata.labels');
+    if (changes.length) {
+      entry.changes.push(...changes);
+      entry.patch.push(...patch);
+      if (entry.action === 'noop') entry.action = 'update';
+    }
+  }
+  entry.patch.push(
+    ...rp.changes.map((c) => ({ op: c.op, path: `/${c.path.split('.').join('/')}`, value: c.new }) as PlanEntry['patch'][number]),
+  );
+  if (adopt) {
+    entry.adopt = true;
+    entry.notes.unshift('adopt: runctl will label and manage this existing resource');
+    if (entry.action === 'noop') entry.action = 'update';
+  }
+  if (isPaused(m) && entry.action !== 'noop') {
+    entry.notes.unshift(`paused: would ${entry.action}; nothing is written`);
+    entry.action = 'paused';
+  }
+  return entry;
+}
+
+/** Scopes to list for prune and get: every project/region the manifests or flags name. */
+export function scopesFor(session: Session, kind: string): Scope[] {
+  const c = session.controllerFor(kind);
+  const seen = new Map<string, Scope>();
+  const add = (s: Scope) => seen.set(`${s.project}/${s.region ?? ''}`, s);
+  for (const id of session.identities.values()) add({ project: id.project, region: c.regional ? id.region : undefined });
+  const project = session.target.project ?? session.target.fallbackProject;
+  if (project) add({ project, region: c.regional ? session.target.region ?? session.target.fallbackRegion : undefined });
+  return [...seen.values()].filter((s) => !c.regional || s.region);
+}
+
+/** Live resources of the set that the manifests no longer name. */
+async function pruneEntries(session: Session): Promise<PlanEntry[]> {
+  const entries: PlanEntry[] = [];
+  const ctx = session.observeContext();
+  for (const c of session.controllers.values()) {
+    const live = await c.list(scopesFor(session, c.kind), ctx);
+    for (const r of live) {
+      const key = `${r.kind}/${r.name}`;
+      if (session.manifests.has(key) || !ownedBy(r.labels, session.set)) continue;
+      const abandon = r.labels[LABEL_DELETION_POLICY] === 'abandon';
+      session.observed.set(key, { exists: true, spec: r.spec, labels: r.labels, status: r.status });
+      session.identities.set(key, r.identity);
+      entries.push({
+        key,
+        kind: r.kind,
+        name: r.name,
+        identity: r.identity,
+        action: abandon ? 'abandon' : 'delete',
+        changes: [],
+        patch: [],
+        notes: [abandon ? 'no longer in the manifests; deletion-policy abandon: runctl stops managing it' : 'no longer in the manifests'],
+        exists: true,
+        dependsOn: [],
+        pruned: true,
+      });
+    }
+  }
+  return entries;
+}
+
+/** Make a plan for the manifests (already validated). */
+export async function makePlan(session: Session, manifests: Manifest[], opts: PlanOptions = {}): Promise<Plan> {
+  session.addManifests(manifests);
+  await observeAll(session, manifests);
+  const graph = buildGraph(manifests);
+  const order = opts.destroy ? [...graph.levels].reverse().flat() : graph.levels.flat();
+  const byKey = new Map(manifests.map((m) => [keyOf(m), m]));
+  const entries = order.map((k) => planResource(session, byKey.get(k)!, opts));
+  if (opts.prune && !opts.destroy) entries.push(...(await pruneEntries(session)));
+  return {
+    format: 'runctl.plan/v1',
+    target: { mode: session.target.mode, description: session.target.description, project: session.target.project },
+    set: session.set,
+    createdAt: new Date().toISOString(),
+    entries,
+    manifests,
+    summary: summarize(entries),
+  };
+}

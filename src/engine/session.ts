@@ -1,0 +1,112 @@
+/**
+ * A reconcile session: the controllers, the target, the clients, the manifests and
+ * what has been observed so far. Planner and executor share it; contexts handed to
+ * controllers are built here.
+ */
+import type { Clients } from '../gcp/clients';
+import type { ApplyContext, Controller, Identity, ObserveContext, Observed, PlanContext, ResourceStatus, TargetInfo } from './controller';
+import type { EventHost } from './events';
+import { silentHost } from './events';
+import { keyOf, RunctlError, type Manifest } from './types';
+
+export interface SessionOptions {
+  controllers: Controller[];
+  target: TargetInfo;
+  clients: Clients;
+  /** Ownership set. @default 'default' */
+  set?: string;
+  /** Concurrent resources. @default 8 */
+  parallelism?: number;
+  host?: EventHost;
+}
+
+export class Session {
+  readonly controllers = new Map<string, Controller>();
+  readonly set: string;
+  readonly parallelism: number;
+  readonly host: EventHost;
+  /** Desired manifests by key (references unresolved). */
+  readonly manifests = new Map<string, Manifest>();
+  /** Latest observation by key. */
+  readonly observed = new Map<string, Observed>();
+  /** Identities by key. */
+  readonly identities = new Map<string, Identity>();
+  private cache = new Map<string, Promise<unknown>>();
+
+  constructor(readonly options: SessionOptions) {
+    for (const c of options.controllers) this.controllers.set(c.kind, c);
+    this.set = options.set ?? 'default';
+    this.parallelism = Math.max(1, options.parallelism ?? 8);
+    this.host = options.host ?? silentHost;
+  }
+
+  get target(): TargetInfo {
+    return this.options.target;
+  }
+
+  get clients(): Clients {
+    return this.options.clients;
+  }
+
+  controllerFor(kind: string): Controller {
+    const c = this.controllers.get(kind);
+    if (!c) throw new RunctlError('UnknownKind', `no controller for kind ${kind}`);
+    return c;
+  }
+
+  addManifests(ms: Manifest[]): void {
+    for (const m of ms) this.manifests.set(keyOf(m), m);
+  }
+
+  /** Forget memoised reads (after writes, or to re-read on a conflict). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  planContext(): PlanContext {
+    return {
+      target: this.target,
+      set: this.set,
+      statusOf: (key: string): ResourceStatus | undefined => {
+        const o = this.observed.get(key);
+        return o?.exists ? o.status : undefined;
+      },
+      manifestOf: (key: string) => this.manifests.get(key),
+    };
+  }
+
+  observeContext(signal?: AbortSignal): ObserveContext {
+    return {
+      ...this.planContext(),
+      clients: this.clients,
+      signal,
+      cached: <T>(key: string, load: () => Promise<T>): Promise<T> => {
+        let p = this.cache.get(key) as Promise<T> | undefined;
+        if (!p) {
+          p = load();
+          this.cache.set(key, p);
+          // A failed read must not poison the cache.
+          p.catch(() => this.cache.delete(key));
+        }
+        return p;
+      },
+    };
+  }
+
+  applyContext(key: string, signal?: AbortSignal): ApplyContext {
+    return {
+      ...this.observeContext(signal),
+      progress: (message: string) => this.host.emit({ type: 'resource', key, phase: 'progress', message }),
+    };
+  }
+
+  identify(m: Manifest): Identity {
+    const key = keyOf(m);
+    let id = this.identities.get(key);
+    if (!id) {
+      id = this.controllerFor(m.kind).identify(m, this.planContext());
+      this.identities.set(key, id);
+    }
+    return id;
+  }
+}
