@@ -14,4 +14,6 @@ export interface EmulatorModule {
   stop?(core: EmulatorCore): void;
 }
 
-export const MODULES: EmulatorModule[] = [];
+import { monitoringModule } from './monitoring';
+
+export const MODULES: EmulatorModule[] = [monitoringModule];
