@@ -1,0 +1,87 @@
+/** `apply -f PATH...` (plan, then execute) and `apply PLANFILE` (execute a saved plan). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { executePlan, type ExecuteResult } from '../../engine/executor';
+import type { Plan } from '../../engine/plan';
+import { makePlan } from '../../engine/planner';
+import { RunctlError } from '../../engine/types';
+import type { Io } from '../io';
+import { loadValid } from '../manifests';
+import { renderPlan, renderResults } from '../render';
+import { header, withSession, type GlobalFlags, type Opened } from './common';
+
+export interface ApplyFlags extends GlobalFlags {
+  filename?: string[];
+  dryRun?: boolean;
+  prune?: boolean;
+  adopt?: boolean;
+  yes?: boolean;
+}
+
+/** Deletions need a yes: `--yes`, or an answer on a terminal. Without either, refuse. */
+export async function confirmDeletions(plan: Plan, flags: { yes?: boolean }, io: Io, verb: string): Promise<void> {
+  const deletions = plan.entries.filter((e) => e.action === 'delete');
+  if (!deletions.length || flags.yes) return;
+  const list = deletions.map((e) => e.key).join(', ');
+  if (!io.confirm) {
+    throw new RunctlError('Refused', `${verb} would delete ${deletions.length} resource(s) (${list}); re-run with --yes to confirm (no terminal to ask on)`, { source: 'user' });
+  }
+  const ok = await io.confirm(`${verb} will delete ${deletions.length} resource(s): ${list}. Continue?`);
+  if (!ok) throw new RunctlError('Refused', 'cancelled: nothing was deleted', { source: 'user' });
+}
+
+function finishApply(o: Opened, plan: Plan, result: ExecuteResult, flags: ApplyFlags, io: Io): number {
+  if (flags.output === 'json') {
+    io.stdout.write(JSON.stringify({ plan, results: result.results.map((r) => ({ ...r, conditions: conditions(r) })) }, null, 2) + '\n');
+  } else {
+    io.stdout.write(renderResults(result, o.style));
+  }
+  return result.failed ? 1 : 0;
+}
+
+function conditions(r: ExecuteResult['results'][number]) {
+  const ready = r.status?.ready;
+  return [
+    { type: 'Ready', status: ready?.status ?? 'Unknown', reason: ready?.reason ?? (r.action === 'delete' ? 'Deleting' : 'Unavailable'), message: ready?.message },
+    { type: 'Synced', status: r.synced === 'ReconcileSuccess' ? 'True' : r.synced === 'ReconcilePaused' ? 'False' : 'False', reason: r.synced, message: r.error },
+  ];
+}
+
+export async function applyCommand(flags: ApplyFlags, planFile: string | undefined, io: Io): Promise<number> {
+  if (planFile && flags.filename?.length) throw new RunctlError('Usage', 'give either -f PATH or a saved PLANFILE, not both', { source: 'user' });
+  if (planFile) return applySaved(flags, planFile, io);
+  const manifests = await loadValid(flags.filename ?? [], io);
+  return withSession(flags, io, async (o) => {
+    const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
+    if (flags.output !== 'json') io.stdout.write(renderPlan(plan, o.style, header(o)));
+    if (flags.dryRun) {
+      if (flags.output === 'json') io.stdout.write(JSON.stringify({ header: header(o), ...plan }, null, 2) + '\n');
+      else io.stdout.write('Dry run: nothing was changed.\n');
+      return plan.entries.some((e) => e.action === 'blocked') ? 1 : 0;
+    }
+    await confirmDeletions(plan, flags, io, 'apply --prune');
+    const result = await executePlan(o.session, plan, { prune: flags.prune, adopt: flags.adopt, signal: io.signal });
+    return finishApply(o, plan, result, flags, io);
+  });
+}
+
+async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<number> {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(fs.readFileSync(path.resolve(io.cwd, file), 'utf8'));
+  } catch (err) {
+    throw new RunctlError('Usage', `cannot read plan file ${file}: ${(err as Error).message}`, { source: 'user' });
+  }
+  if (plan.format !== 'runctl.plan/v1') throw new RunctlError('Usage', `${file} is not a runctl plan (format ${String(plan.format)})`, { source: 'user' });
+  return withSession({ ...flags, set: plan.set }, io, async (o) => {
+    if (o.target.info.mode !== plan.target.mode || (o.target.info.project ?? '') !== (plan.target.project ?? '')) {
+      throw new RunctlError('StalePlan', `the plan was made for ${plan.target.description}${plan.target.project ? ` (project ${plan.target.project})` : ''}, not ${o.target.info.description}`, { source: 'user' });
+    }
+    o.session.addManifests(plan.manifests);
+    for (const e of plan.entries) o.session.identities.set(e.key, e.identity);
+    io.stdout.write(renderPlan(plan, o.style, header(o)));
+    await confirmDeletions(plan, flags, io, 'apply');
+    const result = await executePlan(o.session, plan, { checkEtags: true, signal: io.signal });
+    return finishApply(o, plan, result, flags, io);
+  });
+}

@@ -1,0 +1,28 @@
+/** `delete -f PATH`: delete what the manifests name, in reverse dependency order. */
+import { executePlan } from '../../engine/executor';
+import { makePlan } from '../../engine/planner';
+import type { Io } from '../io';
+import { loadValid } from '../manifests';
+import { renderPlan, renderResults } from '../render';
+import { confirmDeletions } from './apply';
+import { header, withSession, type GlobalFlags } from './common';
+
+export interface DeleteFlags extends GlobalFlags {
+  filename: string[];
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+export async function deleteCommand(flags: DeleteFlags, io: Io): Promise<number> {
+  const manifests = await loadValid(flags.filename, io);
+  return withSession(flags, io, async (o) => {
+    const plan = await makePlan(o.session, manifests, { destroy: true });
+    io.stdout.write(renderPlan(plan, o.style, header(o)));
+    if (plan.entries.some((e) => e.action === 'blocked')) return 1;
+    if (flags.dryRun) return 0;
+    await confirmDeletions(plan, flags, io, 'delete');
+    const result = await executePlan(o.session, plan, { signal: io.signal });
+    io.stdout.write(renderResults(result, o.style));
+    return result.failed ? 1 : 0;
+  });
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/** The `runctl` executable. */
+import { processIo } from './io';
+import { run } from './program';
+
+const controller = new AbortController();
+const io = { ...processIo(), signal: controller.signal };
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals++;
+    controller.abort();
+    // A second signal means "now".
+    if (signals > 1) process.exit(130);
+  });
+}
+
+run(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+    // gRPC channels and timers must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (err) => {
+    process.stderr.write(`internal error: ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,45 @@
+/**
+ * Load and validate manifests for a command; print every diagnostic of every file
+ * together and fail once.
+ */
+import { CONTROLLERS } from '../../controllers/index';
+import { loadManifests } from '../load/loader';
+import { validateManifests } from '../validate/validate';
+import { formatDiagnostic, RunctlError, type Diagnostic, type Manifest } from '../engine/types';
+import type { Io } from './io';
+
+export interface LoadedSet {
+  manifests: Manifest[];
+  diagnostics: Diagnostic[];
+}
+
+/** Per-kind checks beyond the schemas, from the controllers. */
+export function extraChecks(): Map<string, (m: Manifest, all: Manifest[]) => Diagnostic[]> {
+  const checks = new Map<string, (m: Manifest, all: Manifest[]) => Diagnostic[]>();
+  for (const c of CONTROLLERS) if (c.validate) checks.set(c.kind, c.validate.bind(c));
+  return checks;
+}
+
+export async function loadAndValidate(paths: string[], io: Io): Promise<LoadedSet> {
+  if (!paths.length) throw new RunctlError('Usage', 'no manifests given: use -f PATH (a file, a directory, or - for stdin)', { source: 'user' });
+  const loaded = await loadManifests(paths, { stdin: io.stdin, cwd: io.cwd });
+  const diagnostics = [...loaded.diagnostics];
+  if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
+    diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks() }));
+  }
+  return { manifests: loaded.resources.map((r) => r.manifest), diagnostics };
+}
+
+/** Load, validate, and throw one error carrying all diagnostics when any. */
+export async function loadValid(paths: string[], io: Io): Promise<Manifest[]> {
+  const set = await loadAndValidate(paths, io);
+  if (set.diagnostics.length) {
+    const n = set.diagnostics.length;
+    throw new RunctlError('SchemaViolation', `${n} problem${n === 1 ? '' : 's'} in the manifests; nothing was changed`, { source: 'user', diagnostics: set.diagnostics });
+  }
+  return set.manifests;
+}
+
+export function printDiagnostics(ds: Diagnostic[], io: Io): void {
+  for (const d of ds) io.stderr.write(`${formatDiagnostic(d)}\n`);
+}

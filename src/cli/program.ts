@@ -1,0 +1,130 @@
+/**
+ * The command line, declared as data with commander. `run()` returns the exit code and
+ * never calls process.exit, so tests drive it in-process. One top-level catch prints
+ * errors (a stack only with RUNCTL_DEBUG=1).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { formatDiagnostic, RunctlError } from '../engine/types';
+import { apiError } from '../gcp/errors';
+import type { Io } from './io';
+import { packageVersion } from '../package-root';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new RunctlError('Usage', `not a positive integer: ${v}`, { source: 'user' });
+  return n;
+};
+
+function targetOptions(cmd: Command): Command {
+  return cmd
+    .option('--project <id>', 'Google Cloud project (default: GOOGLE_CLOUD_PROJECT, spec.project, or local-project on an emulator)')
+    .option('--region <region>', 'region (default: CLOUDSDK_RUN_REGION, spec.region)')
+    .option('--set <name>', 'ownership set: the runctl-set label value', 'default');
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  let code = 0;
+  const program = new Command();
+  const out = (s: string) => io.stdout.write(s);
+  const err = (s: string) => io.stderr.write(s);
+  program
+    .name('runctl')
+    .description('Declarative reconciler for Google Cloud Run and what surrounds it')
+    .version(packageVersion())
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err })
+    .showHelpAfterError();
+
+  targetOptions(program.command('apply [planfile]').description('validate, plan and execute (or execute a saved plan)'))
+    .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
+    .option('--dry-run', 'plan only; change nothing')
+    .option('--prune', 'delete resources of the set that the manifests no longer name')
+    .option('--adopt', 'take over existing resources runctl did not create')
+    .option('--parallelism <n>', 'resources applied concurrently', int, 8)
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .action(async (planfile, opts) => {
+      const { applyCommand } = await import('./commands/apply');
+      code = await applyCommand({ ...opts, filename: opts.filename }, planfile, io);
+    });
+
+  for (const verb of ['diff', 'plan']) {
+    targetOptions(program.command(verb).description('show the plan; exit 2 when there are changes'))
+      .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
+      .option('--prune', 'include deletions of resources no longer named')
+      .option('--adopt', 'plan to take over existing unmanaged resources')
+      .option('--out <file>', 'save the plan for `runctl apply FILE`')
+      .option('--parallelism <n>', 'concurrent reads', int, 8)
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+      .action(async (opts) => {
+        const { planCommand } = await import('./commands/plan');
+        code = await planCommand(opts, io);
+      });
+  }
+
+  targetOptions(program.command('get <kind> [name]').description('live state in manifest form, with status'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']))
+    .action(async (kind, name, opts) => {
+      const { getCommand } = await import('./commands/get');
+      code = await getCommand(kind, name, opts, io);
+    });
+
+  targetOptions(program.command('delete').description('delete what the manifests name (reverse dependency order)'))
+    .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'show what would be deleted')
+    .option('--parallelism <n>', 'resources deleted concurrently', int, 8)
+    .action(async (opts) => {
+      const { deleteCommand } = await import('./commands/delete');
+      code = await deleteCommand(opts, io);
+    });
+
+  program
+    .command('validate')
+    .description('check schemas, references and cycles; no API calls')
+    .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .action(async (opts) => {
+      const { validateCommand } = await import('./commands/validate');
+      code = await validateCommand(opts, io);
+    });
+
+  program
+    .command('emulator')
+    .description('run the local Google Cloud emulator (gRPC on P, HTTP on P+1)')
+    .option('--port <port>', 'gRPC port; HTTP is port+1 (0 = pick free ports)', '0')
+    .option('--state <dir>', 'persist state in this directory')
+    .option('--latency <duration>', 'added to every call, e.g. 50ms')
+    .option('--operation-latency <duration>', 'until a long-running operation is done, e.g. 2s')
+    .option('--time-scale <n>', 'simulated seconds per real second')
+    .option('--traffic-rps <n>', 'requests per second the traffic model sends each public service')
+    .option('--attested <image>', 'image carrying a Binary Authorization attestation (repeatable)', collect)
+    .action(async (opts) => {
+      const { emulatorCommand } = await import('./commands/emulator');
+      code = await emulatorCommand(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+/** The one place errors are printed. */
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 1;
+  }
+  if (e instanceof RunctlError) {
+    for (const d of e.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    io.stderr.write(`error: ${e.message}\n`);
+  } else {
+    const info = apiError(e);
+    io.stderr.write(`error: ${info.message}\n`);
+  }
+  if (io.env.RUNCTL_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+  return 1;
+}
