@@ -1,0 +1,224 @@
+/**
+ * The schema registry: every `*.schema.json` in `schemas/`, compiled once with ajv.
+ *
+ * Kinds are discovered, not listed: a schema whose `properties.kind.const` is set
+ * describes that kind. Adding a kind means adding a schema file (and a controller);
+ * nothing here changes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020, { type AnySchema, type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { parseDuration } from './duration';
+
+/** The custom annotation marking a reference field in a schema. */
+export interface ReferenceMark {
+  /** Plain-name form: the value is the name of a resource of this kind. */
+  kind?: string;
+  /** `kind/name` form: the value is `Kind/name`, with Kind one of `kinds`. */
+  format?: 'kind/name';
+  kinds?: string[];
+  /**
+   * `false`: the reference must exist in the set but does not order operations
+   * (the referencing resource needs nothing from the referenced one's live state).
+   * @default true
+   */
+  dependency?: boolean;
+}
+
+/** `null` in a field pattern matches any array index or map key. */
+export type PatternSegment = string | null;
+
+/** A reference field of a kind: where it is, and what it refers to. */
+export interface ReferenceField {
+  pattern: PatternSegment[];
+  mark: ReferenceMark;
+}
+
+/** One kind's schema. */
+export interface KindSchema {
+  kind: string;
+  /** File name in the schema directory, e.g. `service.schema.json`. */
+  file: string;
+  schema: Record<string, any>;
+  validate: ValidateFunction;
+  references: ReferenceField[];
+}
+
+export interface SchemaRegistry {
+  dir: string;
+  kinds: Map<string, KindSchema>;
+  /**
+   * A validator for any subschema of the loaded documents, found by object identity
+   * (ajv's verbose errors carry the schema objects). Used to re-run the branches of a
+   * failed `anyOf`/`oneOf` on their own, so errors can be attributed to one branch.
+   */
+  subValidator(node: object): ValidateFunction | undefined;
+}
+
+/**
+ * The package root: the nearest directory above `from` holding `package.json`. Works
+ * from `src/` (vitest) and from `dist/src/` (after tsc) alike.
+ */
+export function packageRoot(from: string = __dirname): string {
+  let dir = path.resolve(from);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+}
+
+/** The directory the schemas ship in. */
+export function defaultSchemaDir(): string {
+  return path.join(packageRoot(), 'schemas');
+}
+
+const registries = new Map<string, SchemaRegistry>();
+
+/** The registry for a schema directory, built on first use and cached. */
+export function schemaRegistry(dir: string = defaultSchemaDir()): SchemaRegistry {
+  const key = path.resolve(dir);
+  let reg = registries.get(key);
+  if (!reg) {
+    reg = buildRegistry(key);
+    registries.set(key, reg);
+  }
+  return reg;
+}
+
+/** Kinds with a schema, sorted. */
+export function knownKinds(dir?: string): string[] {
+  return [...schemaRegistry(dir).kinds.keys()].sort();
+}
+
+/** The JSON Schema of a kind, or undefined for an unknown kind. */
+export function schemaFor(kind: string, dir?: string): Record<string, any> | undefined {
+  return schemaRegistry(dir).kinds.get(kind)?.schema;
+}
+
+function createAjv(strict = true): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, allowUnionTypes: true });
+  addFormats(ajv);
+  // Annotations: they change nothing about validity.
+  ajv.addKeyword({ keyword: 'x-runctl-reference', schemaType: 'object' });
+  ajv.addKeyword({ keyword: 'x-runctl-message', schemaType: 'string' });
+  // Duration bounds ("timeout <= 3600s") cannot be written as a pattern across units.
+  ajv.addKeyword({
+    keyword: 'x-runctl-duration',
+    schemaType: 'object',
+    errors: false,
+    validate: (bounds: { minimum?: string; maximum?: string }, data: unknown) => {
+      const secs = typeof data === 'string' ? parseDuration(data) : undefined;
+      if (secs === undefined) return true; // the pattern reports malformed durations
+      if (bounds.minimum !== undefined && secs < (parseDuration(bounds.minimum) ?? 0)) return false;
+      if (bounds.maximum !== undefined && secs > (parseDuration(bounds.maximum) ?? Infinity)) return false;
+      return true;
+    },
+  });
+  return ajv;
+}
+
+function buildRegistry(dir: string): SchemaRegistry {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
+  const docs = new Map<string, Record<string, any>>();
+  const ajv = createAjv();
+  const loaded: Array<{ file: string; schema: Record<string, any> }> = [];
+  for (const file of files) {
+    const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    const id = schema.$id ?? `file:///${file}`;
+    docs.set(stripFragment(id), schema);
+    ajv.addSchema(schema as AnySchema, id);
+    loaded.push({ file, schema });
+  }
+  const where = new WeakMap<object, string>();
+  for (const { file, schema } of loaded) indexNodes(schema, `${stripFragment(schema.$id ?? `file:///${file}`)}#`, where);
+  // Branches compiled on their own lack their parent's `type`, which strict mode
+  // rejects; the schemas already passed strict mode as wholes above.
+  let lenient: Ajv2020 | undefined;
+  const subValidator = (node: object): ValidateFunction | undefined => {
+    const ref = where.get(node);
+    if (ref === undefined) return undefined;
+    if (!lenient) {
+      lenient = createAjv(false);
+      for (const { file, schema } of loaded) lenient.addSchema(schema as AnySchema, schema.$id ?? `file:///${file}`);
+    }
+    return lenient.getSchema(ref);
+  };
+  const kinds = new Map<string, KindSchema>();
+  for (const { file, schema } of loaded) {
+    const kind = schema.properties?.kind?.const;
+    if (typeof kind !== 'string') continue;
+    const validate = ajv.getSchema(schema.$id ?? `file:///${file}`)!;
+    const references = collectReferenceFields(schema, docs);
+    kinds.set(kind, { kind, file, schema, validate, references });
+  }
+  return { dir, kinds, subValidator };
+}
+
+/** Record the `id#/json/pointer` of every object node in a schema document. */
+function indexNodes(node: unknown, ref: string, where: WeakMap<object, string>): void {
+  if (!node || typeof node !== 'object') return;
+  where.set(node, ref);
+  for (const [k, v] of Object.entries(node)) {
+    const seg = encodeURIComponent(k.replace(/~/g, '~0').replace(/\//g, '~1'));
+    indexNodes(v, `${ref}/${seg}`, where);
+  }
+}
+
+function stripFragment(uri: string): string {
+  const i = uri.indexOf('#');
+  return i < 0 ? uri : uri.slice(0, i);
+}
+
+/** Resolve a `$ref` against a base URI within the registry's documents. */
+function resolveRef(
+  ref: string,
+  base: string,
+  docs: Map<string, Record<string, any>>,
+): { schema: any; base: string } | undefined {
+  const abs = new URL(ref, base).toString();
+  const docUri = stripFragment(abs);
+  let node: any = docs.get(docUri);
+  const fragment = abs.slice(docUri.length + 1);
+  for (const seg of fragment.split('/').filter(Boolean)) {
+    node = node?.[decodeURIComponent(seg).replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node === undefined ? undefined : { schema: node, base: docUri };
+}
+
+/**
+ * Every place in a kind's documents that holds a reference, as a path pattern, found by
+ * walking the schema (following `$ref`, properties, items, maps and combinators).
+ */
+export function collectReferenceFields(
+  root: Record<string, any>,
+  docs: Map<string, Record<string, any>>,
+): ReferenceField[] {
+  const out: ReferenceField[] = [];
+  const seen = new Set<string>();
+  const walk = (schema: any, at: PatternSegment[], base: string, refs: Set<any>): void => {
+    if (!schema || typeof schema !== 'object') return;
+    const mark = schema['x-runctl-reference'];
+    if (mark) {
+      const key = JSON.stringify([at, mark]);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push({ pattern: at, mark });
+      }
+    }
+    if (typeof schema.$ref === 'string') {
+      const target = resolveRef(schema.$ref, base, docs);
+      if (target && !refs.has(target.schema)) walk(target.schema, at, target.base, new Set(refs).add(target.schema));
+    }
+    for (const [k, s] of Object.entries<any>(schema.properties ?? {})) walk(s, [...at, k], base, refs);
+    for (const s of Object.values<any>(schema.patternProperties ?? {})) walk(s, [...at, null], base, refs);
+    if (typeof schema.additionalProperties === 'object') walk(schema.additionalProperties, [...at, null], base, refs);
+    if (typeof schema.items === 'object') walk(schema.items, [...at, null], base, refs);
+    for (const kw of ['allOf', 'anyOf', 'oneOf']) for (const s of schema[kw] ?? []) walk(s, at, base, refs);
+    for (const kw of ['then', 'else']) walk(schema[kw], at, base, refs);
+  };
+  walk(root, [], stripFragment(root.$id ?? 'file:///schema'), new Set([root]));
+  return out;
+}
