@@ -15,5 +15,6 @@ export interface EmulatorModule {
 }
 
 import { monitoringModule } from './monitoring';
+import { computeModule } from './compute';
 
-export const MODULES: EmulatorModule[] = [monitoringModule];
+export const MODULES: EmulatorModule[] = [monitoringModule, computeModule];
