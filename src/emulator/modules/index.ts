@@ -15,6 +15,7 @@ export interface EmulatorModule {
 }
 
 import { monitoringModule } from './monitoring';
+import { cloudRunModule } from './cloud-run';
 import { computeModule } from './compute';
 
-export const MODULES: EmulatorModule[] = [monitoringModule, computeModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule];
