@@ -17,5 +17,6 @@ export interface EmulatorModule {
 import { monitoringModule } from './monitoring';
 import { cloudRunModule } from './cloud-run';
 import { computeModule } from './compute';
+import { binauthzModule } from './binauthz';
 
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, binauthzModule];

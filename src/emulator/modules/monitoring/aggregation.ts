@@ -90,6 +90,11 @@ export function alignSeries(series: StoredSeries, points: StoredPoint[], aligner
   };
 }
 
+/** Throw INVALID_ARGUMENT unless every group-by field is one the emulator understands. */
+export function validateGroupBy(fields: string[]): void {
+  fields.forEach(groupField);
+}
+
 /** Read one group-by field (`metric.label.x`, `metric.labels.x`, `resource.label(s).x`, `resource.type`). */
 function groupField(field: string): { where: 'metric' | 'resource'; label?: string } {
   const m = /^(metric|resource)\.(labels?)\.(.+)$/.exec(field);

@@ -5,7 +5,7 @@
  * real API's rule that points of a series are written in time order.
  */
 import type { EmulatorCore } from '../../core';
-import { alignSeries, reduceSeries, type OutSeries } from './aggregation';
+import { alignSeries, reduceSeries, validateGroupBy, type OutSeries } from './aggregation';
 import { evalFilter, parseFilter, selectors, type Resolver } from './filter';
 import { durationSeconds, invalid, paginate, projectOf, timestamp, timestampMs } from './state';
 import { insertPoint, seriesFor, seriesStore, type StoredSeries } from './time-series';
@@ -60,6 +60,7 @@ export function listTimeSeries(core: EmulatorCore, req: any): any {
   const agg = req.aggregation ?? {};
   const aligner = agg.perSeriesAligner && agg.perSeriesAligner !== 'ALIGN_NONE' ? agg.perSeriesAligner : undefined;
   const reducer = agg.crossSeriesReducer && agg.crossSeriesReducer !== 'REDUCE_NONE' ? agg.crossSeriesReducer : undefined;
+  validateGroupBy(agg.groupByFields ?? []);
   if (reducer && !aligner) invalid('The aggregation\'s per_series_aligner must be set (and not ALIGN_NONE) when cross_series_reducer is set.');
 
   let out: OutSeries[];
