@@ -71,5 +71,8 @@ export function unary(core: EmulatorCore, method: string, kind: 'read' | 'write'
 /** Build an `Any` from a protobufjs type and a plain object. */
 export function packAny(typeName: string, type: { fromObject(o: any): any; encode(m: any): { finish(): Uint8Array } }, value: unknown): { typeUrl: string; value: Buffer } {
   const msg = type.fromObject(value);
-  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(type.encode(msg).finish()) };
+  const typeUrl = `type.googleapis.com/${typeName}`;
+  // protobufjs' bundled google/protobuf/any.proto keeps the field name `type_url` even when
+  // loaded with keepCase:false, so give both spellings or the type URL is silently dropped.
+  return { typeUrl, type_url: typeUrl, value: Buffer.from(type.encode(msg).finish()) } as { typeUrl: string; value: Buffer };
 }
