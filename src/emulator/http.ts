@@ -131,6 +131,8 @@ export function sendError(res: http.ServerResponse, err: unknown, style: ErrorSt
   let status = httpStatusOf(e.grpcCode);
   if (style === 'compute' && e.reason === 'conditionNotMet') status = 412;
   if (style === 'compute' && e.grpcCode === Code.FAILED_PRECONDITION && e.reason !== 'resourceInUseByAnotherResource') status = 412;
+  // Cloud Storage answers failed preconditions (ifMetagenerationMatch, ...) with 412 too.
+  if (style === 'storage' && e.grpcCode === Code.FAILED_PRECONDITION) status = 412;
   const headers: Record<string, string> = {};
   if (e.retryAfter) headers['retry-after'] = String(e.retryAfter);
   const reason = e.reason ?? defaultReason(e.grpcCode);

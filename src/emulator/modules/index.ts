@@ -17,6 +17,7 @@ export interface EmulatorModule {
 import { monitoringModule } from './monitoring';
 import { cloudRunModule } from './cloud-run';
 import { computeModule } from './compute';
+import { storageModule } from './storage';
 import { binauthzModule } from './binauthz';
 
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, binauthzModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule];
