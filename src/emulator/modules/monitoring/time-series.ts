@@ -55,7 +55,7 @@ export interface StoredSeries {
 
 /** Points older than this (simulated) before a series' newest point are dropped. */
 const RETENTION_MS = 45 * 86_400_000;
-/** At most this many points per series (oldest dropped first). */
+/** About this many points per series at most (oldest dropped first, in batches). */
 const MAX_POINTS = 200_000;
 
 const stores = new WeakMap<EmulatorCore, Map<string, StoredSeries>>();
@@ -119,7 +119,8 @@ export function insertPoint(series: StoredSeries, p: StoredPoint): void {
   const newest = pts[pts.length - 1].e;
   let drop = 0;
   while (drop < pts.length && pts[drop].e < newest - RETENTION_MS) drop++;
-  drop = Math.max(drop, pts.length - MAX_POINTS);
+  // Trim the cap in batches so that steady appends stay cheap.
+  if (pts.length > MAX_POINTS + 1000) drop = Math.max(drop, pts.length - MAX_POINTS);
   if (drop > 0) pts.splice(0, drop);
 }
 
