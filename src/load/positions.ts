@@ -67,7 +67,8 @@ export function makeLocator(doc: Document, lines: LineCounter, file: string, doc
       const last = hits[hits.length - 1];
       if (!last) return path.length === 0 ? at((doc.contents as Node | null)?.range?.[0]) : docPos;
       const v = last.value;
-      const scalarValue = v && (isScalar(v) || isAlias(v)) && v.range;
+      // An implicit null (`key:` and nothing) has an empty range after the colon.
+      const scalarValue = v && (isScalar(v) || isAlias(v)) && v.range && v.range[1] > v.range[0];
       if (hits.length === path.length && scalarValue) return at(v.range![0]);
       return keyOrValue(last);
     },
@@ -87,10 +88,11 @@ function deref(node: unknown, doc: Document): unknown {
 function findPair(items: Pair[], key: string | number, doc: Document): Pair | undefined {
   const want = String(key);
   for (const pair of items) {
-    if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === want) return pair;
+    if (isPair(pair) && isScalar(pair.key) && typeof pair.key.value !== 'symbol' && String(pair.key.value) === want) return pair;
   }
   for (const pair of items) {
-    if (!isPair(pair) || !isScalar(pair.key) || pair.key.value !== '<<') continue;
+    // With `merge: true` the parser gives `<<` keys a symbol value; `source` keeps the text.
+    if (!isPair(pair) || !isScalar(pair.key) || pair.key.source !== '<<') continue;
     const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
     for (const src of sources) {
       const target = deref(src, doc);
