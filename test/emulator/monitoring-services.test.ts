@@ -75,6 +75,7 @@ describe('monitoring: services', () => {
     const [runOnly] = await env.sm.listServices({ parent: PARENT, filter: 'identifier_case = "CLOUD_RUN"' });
     expect(runOnly.length).toBeGreaterThanOrEqual(4);
     expect(runOnly.every((s) => s.cloudRun)).toBe(true);
+    expect(await codeOf(env.sm.listServices({ parent: PARENT, pageToken: 'garbage' }, { autoPaginate: false }))).toBe(INVALID_ARGUMENT);
     const [byName] = await env.sm.listServices({ parent: PARENT, filter: 'cloud_run.service_name = "page-b"' });
     expect(byName.map((s) => s.name)).toEqual([`${PARENT}/services/page-b`]);
   });

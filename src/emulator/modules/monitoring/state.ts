@@ -117,11 +117,9 @@ export function paginate<T>(items: T[], pageSize: unknown, pageToken: unknown): 
   if (!Number.isInteger(size) || size < 0) invalid('page_size must be a non-negative integer.');
   let offset = 0;
   if (pageToken) {
-    const decoded = Number(Buffer.from(String(pageToken), 'base64url').toString('utf8').replace(/^o:/, ''));
-    if (!Number.isInteger(decoded) || decoded < 0 || !Buffer.from(String(pageToken), 'base64url').toString('utf8').startsWith('o:')) {
-      invalid(`Invalid page token: ${pageToken}`);
-    }
-    offset = decoded;
+    const m = /^o:(\d+)$/.exec(Buffer.from(String(pageToken), 'base64url').toString('utf8'));
+    if (!m) invalid(`Invalid page token: ${pageToken}`);
+    offset = Number(m[1]);
   }
   const limit = size === 0 ? DEFAULT_PAGE_SIZE : Math.min(size, 1000);
   const page = items.slice(offset, offset + limit);
