@@ -148,7 +148,7 @@ export interface GpuModelSpec {
    */
   runtime: 'ollama' | 'vllm' | 'custom';
   /**
-   * Model identifier for the runtime, e.g. gemma3:4b (Ollama) or google/gemma-3-4b-it (vLLM).
+   * Model identifier for the runtime, e.g. gemma3:4b (Ollama) or google/gemma-3-4b-it (vLLM). Required unless runtime is custom.
    */
   model?: string;
   gpu: Gpu;

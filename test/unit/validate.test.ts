@@ -150,8 +150,9 @@ describe('validate: schema problems', () => {
     { reason: 'a notify target without email:', text: `${SERVICE('')}---\n${HEAD('Slo', 's')}spec: {service: jokes, latency: {threshold: 1s, goal: 0.9, window: 1d}, alerts: [{burnRate: 2, lookback: 1h, notify: [a@b.c]}]}\n`, want: [['SchemaViolation', 'spec.alerts[0].notify[0]']] },
     { reason: 'REQUIRE_ATTESTATION without attestors', text: `${HEAD('Policy', 'default')}spec: {defaultRule: {evaluationMode: REQUIRE_ATTESTATION}}\n`, want: [['SchemaViolation', 'spec.defaultRule']] },
     { reason: 'attestors without REQUIRE_ATTESTATION', text: `${HEAD('Policy', 'default')}spec: {defaultRule: {evaluationMode: ALWAYS_ALLOW, requireAttestationsBy: [projects/p/attestors/a]}}\n`, want: [['SchemaViolation', 'spec.defaultRule']] },
-    { reason: 'an unknown GPU', text: `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: ollama, gpu: {type: nvidia-t4}}\n`, want: [['SchemaViolation', 'spec.gpu.type']] },
-    { reason: 'a GpuModel invoker of the wrong kind', text: `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: ollama, gpu: {type: nvidia-l4}, invokers: [Volume/v]}\n`, want: [['SchemaViolation', 'spec.invokers[0]']] },
+    { reason: 'an unknown GPU', text: `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: custom, gpu: {type: nvidia-t4}}\n`, want: [['SchemaViolation', 'spec.gpu.type']] },
+    { reason: 'a GpuModel invoker of the wrong kind', text: `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: custom, gpu: {type: nvidia-l4}, invokers: [Volume/v]}\n`, want: [['SchemaViolation', 'spec.invokers[0]']] },
+    { reason: 'an ollama GpuModel without a model', text: `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: ollama, gpu: {type: nvidia-l4}}\n`, want: [['SchemaViolation', 'spec']] },
     { reason: 'a route with neither host nor paths', text: `${SERVICE('')}---\n${HEAD('LoadBalancer', 'lb')}spec: {defaultService: jokes, routes: [{service: jokes}]}\n`, want: [['SchemaViolation', 'spec.routes[0]']] },
   ];
   for (const c of cases) {
@@ -193,7 +194,7 @@ describe('validate: references and cycles', () => {
   it('does not count weak references (rollout.slo, GpuModel invokers) as cycle edges', () => {
     const text = [
       SERVICE('  env: {U: "${GpuModel/g.status.url}"}\n  rollout: {strategy: canary, steps: [100], slo: s}\n'),
-      `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: ollama, gpu: {type: nvidia-l4}, invokers: [Service/jokes]}\n`,
+      `${HEAD('GpuModel', 'g')}spec: {image: i, runtime: ollama, model: 'gemma3:4b', gpu: {type: nvidia-l4}, invokers: [Service/jokes]}\n`,
       `${HEAD('Slo', 's')}spec: {service: jokes, availability: {goal: 0.9, window: 1d}}\n`,
     ].join('---\n');
     expect(validateText(text)).toEqual([]);
