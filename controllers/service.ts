@@ -40,7 +40,7 @@ export async function listServices(ctx: ObserveContext, project: string, region:
   const parent = `projects/${project}/locations/${region}`;
   return ctx.cached(`run.services:${parent}`, async () => {
     const out = new Map<string, RunService>();
-    for await (const s of ctx.clients.runServices().listServicesAsync({ parent })) out.set(s.name as string, s as RunService);
+    for await (const s of ctx.clients.runServices().listServicesAsync({ parent }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
     return out;
   });
 }

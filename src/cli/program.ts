@@ -120,7 +120,7 @@ export function reportError(e: unknown, io: Io): number {
   }
   if (e instanceof RunctlError) {
     for (const d of e.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
-    io.stderr.write(`error: ${e.message}\n`);
+    io.stderr.write(`error: ${e.message} [${e.code}]\n`);
   } else {
     const info = apiError(e);
     io.stderr.write(`error: ${info.message}\n`);
