@@ -32,6 +32,7 @@ function adminRoutes(router: Router, core: EmulatorCore): void {
   });
 }
 
+/** The Cloud Run module: registers the three gRPC services and `/__emulator/run/` routes. */
 export const cloudRunModule: EmulatorModule = {
   name: 'cloud-run',
   grpc(server, core) {

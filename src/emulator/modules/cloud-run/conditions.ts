@@ -10,6 +10,7 @@ const COMMON_REASONS = new Set([
   'IMMEDIATE_RETRY', 'POSTPONED_RETRY', 'INTERNAL', 'VPC_NETWORK_NOT_FOUND',
 ]);
 
+/** `google.cloud.run.v2.Condition.State` values. */
 export type ConditionState = 'CONDITION_PENDING' | 'CONDITION_RECONCILING' | 'CONDITION_FAILED' | 'CONDITION_SUCCEEDED';
 
 /** A condition; `reason` is kept only when it is a CommonReason (else REVISION_FAILED on failures). */

@@ -6,9 +6,11 @@
 import { parseCpu } from './quantities';
 import type { Obj } from './state';
 
+/** Traffic target types. */
 export const LATEST = 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST';
 export const REVISION = 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION';
 
+/** What defaults depend on besides the request. */
 export interface DefaultsContext {
   projectNumber: string;
   /** GPU quota of the region, when configured: the default max instances of GPU services. */

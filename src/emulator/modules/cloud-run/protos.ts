@@ -26,6 +26,7 @@ export interface RunProtos {
 
 let cached: RunProtos | undefined;
 
+/** Load (once) the Run, IAM and longrunning protos for gRPC and protobufjs. */
 export function runProtos(): RunProtos {
   if (cached) return cached;
   const pkg = loadProtos(FILES);

@@ -17,6 +17,7 @@ const CARRIED = [
   'encryptionKeyShutdownDuration', 'sessionAffinity', 'nodeSelector', 'gpuZonalRedundancyDisabled',
 ];
 
+/** Whether a write needs a new revision, and its explicit name if any. */
 export type RevisionPlan = { create: false } | { create: true; name?: string };
 
 /**

@@ -6,8 +6,10 @@
 import type { EmulatorCore, ImageDenial } from '../../core';
 import { EmulatorError, Code } from '../../core';
 
+/** A message in its canonical plain form. */
 export type Obj = Record<string, any>;
 
+/** A stored service. */
 export interface ServiceRecord {
   /** The Service exactly as GetService returns it. */
   service: Obj;
@@ -16,6 +18,7 @@ export interface ServiceRecord {
   seq: number;
 }
 
+/** A stored revision. */
 export interface RevisionRecord {
   /** The Revision exactly as GetRevision returns it. */
   revision: Obj;
@@ -25,8 +28,10 @@ export interface RevisionRecord {
   seq: number;
 }
 
+/** What an operation does when it completes. */
 export type OperationKind = 'deploy' | 'delete-service' | 'delete-revision';
 
+/** A stored long-running operation (its outcome is applied by the completer of its kind). */
 export interface OperationRecord {
   name: string;
   kind: OperationKind;
@@ -49,6 +54,7 @@ export interface OperationRecord {
   denial?: ImageDenial;
 }
 
+/** A service's IAM policy. */
 export interface PolicyRecord {
   version: number;
   bindings: Obj[];
@@ -57,6 +63,7 @@ export interface PolicyRecord {
   etag: string;
 }
 
+/** Everything the module keeps in `core.state.run`. */
 export interface RunNamespace {
   services: Record<string, ServiceRecord>;
   revisions: Record<string, RevisionRecord>;

@@ -20,6 +20,7 @@ export interface RunTrafficView {
   images: string[];
 }
 
+/** A service as other modules see it. */
 export interface RunServiceView {
   /** `projects/{p}/locations/{l}/services/{s}` */
   name: string;
@@ -46,6 +47,7 @@ export interface RunServiceView {
   raw: Obj;
 }
 
+/** A revision as other modules see it. */
 export interface RunRevisionView {
   /** Full revision name. */
   name: string;
