@@ -108,6 +108,21 @@ describe('storage: buckets', () => {
     expect(mine.map((b) => b.name).sort()).toEqual(['gradio-data', 'plain-bucket-1']);
   });
 
+  it('replaces user fields with update (PUT), keeping immutable ones', async () => {
+    const url = `http://${emu.http}/storage/v1/b/gradio-data`;
+    const [before] = await clients.storage().bucket('gradio-data').getMetadata();
+    const res = await fetch(`${url}?ifMetagenerationMatch=${before.metageneration}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'gradio-data', location: 'US', storageClass: 'NEARLINE', versioning: { enabled: true } }),
+    });
+    expect(res.status).toBe(200);
+    const [after] = await clients.storage().bucket('gradio-data').getMetadata();
+    expect(after).toMatchObject({ location: 'EU', storageClass: 'NEARLINE', versioning: { enabled: true } });
+    expect(after.labels).toBeUndefined();
+    expect(Number(after.metageneration)).toBe(Number(before.metageneration) + 1);
+  });
+
   it('deletes a bucket (and 404s after)', async () => {
     const bucket = clients.storage().bucket('plain-bucket-1');
     await bucket.delete();

@@ -15,7 +15,7 @@ import {
 } from './state';
 import { alreadyExists, checkName, conditionNotMet, inUse, invalid, notFound, notReady } from './errors';
 import { pendingInsert, resolveRef } from './refs';
-import { replayed, startOperation } from './operations';
+import { replayed, settleDue, startOperation } from './operations';
 import { parseFilter, order, paginate } from './list';
 
 /** Fields the server owns; ignored in request bodies. */
@@ -243,15 +243,20 @@ export class Crud {
       : `/compute/v1/projects/:project/global/${type.collection}`;
     const item = `${coll}/:name`;
     const s = type.service;
-    router.add('POST', coll, (req) => core.call(`${s}.Insert`, 'write', () => this.insert(type, req)), 'compute');
-    router.add('GET', coll, (req) => core.call(`${s}.List`, 'read', () => this.list(type, req)), 'compute');
-    router.add('GET', item, (req) => core.call(`${s}.Get`, 'read', () => this.render(type, this.existing(type, req).res)), 'compute');
-    router.add('DELETE', item, (req) => core.call(`${s}.Delete`, 'write', () => this.delete(type, req)), 'compute');
-    if (type.patch) router.add('PATCH', item, (req) => core.call(`${s}.Patch`, 'write', () => this.change(type, req, 'patch')), 'compute');
-    if (type.update) router.add('PUT', item, (req) => core.call(`${s}.Update`, 'write', () => this.change(type, req, 'update')), 'compute');
+    const run = (method: string, kind: 'read' | 'write', fn: (req: HttpRequest) => unknown) => (req: HttpRequest) =>
+      core.call(`${s}.${method}`, kind, () => {
+        settleDue(core);
+        return fn(req);
+      });
+    router.add('POST', coll, run('Insert', 'write', (req) => this.insert(type, req)), 'compute');
+    router.add('GET', coll, run('List', 'read', (req) => this.list(type, req)), 'compute');
+    router.add('GET', item, run('Get', 'read', (req) => this.render(type, this.existing(type, req).res)), 'compute');
+    router.add('DELETE', item, run('Delete', 'write', (req) => this.delete(type, req)), 'compute');
+    if (type.patch) router.add('PATCH', item, run('Patch', 'write', (req) => this.change(type, req, 'patch')), 'compute');
+    if (type.update) router.add('PUT', item, run('Update', 'write', (req) => this.change(type, req, 'update')), 'compute');
     for (const v of type.verbs ?? []) {
       const path = v.noGlobal ? `/compute/v1/projects/:project/${type.collection}/:name/${v.verb}` : `${item}/${v.verb}`;
-      router.add('POST', path, (req) => core.call(`${s}.${v.method}`, 'write', () => this.verb(type, v, req)), 'compute');
+      router.add('POST', path, run(v.method, 'write', (req) => this.verb(type, v, req)), 'compute');
     }
   }
 }

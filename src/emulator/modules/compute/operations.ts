@@ -103,6 +103,16 @@ function finish(core: EmulatorCore, st: ComputeState, rec: OpRecord): void {
   core.persist();
 }
 
+/**
+ * Complete every operation that is due. Timers normally do this; this covers operations
+ * whose timers are gone (state reloaded from disk) before anything reads them.
+ */
+export function settleDue(core: EmulatorCore): void {
+  const st = computeState(core);
+  const now = core.clock.now();
+  for (const rec of Object.values(st.ops)) if (rec.op.status !== 'DONE' && now >= rec.doneAt) finish(core, st, rec);
+}
+
 /** The operation's JSON, completing it first if it is due. */
 export function renderOp(core: EmulatorCore, st: ComputeState, rec: OpRecord): Record<string, any> {
   if (rec.op.status !== 'DONE' && core.clock.now() >= rec.doneAt) finish(core, st, rec);
