@@ -398,6 +398,10 @@ export interface ServiceSpec {
    */
   image: Image;
   /**
+   * Name of the revision this template creates: `{service}-{suffix}`, or just the suffix. Cloud Run refuses a changed template under an existing revision name, so give each template change a new name. Default: Cloud Run names revisions `{service}-{00001}-{xyz}`.
+   */
+  revision?: string;
+  /**
    * Entrypoint override (the image's ENTRYPOINT when omitted).
    */
   command?: string[];
