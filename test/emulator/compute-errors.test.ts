@@ -100,6 +100,43 @@ describe('compute: errors, idempotency and listing', () => {
     expect(staleUpdate.code).toBe(412);
   });
 
+  it('patches proxies with their fingerprint and limits forwarding-rule patches to networkTier', async () => {
+    const c = env.clients;
+    await lbBase(c, 'pt');
+    const proxies = c.compute('TargetHttpProxiesClient');
+    await done(c, await proxies.insert({ project: PROJECT, targetHttpProxyResource: { name: 'pt-http', urlMap: 'global/urlMaps/pt-um' } }));
+    const [proxy] = await proxies.get({ project: PROJECT, targetHttpProxy: 'pt-http' });
+    await done(c, await proxies.patch({ project: PROJECT, targetHttpProxy: 'pt-http', targetHttpProxyResource: { fingerprint: proxy.fingerprint, description: 'edge' } }));
+    const [patched] = await proxies.get({ project: PROJECT, targetHttpProxy: 'pt-http' });
+    expect(patched.description).toBe('edge');
+    expect((await statusOf(proxies.patch({ project: PROJECT, targetHttpProxy: 'pt-http', targetHttpProxyResource: { fingerprint: proxy.fingerprint, description: 'x' } }))).code).toBe(412);
+
+    const rules = c.compute('GlobalForwardingRulesClient');
+    await done(c, await rules.insert({ project: PROJECT, forwardingRuleResource: { name: 'pt-fr', target: 'global/targetHttpProxies/pt-http' } }));
+    const [fr] = await rules.get({ project: PROJECT, forwardingRule: 'pt-fr' });
+    await done(c, await rules.patch({ project: PROJECT, forwardingRule: 'pt-fr', forwardingRuleResource: { fingerprint: fr.fingerprint, networkTier: 'PREMIUM' } }));
+    const [fr2] = await rules.get({ project: PROJECT, forwardingRule: 'pt-fr' });
+    expect(fr2.fingerprint).not.toBe(fr.fingerprint);
+    const portChange = await statusOf(rules.patch({ project: PROJECT, forwardingRule: 'pt-fr', forwardingRuleResource: { fingerprint: fr2.fingerprint, portRange: '8080' } }));
+    expect(portChange.code).toBe(400);
+    const staleLabels = await statusOf(rules.setLabels({
+      project: PROJECT,
+      resource: 'pt-fr',
+      globalSetLabelsRequestResource: { labels: { a: 'b' }, labelFingerprint: 'stale' },
+    }));
+    expect(staleLabels.code).toBe(412);
+
+    // An ephemeral IP cannot be named as a literal by another rule; a reserved one can, but
+    // two rules on the same IP with overlapping port ranges conflict.
+    const ephemeral = await statusOf(rules.insert({ project: PROJECT, forwardingRuleResource: { name: 'pt-fr-2', target: 'global/targetHttpProxies/pt-http', IPAddress: fr.IPAddress } }));
+    expect(ephemeral.code).toBe(400);
+    await done(c, await c.compute('GlobalAddressesClient').insert({ project: PROJECT, addressResource: { name: 'pt-ip' } }));
+    await done(c, await rules.insert({ project: PROJECT, forwardingRuleResource: { name: 'pt-fr-3', target: 'global/targetHttpProxies/pt-http', IPAddress: 'global/addresses/pt-ip', portRange: '80-8080' } }));
+    const clash = await statusOf(rules.insert({ project: PROJECT, forwardingRuleResource: { name: 'pt-fr-4', target: 'global/targetHttpProxies/pt-http', IPAddress: 'global/addresses/pt-ip', portRange: '443' } }));
+    expect(clash.code).toBe(400);
+    expect(clash.body.error.message).toContain('conflicts with forwarding rule');
+  });
+
   it('refuses to delete a resource still referenced (400 resourceInUseByAnotherResource)', async () => {
     const c = env.clients;
     await lbBase(c, 'use');
