@@ -102,7 +102,9 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
 /** Resolution for apply mirrors the planner (labels and references). */
 function resolveForApply(session: Session, m: Manifest): Manifest {
   const { manifest } = resolveManifest(session, m);
-  return { ...manifest, metadata: { ...manifest.metadata, labels: ownedLabels(manifest, session.set) } };
+  // Stamp labels ride along only on writes (apply is never called for a noop).
+  const labels = { ...ownedLabels(manifest, session.set), ...(session.options.stampLabels ?? {}) };
+  return { ...manifest, metadata: { ...manifest.metadata, labels } };
 }
 const ignored = ignoredPaths;
 function setIgnored(desired: Record<string, any>, p: string, live: Record<string, any> | undefined): void {
@@ -135,6 +137,8 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
         return r;
       }
       return limit(async () => {
+        // After an abort (SIGINT/SIGTERM), work already started finishes; nothing new starts.
+        if (opts.signal?.aborted) return { key: entry.key, action: entry.action, outcome: 'skipped', error: 'skipped: shutting down', errorCode: 'Aborted', synced: 'ReconcileError', elapsedMs: 0 } as ResourceResult;
         const writes = entry.action !== 'noop' && entry.action !== 'paused' || !!entry.unknown?.length;
         if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
         try {
@@ -179,6 +183,7 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
 
 async function deleteOne(session: Session, entry: PlanEntry, opts: ExecuteOptions): Promise<ResourceResult> {
   const started = Date.now();
+  if (opts.signal?.aborted) return { key: entry.key, action: entry.action, outcome: 'skipped', error: 'skipped: shutting down', errorCode: 'Aborted', synced: 'ReconcileError', elapsedMs: 0 };
   session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
   try {
     await applyOne(session, entry, opts);

@@ -18,6 +18,12 @@ export interface SessionOptions {
   /** Concurrent resources. @default 8 */
   parallelism?: number;
   host?: EventHost;
+  /**
+   * Labels written on every resource this session creates or updates, but never a
+   * reason to update by themselves: they are left out of the plan's label diff (`sync`
+   * records the commit it applied this way, only on the resources that commit changed).
+   */
+  stampLabels?: Record<string, string>;
 }
 
 export class Session {
