@@ -239,6 +239,12 @@ export class EmulatorCore {
    * registers one). Each returns undefined to admit, or a denial to fail the revision.
    */
   readonly imageAdmission: Array<(req: ImageAdmissionRequest) => ImageDenial | undefined> = [];
+  /**
+   * Run before every API call and before a long-running operation completes, so models
+   * driven by simulated time (the traffic model) catch up to now with the state as it
+   * was until this moment.
+   */
+  readonly beforeChange: Array<() => void> = [];
   private persistTimer: NodeJS.Timeout | undefined;
   private persistPending: Promise<void> = Promise.resolve();
   private readonly opCompleters = new Map<string, () => void>();
@@ -274,6 +280,7 @@ export class EmulatorCore {
     this.checkQuota(method, kind);
     const fault = this.takeFault(method, false);
     if (fault) throw fault;
+    for (const hook of this.beforeChange) hook();
     const result = await fn();
     if (kind === 'write') this.persist();
     return result;
@@ -343,6 +350,7 @@ export class EmulatorCore {
       if (ran) return;
       ran = true;
       this.opCompleters.delete(id);
+      for (const hook of this.beforeChange) hook();
       complete();
       this.persist();
     };

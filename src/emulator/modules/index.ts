@@ -19,5 +19,6 @@ import { cloudRunModule } from './cloud-run';
 import { computeModule } from './compute';
 import { storageModule } from './storage';
 import { binauthzModule } from './binauthz';
+import { trafficModule } from './traffic';
 
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule];
