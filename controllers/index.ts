@@ -4,5 +4,8 @@
  */
 import type { Controller } from '../src/engine/controller';
 import { serviceController } from './service';
+import { policyController } from './policy';
+import { sloController } from './slo';
+import { gpuModelController } from './gpu-model';
 
-export const CONTROLLERS: Controller[] = [serviceController];
+export const CONTROLLERS: Controller[] = [serviceController, policyController, sloController, gpuModelController];

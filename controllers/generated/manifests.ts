@@ -153,15 +153,23 @@ export interface GpuModelSpec {
   model?: string;
   gpu: Gpu;
   /**
-   * CPU and memory per instance, e.g. {cpu: "8", memory: 32Gi}.
+   * CPU and memory per instance, e.g. {cpu: "8", memory: 32Gi}. Default: the GPU's minimum (nvidia-l4: 4 CPU and 16Gi).
    */
   resources?: Resources;
   /**
-   * Concurrent requests per instance (1-1000); also OLLAMA_NUM_PARALLEL for ollama.
+   * GPU instances need CPU always allocated (instance-based billing), so only false is accepted.
+   */
+  cpuThrottling?: boolean;
+  /**
+   * Concurrent requests per instance (1-1000), default 4; also the runtime's parallelism (OLLAMA_NUM_PARALLEL) unless parallelism is set.
    */
   concurrency?: number;
   /**
-   * Upper bound on instances (1-1000); must not exceed gpu.quota.
+   * Requests the runtime serves at once on the GPU: OLLAMA_NUM_PARALLEL (ollama) or --max-num-seqs (vllm). Default: concurrency, which must not be below it.
+   */
+  parallelism?: number;
+  /**
+   * Upper bound on instances (1-1000); must not exceed gpu.quota. Default: gpu.quota.
    */
   maxInstances?: number;
   /**

@@ -98,7 +98,9 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
   const controller = session.controllerFor(m.kind);
   const id = session.identify(m);
   const observed: Observed = session.observed.get(key) ?? { exists: false };
-  const deps = [...new Set(findReferences(m).map((r) => `${r.kind}/${r.name}`))].filter((k) => k !== key);
+  // Weak references (e.g. a GpuModel's invokers) name a resource without ordering: they
+  // are no execution dependency, or a Service using the GpuModel's URL would be a cycle.
+  const deps = [...new Set(findReferences(m).filter((r) => !r.weak).map((r) => `${r.kind}/${r.name}`))].filter((k) => k !== key);
   const base: Omit<PlanEntry, 'action' | 'changes' | 'patch' | 'notes'> = {
     key,
     kind: m.kind,

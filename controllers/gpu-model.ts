@@ -1,0 +1,219 @@
+/**
+ * GpuModel: an open model served from one Cloud Run service with a GPU (Admin API v2):
+ * the GPU type and count, CPU always allocated, zonal redundancy as declared, the
+ * runtime's environment (Ollama: OLLAMA_NUM_PARALLEL = parallelism, KEEP_ALIVE -1,
+ * MODEL), gen2, private, and `roles/run.invoker` for the service accounts of the
+ * Services named in `invokers`. The Cloud Run GPU rules are checked in `validate`,
+ * before any API call.
+ */
+import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
+import { diffDeclared } from '../src/engine/diff';
+import { RunctlError, type Manifest } from '../src/engine/types';
+import { apiError, isAlreadyExists, isConflict, isNotFound } from '../src/gcp/errors';
+import { checkGpuRules, regionProblem } from './lib/gpu-rules';
+import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, writeGpuService } from './lib/gpu-service';
+import { resolveProject, resolveRegion } from './lib/location';
+import { iamView, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
+
+const KIND = 'GpuModel';
+const DEFAULT_SA = /-compute@developer\.gserviceaccount\.com$/;
+
+/** How an invoker Service's account was found, for the plan. */
+interface Invoker {
+  service: string;
+  member?: string;
+  source: string;
+}
+
+const wctx = (m: Manifest): WriteContext => ({ serviceName: m.metadata.name, volume: () => undefined });
+
+/**
+ * The member for each Service in `invokers`: its manifest's serviceAccount, else the
+ * live Service's, else the project's default compute account (which the GpuModel's own
+ * service runs as, so it is known once that exists).
+ */
+export function resolveInvokers(m: Manifest, ctx: PlanContext, ownServiceAccount?: string): Invoker[] {
+  return ((m.spec.invokers ?? []) as string[]).map((key) => {
+    const declared = ctx.manifestOf(key)?.spec.serviceAccount;
+    if (typeof declared === 'string' && declared && !declared.includes('${')) return { service: key, member: `serviceAccount:${declared}`, source: `${key}'s manifest` };
+    const live = ctx.statusOf(key)?.fields.serviceAccount;
+    if (typeof live === 'string' && live) return { service: key, member: `serviceAccount:${live}`, source: `the live ${key}` };
+    const fallback = ownServiceAccount && DEFAULT_SA.test(ownServiceAccount) ? ownServiceAccount : undefined;
+    return { service: key, member: fallback && `serviceAccount:${fallback}`, source: "the project's default compute service account" };
+  });
+}
+
+const members = (invokers: Invoker[]) => [...new Set(invokers.map((i) => i.member ?? "serviceAccount:(the project's default compute service account, known after apply)"))].sort();
+
+async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
+  const parent = `projects/${project}/locations/${region}`;
+  return ctx.cached(`run.services:${parent}`, async () => {
+    const out = new Map<string, RunService>();
+    for await (const s of ctx.clients.runServices().listServicesAsync({ parent }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
+    return out;
+  });
+}
+
+function status(svc: RunService): ResourceStatus {
+  const tc = svc.terminalCondition ?? {};
+  let ready: ResourceStatus['ready'];
+  if (svc.reconciling) ready = { status: 'Unknown', reason: 'Creating', message: 'reconciling' };
+  else if (tc.state === 'CONDITION_SUCCEEDED') ready = { status: 'True', reason: 'Available' };
+  else if (tc.state === 'CONDITION_FAILED') ready = { status: 'False', reason: 'Unavailable', message: tc.message };
+  else ready = { status: 'Unknown', reason: 'Creating', message: tc.message };
+  return {
+    fields: {
+      url: svc.uri || undefined,
+      serviceAccount: svc.template?.serviceAccount || undefined,
+      region: svc.name?.split('/')[3],
+      gpu: svc.template?.nodeSelector?.accelerator || undefined,
+      latestReadyRevision: svc.latestReadyRevision ? String(svc.latestReadyRevision).split('/').pop() : undefined,
+    },
+    ready,
+  };
+}
+
+function observedFrom(svc: RunService, iam: IamView | undefined): Observed {
+  return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag, raw: svc, status: status(svc), lastModifier: svc.lastModifier || undefined };
+}
+
+async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: any }> {
+  const [policy] = await ctx.clients.runServices().getIamPolicy({ resource: name });
+  return { view: iamView(policy as any), policy };
+}
+
+/** Wait for the LRO, then re-read (LRO results are protobuf messages, not plain objects). */
+async function finish(ctx: ApplyContext, op: any, name: string, what: string): Promise<RunService> {
+  ctx.progress(`${what}: waiting for the operation (a GPU revision starts when its model is loaded)`);
+  try {
+    await op.promise();
+  } catch (err) {
+    let detail = apiError(err).message;
+    try {
+      const [svc] = await ctx.clients.runServices().getService({ name });
+      const msg = (svc as RunService).terminalCondition?.message;
+      if (msg && !detail.includes(msg)) detail = `${detail}; ${msg}`;
+    } catch {
+      /* a failed create may leave nothing to read */
+    }
+    throw new RunctlError('ApiError', `${what} failed: ${detail}`, { cause: err });
+  }
+  const [svc] = await ctx.clients.runServices().getService({ name });
+  return svc as RunService;
+}
+
+async function writeService(m: Manifest, id: Identity, obs: Observed, plan: ResourcePlan, ctx: ApplyContext): Promise<RunService> {
+  const client = ctx.clients.runServices();
+  const labels = { ...(m.metadata.labels ?? {}), [KIND_LABEL]: KIND_LABEL_VALUE };
+  if (!obs.exists) {
+    const body: RunService = { labels, template: { containers: [{}] } };
+    writeGpuService(body, m.spec, wctx(m));
+    ctx.progress('creating the GPU service');
+    try {
+      const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
+      return await finish(ctx, op, id.fullName, 'create');
+    } catch (err) {
+      if (isAlreadyExists(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} appeared while creating it`, { cause: err });
+      throw err;
+    }
+  }
+  const live = obs.raw as RunService;
+  const serviceChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels') || (c.path.startsWith('spec.') && !/^spec\.(public|invokers)\b/.test(c.path)));
+  if (!serviceChanged) return live;
+  const body = writable(live);
+  body.labels = { ...(live.labels ?? {}), ...labels };
+  // A changed template under the live revision name is a 409 (gcp-apis.md §1.2): let Cloud Run name it.
+  template(body).revision = '';
+  writeGpuService(body, m.spec, wctx(m));
+  ctx.progress('updating the GPU service (new revision)');
+  try {
+    const [op] = await client.updateService({ service: body as any });
+    return await finish(ctx, op, id.fullName, 'update');
+  } catch (err) {
+    if (isConflict(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} changed since it was read`, { cause: err });
+    throw err;
+  }
+}
+
+export const gpuModelController: Controller = {
+  kind: KIND,
+  schema: 'gpu-model.schema.json',
+  regional: true,
+
+  validate(m) {
+    return checkGpuRules(m);
+  },
+
+  identify(m, ctx): Identity {
+    const project = resolveProject(m, ctx);
+    const region = resolveRegion(m, ctx);
+    // The region may come from --region, which validation cannot see: check it before any call.
+    const problem = regionProblem(m.spec.gpu?.type, region);
+    if (problem) throw new RunctlError('InvalidValue', `${KIND}/${m.metadata.name}: ${problem}`, { source: 'user' });
+    return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
+  },
+
+  async observe(m, id, ctx) {
+    const svc = (await listServices(ctx, id.project, id.region!)).get(id.fullName);
+    if (!svc) return { exists: false };
+    return observedFrom(svc, (await readIam(ctx, id.fullName)).view);
+  },
+
+  desired(m, _id, ctx) {
+    const own = ctx.statusOf(`${KIND}/${m.metadata.name}`)?.fields.serviceAccount as string | undefined;
+    return desiredForm(m.spec, members(resolveInvokers(m, ctx, own)), wctx(m));
+  },
+
+  plan(m, desired, obs, ctx): ResourcePlan {
+    const own = obs.status?.fields.serviceAccount as string | undefined;
+    const notes = resolveInvokers(m, ctx, own).map((i) => `invoker ${i.service}: ${i.member ?? 'its service account'} (from ${i.source}${i.member ? '' : ', known after apply'})`);
+    if (!obs.exists) {
+      const { changes } = diffDeclared(desired, {});
+      const g = desired.gpu;
+      notes.unshift(`creates a private Cloud Run service with 1 ${g.type} GPU per instance, CPU always allocated, zonal redundancy ${g.zonalRedundancy ? 'on' : 'off'}`);
+      return { action: 'create', changes, notes };
+    }
+    const { changes } = diffDeclared(desired, obs.spec, { exact: ['env'] });
+    if (!changes.length) return { action: 'noop', changes, notes: [] };
+    const iamOnly = changes.every((c) => /^spec\.(public|invokers)\b/.test(c.path));
+    return { action: 'update', changes, notes: [iamOnly ? 'no new revision (only the invoker IAM policy changes)' : 'creates a new revision (the model restarts on new instances)', ...notes] };
+  },
+
+  async apply(m, _desired, obs, plan, ctx) {
+    const id = this.identify(m, ctx);
+    const svc = await writeService(m, id, obs, plan, ctx);
+    // Invokers are resolved now: a default-account invoker is the account this service runs as.
+    const want = { public: false, invokers: members(resolveInvokers(m, ctx, svc.template?.serviceAccount)) };
+    const current = await readIam(ctx, id.fullName);
+    let iam = current.view;
+    if (current.view.public || current.view.invokers.join(',') !== want.invokers.join(',')) {
+      ctx.progress('setting the invoker IAM policy');
+      const [updated] = await ctx.clients.runServices().setIamPolicy({ resource: id.fullName, policy: withInvokers(current.policy, want, current.view) });
+      iam = iamView(updated as any);
+    }
+    return observedFrom(svc, iam);
+  },
+
+  async delete(_m, id, _obs, ctx) {
+    ctx.progress('deleting the GPU service');
+    try {
+      const [op] = await ctx.clients.runServices().deleteService({ name: id.fullName });
+      await op.promise();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+
+  async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
+    const out: LiveResource[] = [];
+    for (const s of scopes) {
+      if (!s.region) continue;
+      for (const svc of (await listServices(ctx, s.project, s.region)).values()) {
+        if (!isGpuService(svc)) continue;
+        const name = svc.name.split('/').pop();
+        out.push({ kind: KIND, name, identity: { project: s.project, region: s.region, name, fullName: svc.name }, labels: { ...(svc.labels ?? {}) }, spec: liveForm(svc), status: status(svc) });
+      }
+    }
+    return out;
+  },
+};

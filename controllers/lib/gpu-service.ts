@@ -1,0 +1,125 @@
+/**
+ * A GpuModel as a Cloud Run service: the manifest form runctl compares (desired and
+ * live normalised alike) and the writes onto the Admin API v2 Service object. Built on
+ * the Service field table in `run-service.ts`, plus the GPU fields it does not cover
+ * (node selector, `nvidia.com/gpu` limit, zonal redundancy).
+ */
+import { GPU_TYPES, gpuSizing } from './gpu-rules';
+import { formatMemory } from './quantity';
+import { container, FIELD_BY_NAME, normalizeSpec, readSpec, template, type IamView, type RunService, type WriteContext } from './run-service';
+
+/** Label that tells a GpuModel's Cloud Run service from a plain Service's. */
+export const KIND_LABEL = 'runctl-kind';
+export const KIND_LABEL_VALUE = 'gpumodel';
+
+/** Cloud Run port the runtimes are told to listen on. */
+export const MODEL_PORT = 8080;
+
+/** Fields written through the Service field table, in write order (cpuThrottling after resources). */
+const TABLE_FIELDS = ['image', 'port', 'env', 'args', 'resources', 'scaling', 'timeout', 'cpuThrottling', 'executionEnvironment'];
+
+/** The environment (and arguments) a runtime needs to serve `model` on the GPU. */
+export function runtimeSettings(spec: Record<string, any>): { env: Record<string, string>; args?: string[] } {
+  const size = gpuSizing(spec);
+  if (spec.runtime === 'ollama') {
+    // As Google's Ollama-on-Cloud-Run guide: listen on 8080, never unload the weights.
+    return {
+      env: { OLLAMA_HOST: `0.0.0.0:${MODEL_PORT}`, OLLAMA_KEEP_ALIVE: '-1', OLLAMA_NUM_PARALLEL: String(size.parallelism), MODEL: String(spec.model) },
+    };
+  }
+  if (spec.runtime === 'vllm') {
+    return {
+      env: { MODEL: String(spec.model) },
+      args: ['--model', String(spec.model), '--port', String(MODEL_PORT), '--max-num-seqs', String(size.parallelism)],
+    };
+  }
+  return { env: {} };
+}
+
+/** The GpuModel as a Service-kind spec (before normalisation). */
+function serviceSpec(spec: Record<string, any>, invokers: string[]): Record<string, any> {
+  const size = gpuSizing(spec);
+  const rt = runtimeSettings(spec);
+  return {
+    image: spec.image,
+    port: MODEL_PORT,
+    env: rt.env,
+    args: rt.args,
+    resources: { cpu: size.cpu, memory: formatMemory(size.memory) },
+    scaling: { maxInstances: size.maxInstances, concurrency: size.concurrency },
+    timeout: spec.timeout,
+    cpuThrottling: false,
+    executionEnvironment: 'gen2',
+    public: false,
+    invokers,
+  };
+}
+
+/** The compared form: Service-table fields in GpuModel terms, plus `gpu`. */
+function toForm(s: Record<string, any>, gpu: Record<string, unknown> | undefined): Record<string, any> {
+  const out: Record<string, any> = {
+    image: s.image,
+    gpu,
+    resources: s.resources,
+    concurrency: s.scaling?.concurrency,
+    maxInstances: s.scaling?.maxInstances,
+    timeout: s.timeout,
+    port: s.port,
+    env: s.env ?? {},
+    args: s.args,
+    cpuThrottling: s.cpuThrottling,
+    executionEnvironment: s.executionEnvironment,
+    public: s.public,
+    invokers: s.invokers,
+  };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/** Desired form of a GpuModel (invoker members already resolved). */
+export function desiredForm(spec: Record<string, any>, invokers: string[], wctx: WriteContext): Record<string, any> {
+  return toForm(normalizeSpec(serviceSpec(spec, invokers), wctx), {
+    type: spec.gpu.type,
+    count: spec.gpu.count ?? 1,
+    zonalRedundancy: spec.gpu.zonalRedundancy ?? true,
+  });
+}
+
+/** Live service (and invoker IAM) → the same form, plus `runtime`/`model` for `get`. */
+export function liveForm(svc: RunService, iam?: IamView): Record<string, any> {
+  const s = readSpec(svc, iam) as Record<string, any>;
+  const t = svc.template ?? {};
+  const limits = t.containers?.[0]?.resources?.limits ?? {};
+  const form = toForm(s, {
+    type: t.nodeSelector?.accelerator || undefined,
+    count: Number(limits['nvidia.com/gpu'] ?? 0),
+    zonalRedundancy: !t.gpuZonalRedundancyDisabled,
+  });
+  const env = (s.env ?? {}) as Record<string, string>;
+  form.runtime = env.OLLAMA_HOST !== undefined ? 'ollama' : env.MODEL !== undefined ? 'vllm' : 'custom';
+  if (env.MODEL !== undefined) form.model = env.MODEL;
+  form.region = svc.name?.split('/')[3];
+  return form;
+}
+
+/** Write every GpuModel setting onto a Service object (create body or writable copy). */
+export function writeGpuService(svc: RunService, spec: Record<string, any>, wctx: WriteContext): void {
+  const s = serviceSpec(spec, []);
+  for (const name of TABLE_FIELDS) {
+    const value = s[name];
+    if (value === undefined) continue;
+    FIELD_BY_NAME.get(name)!.write(svc, value, wctx);
+  }
+  const t = template(svc);
+  t.nodeSelector = { accelerator: spec.gpu.type };
+  t.gpuZonalRedundancyDisabled = !(spec.gpu.zonalRedundancy ?? true);
+  const c = container(svc);
+  c.resources.limits['nvidia.com/gpu'] = String(spec.gpu.count ?? 1);
+  // Instance-based billing is required with a GPU; the table's resources writer defaults cpuIdle to true.
+  c.resources.cpuIdle = false;
+}
+
+/** Whether a live Cloud Run service is a GpuModel's. */
+export function isGpuService(svc: RunService): boolean {
+  return svc.labels?.[KIND_LABEL] === KIND_LABEL_VALUE || (!!svc.template?.nodeSelector?.accelerator && !!GPU_TYPES[svc.template.nodeSelector.accelerator]);
+}

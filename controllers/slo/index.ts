@@ -1,0 +1,98 @@
+/**
+ * Slo: a Cloud Monitoring service level objective for a Service of the set, and what it
+ * needs around it: the monitored service for the Cloud Run service (a `cloudRun` basic
+ * service), the SLO (request-based availability from `run.googleapis.com/request_count`,
+ * 2xx good / 5xx bad, or latency from `request_latencies` under a threshold; rolling
+ * window; goal), one email notification channel per address, and one burn-rate alert
+ * policy per `alerts` entry. Alert policies and channels get server-assigned IDs, so
+ * runctl finds its own through `userLabels`; the SLO's ID is `metadata.name`.
+ */
+import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { Manifest } from '../../src/engine/types';
+import { resolveProject, serviceLocation } from '../lib/location';
+import { applySlo, deleteSlo } from './apply';
+import { cloudRunOf, listMonitoredServices, listSlos, liveForm, readLive, type LiveSlo, type Reader } from './live';
+import { monitoredServiceId, sloForm, type SloForm, type Target } from './model';
+import { planSlo, type DesiredSlo } from './plan';
+
+const KIND = 'Slo';
+
+function target(m: Manifest, ctx: PlanContext): Target {
+  const loc = serviceLocation(m.spec.service, ctx);
+  return { project: resolveProject(m, ctx, loc.project), service: m.spec.service, location: loc.region };
+}
+
+function status(live: LiveSlo): ResourceStatus {
+  const ok = !!live.slo;
+  return {
+    fields: {
+      name: live.slo?.name,
+      service: live.sloParent?.name ?? live.monitored?.name,
+      alertPolicies: live.policies.map((p) => p.name),
+      goal: live.slo ? Number(live.slo.goal) : undefined,
+    },
+    ready: ok ? { status: 'True', reason: 'Available' } : { status: 'Unknown', reason: 'Creating' },
+  };
+}
+
+function observed(live: LiveSlo): Observed<LiveSlo> {
+  const spec = liveForm(live);
+  if (!live.slo || !spec) return { exists: false, raw: live };
+  return { exists: true, spec: spec as unknown as Record<string, any>, labels: { ...(live.slo.userLabels ?? {}) }, raw: live, status: status(live) };
+}
+
+function desiredSlo(m: Manifest, ctx: PlanContext, form?: SloForm): DesiredSlo {
+  return { form: form ?? sloForm(m.spec), target: target(m, ctx), id: m.metadata.name, labels: { ...(m.metadata.labels ?? {}) }, set: ctx.set };
+}
+
+export const sloController: Controller = {
+  kind: KIND,
+  schema: 'slo.schema.json',
+  regional: false,
+
+  identify(m, ctx): Identity {
+    const t = target(m, ctx);
+    return { project: t.project, name: m.metadata.name, fullName: `projects/${t.project}/services/${monitoredServiceId(t)}/serviceLevelObjectives/${m.metadata.name}` };
+  },
+
+  async observe(m, id, ctx: ObserveContext) {
+    return observed(await readLive(ctx, target(m, ctx), m.metadata.name, ctx.set));
+  },
+
+  desired(m) {
+    return sloForm(m.spec) as unknown as Record<string, any>;
+  },
+
+  plan(m, desired, obs, ctx) {
+    const live = (obs.raw as LiveSlo | undefined) ?? { target: target(m, ctx), policies: [], channels: [] };
+    return planSlo(desiredSlo(m, ctx, desired as unknown as SloForm), live, obs.exists ? (obs.spec as unknown as SloForm) : undefined);
+  },
+
+  async apply(m, desired, _obs, _plan, ctx) {
+    return observed(await applySlo(ctx.clients, desiredSlo(m, ctx, desired as unknown as SloForm), ctx.progress));
+  },
+
+  async delete(_m, id, obs, ctx) {
+    const name = (obs.raw as LiveSlo | undefined)?.slo?.name ?? id.fullName;
+    await deleteSlo(ctx.clients, id.project, name, ctx.set, ctx.progress);
+  },
+
+  async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
+    const out: LiveResource[] = [];
+    const r: Reader = ctx;
+    for (const project of new Set(scopes.map((s) => s.project))) {
+      for (const svc of await listMonitoredServices(r, project)) {
+        const cr = cloudRunOf(svc);
+        if (!cr) continue;
+        const t: Target = { project, service: cr.service, location: cr.location };
+        for (const slo of await listSlos(r, svc.name)) {
+          const name = slo.name.split('/').pop();
+          const live = await readLive(r, t, name, ctx.set);
+          const o = observed(live.slo?.name === slo.name ? live : { ...live, slo, sloParent: svc });
+          out.push({ kind: KIND, name, identity: { project, name, fullName: slo.name }, labels: { ...(slo.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status });
+        }
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * Slo, planning (pure): the desired Monitoring objects against the live ones, as
+ * field changes in manifest terms and one sub-resource line per object that changes.
+ */
+import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { liveAlerts, ownedBySet, type LiveSlo } from './live';
+import { alertPolicyBody, alertView, emailOf, liveSloBody, monitoredServiceId, sloBody, type Obj, type SloForm, type Target } from './model';
+
+/** Everything the desired state depends on. */
+export interface DesiredSlo {
+  form: SloForm;
+  target: Target;
+  /** The SLO ID (metadata.name). */
+  id: string;
+  /** Ownership and user labels (the engine's). */
+  labels: Record<string, string>;
+  set: string;
+}
+
+/** Name of the monitored service runctl would use (the live one, else its own ID). */
+export const monitoredName = (d: DesiredSlo, live: LiveSlo) => live.monitored?.name ?? `projects/${d.target.project}/services/${monitoredServiceId(d.target)}`;
+
+/** The email channel runctl owns for an address, if any. */
+export function channelFor(channels: Obj[], address: string, set: string): Obj | undefined {
+  return channels.find((c) => c.type === 'email' && c.labels?.email_address === address && ownedBySet(c.userLabels, set));
+}
+
+/** Ownership labels for shared objects (channels, monitored service): no user labels. */
+export const sharedLabels = (d: DesiredSlo) => ({ 'managed-by': d.labels['managed-by'], 'runctl-set': d.labels['runctl-set'] });
+
+/** Desired alert policies, with channel names (a placeholder where a channel is still to be made). */
+export function desiredPolicies(d: DesiredSlo, live: LiveSlo, channelName: (address: string) => string | undefined): Obj[] {
+  const sloName = `${monitoredName(d, live)}/serviceLevelObjectives/${d.id}`;
+  return d.form.alerts.map((a, i) => {
+    const channels = a.notify.map((n) => channelName(emailOf(n)) ?? `(new channel for ${emailOf(n)})`);
+    return alertPolicyBody(sloName, d.id, i, a, channels, d.labels);
+  });
+}
+
+const label = (i: number, p: Obj) => `alertPolicy #${i} "${p.displayName}"`;
+
+function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
+  const out: SubChange[] = [];
+  if (!live.monitored) out.push({ name: `monitoredService ${monitoredServiceId(d.target)} (Cloud Run ${d.target.service} in ${d.target.location})`, action: 'create' });
+  const want = { ...sloBody(d.form, d.target, d.id), userLabels: d.labels };
+  if (!live.slo) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'create' });
+  else if (live.sloParent?.name !== monitoredName(d, live)) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'replace', notes: [`moves from ${live.sloParent?.name ?? 'another service'}`] });
+  else {
+    const have = { ...liveSloBody(live.slo), userLabels: live.slo.userLabels ?? {} };
+    const { changes } = diffDeclared(want, have, { exact: ['serviceLevelIndicator'] }, 'slo');
+    if (changes.length) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'update', changes });
+  }
+  const addresses = [...new Set(d.form.alerts.flatMap((a) => a.notify.map(emailOf)))].sort();
+  for (const a of addresses) if (!channelFor(live.channels, a, d.set)) out.push({ name: `notificationChannel email:${a}`, action: 'create' });
+  const byIndex = new Map(live.policies.map((p) => [Number(p.userLabels['runctl-alert']), p]));
+  desiredPolicies(d, live, (a) => channelFor(live.channels, a, d.set)?.name).forEach((body, i) => {
+    const p = byIndex.get(i);
+    if (!p) return out.push({ name: label(i, body), action: 'create' });
+    const { changes } = diffDeclared({ ...alertView(body), userLabels: body.userLabels }, { ...alertView(p), userLabels: p.userLabels ?? {} }, {}, 'alertPolicy');
+    if (changes.length) out.push({ name: label(i, body), action: 'update', changes });
+  });
+  for (const [i, p] of byIndex) if (i >= d.form.alerts.length) out.push({ name: label(i, p), action: 'delete' });
+  return out;
+}
+
+/** Field changes in manifest terms; alerts compared by their index. */
+function specChanges(d: DesiredSlo, live: LiveSlo, have: SloForm): FieldChange[] {
+  const { alerts, ...objective } = d.form;
+  const { alerts: _liveAlerts, ...haveObjective } = have;
+  const changes = diffDeclared(objective as Obj, haveObjective as Obj).changes;
+  for (const kind of ['availability', 'latency'] as const) {
+    if (haveObjective[kind] && !objective[kind]) changes.push({ path: `spec.${kind}`, op: 'remove', old: haveObjective[kind] });
+  }
+  const byIndex = liveAlerts(live);
+  alerts.forEach((a, i) => {
+    const l = byIndex.get(i);
+    if (!l) changes.push({ path: `spec.alerts.${i}`, op: 'add', new: a });
+    else changes.push(...diffDeclared(a as Obj, l as Obj, {}, `spec.alerts.${i}`).changes);
+  });
+  for (const [i, l] of byIndex) if (i >= alerts.length) changes.push({ path: `spec.alerts.${i}`, op: 'remove', old: l });
+  return changes;
+}
+
+/** The plan for one Slo. */
+export function planSlo(d: DesiredSlo, live: LiveSlo, have: SloForm | undefined): ResourcePlan {
+  const kids = children(d, live);
+  if (!live.slo || !have) {
+    return { action: 'create', changes: diffDeclared(d.form as unknown as Obj, {}).changes, notes: ['Cloud Monitoring writes are made one at a time per project'], children: kids };
+  }
+  const changes = specChanges(d, live, have);
+  if (kids.some((k) => k.action === 'replace')) return { action: 'replace', changes, notes: ['the SLO moves to another service: it is re-created there (its error budget history starts over)'], children: kids };
+  if (!changes.length && !kids.length) return { action: 'noop', changes, notes: [] };
+  return { action: 'update', changes, notes: [], children: kids };
+}
