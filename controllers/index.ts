@@ -3,9 +3,11 @@
  * its controller file and one line here; the engine has no kind-specific code.
  */
 import type { Controller } from '../src/engine/controller';
+import { loadBalancerController } from './load-balancer';
 import { serviceController } from './service';
 import { policyController } from './policy';
 import { sloController } from './slo';
 import { gpuModelController } from './gpu-model';
+import { volumeController } from './volume';
 
-export const CONTROLLERS: Controller[] = [serviceController, policyController, sloController, gpuModelController];
+export const CONTROLLERS: Controller[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController];

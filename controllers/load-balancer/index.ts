@@ -1,0 +1,179 @@
+/**
+ * LoadBalancer: a global external Application Load Balancer in front of Cloud Run
+ * services. One manifest owns the whole chain — a serverless NEG and a backend service
+ * per Service, the URL map, a managed certificate, the target proxies (plus an HTTP→HTTPS
+ * redirect map), a global address and the forwarding rules — each sub-resource a line of
+ * the plan. Names derive from the manifest's name (`names.ts`), planning is a diff of
+ * sub-resource views (`model.ts`, `steps.ts`), and apply runs the steps (`execute.ts`).
+ */
+import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { RunctlError, type Manifest } from '../../src/engine/types';
+import { digest } from '../lib/compute-ops';
+import { StepRunner } from './execute';
+import { desiredModel, type LiveModel, type LiveSub, type ModelInput } from './model';
+import { LABELLED, lbNames, markerOf, SUB_KINDS } from './names';
+import { listed, scanLive, subKey } from './observe';
+import { normalizeLbSpec, specFromLive, type LbSpec } from './spec';
+import { planSteps, toSubChange } from './steps';
+import { publicNotes, validateLoadBalancer } from './validate';
+
+const KIND = 'LoadBalancer';
+
+function projectOf(m: Manifest, ctx: PlanContext): string {
+  const project = ctx.target.project ?? m.spec?.project ?? ctx.target.fallbackProject;
+  if (!project) throw new RunctlError('Usage', `${KIND}/${m.metadata.name}: no project: pass --project, set GOOGLE_CLOUD_PROJECT or spec.project`, { source: 'user' });
+  return project;
+}
+
+/** A backing Service's region: flags, its manifest, its observed status, the default. */
+function serviceRegion(ctx: PlanContext, service: string): string {
+  const m = ctx.manifestOf(`Service/${service}`);
+  const live = ctx.statusOf(`Service/${service}`)?.fields.region as string | undefined;
+  return ctx.target.region ?? m?.spec.region ?? live ?? ctx.target.fallbackRegion;
+}
+
+function modelInput(m: Manifest, project: string, ctx: PlanContext): ModelInput {
+  return { project, lb: m.metadata.name, set: ctx.set, labels: m.metadata.labels ?? {}, regionOf: (s) => serviceRegion(ctx, s) };
+}
+
+/** What the spec wants, or nothing when there is no spec to speak of (a pruned resource). */
+function wantsOf(spec: Record<string, any> | undefined, input: ModelInput) {
+  if (!spec?.defaultService) return [];
+  return desiredModel(normalizeLbSpec(spec), input);
+}
+
+async function scan(m: Manifest, project: string, ctx: ObserveContext, fresh: boolean): Promise<LiveModel> {
+  const input = modelInput(m, project, ctx);
+  const wants = wantsOf(m.spec, input);
+  return scanLive(ctx, {
+    project,
+    lb: m.metadata.name,
+    set: ctx.set,
+    wanted: new Set(wants.map((w) => subKey(w.kind, w.name, w.region))),
+    regions: [...new Set(wants.filter((w) => w.region).map((w) => w.region!))],
+    fresh,
+  });
+}
+
+const findOwned = (live: LiveModel, kind: LiveSub['kind'], name: string) => live.subs.find((s) => s.owned && s.kind === kind && s.name === name)?.raw;
+
+/** IP, URLs and certificate state. */
+export function lbStatus(live: LiveModel, lb: string): ResourceStatus {
+  const n = lbNames(lb);
+  const httpsRule = findOwned(live, 'forwardingRule', n.httpsRule);
+  const httpRule = findOwned(live, 'forwardingRule', n.httpRule);
+  const ip: string | undefined = findOwned(live, 'address', n.ip)?.address || httpsRule?.IPAddress || httpRule?.IPAddress || undefined;
+  const certificates: Record<string, string> = {};
+  const proxy = findOwned(live, 'targetHttpsProxy', n.httpsProxy);
+  for (const link of (proxy?.sslCertificates ?? []) as string[]) {
+    const cert = live.subs.find((s) => s.kind === 'sslCertificate' && s.name === link.split('/').pop())?.raw;
+    for (const d of (cert?.managed?.domains ?? []) as string[]) certificates[d] = cert.managed.domainStatus?.[d] ?? cert.managed.status ?? 'PROVISIONING';
+  }
+  const domains = Object.keys(certificates).sort();
+  const urls = httpsRule && domains.length ? domains.map((d) => `https://${d}/`) : httpRule && ip ? [`http://${ip}/`] : [];
+  let ready: ResourceStatus['ready'];
+  if (!httpsRule && !httpRule) ready = { status: 'Unknown', reason: 'Creating', message: 'no forwarding rule yet' };
+  else {
+    const pending = domains.filter((d) => certificates[d] !== 'ACTIVE');
+    ready = { status: 'True', reason: 'Available', message: pending.length ? `certificate provisioning for ${pending.join(', ')}: DNS must point at ${ip}` : undefined };
+  }
+  return { fields: { ip, url: urls[0], urls, certificates: domains.length ? certificates : undefined }, ready };
+}
+
+/** Labels that stand for the whole load balancer: a foreign sub-resource's (so the engine refuses), else the forwarding rules'. */
+function labelsOf(live: LiveModel, set: string): Record<string, string> {
+  const foreign = live.subs.find((s) => !s.owned);
+  if (foreign) {
+    const m = markerOf(foreign.raw);
+    return m.managedBy ? { 'managed-by': m.managedBy, 'runctl-set': m.set ?? '' } : {};
+  }
+  const labelled = live.subs.find((s) => LABELLED.has(s.kind) && s.raw.labels && Object.keys(s.raw.labels).length);
+  return { ...(labelled?.raw.labels ?? {}), 'managed-by': 'runctl', 'runctl-set': set };
+}
+
+function observedFrom(live: LiveModel, lb: string, set: string): Observed {
+  if (!live.subs.length) return { exists: false, raw: live };
+  const tokens = live.subs
+    .map((s) => `${subKey(s.kind, s.name, s.region)}=${s.raw.fingerprint ?? s.raw.id}/${s.raw.labelFingerprint ?? ''}/${s.owned}`)
+    .sort();
+  return {
+    exists: true,
+    spec: (specFromLive(live, lb) ?? {}) as Record<string, any>,
+    labels: labelsOf(live, set),
+    etag: digest(tokens.join('\n'), 16),
+    raw: live,
+    status: lbStatus(live, lb),
+  };
+}
+
+export const loadBalancerController: Controller = {
+  kind: KIND,
+  schema: 'load-balancer.schema.json',
+  regional: false,
+
+  validate: validateLoadBalancer,
+
+  identify(m, ctx): Identity {
+    const project = projectOf(m, ctx);
+    return { project, name: m.metadata.name, fullName: `projects/${project}/global/urlMaps/${lbNames(m.metadata.name).urlMap}` };
+  },
+
+  async observe(m, id, ctx) {
+    return observedFrom(await scan(m, id.project, ctx, false), m.metadata.name, ctx.set);
+  },
+
+  desired(m) {
+    return normalizeLbSpec(m.spec) as unknown as Record<string, any>;
+  },
+
+  plan(m, desired, observed, ctx): ResourcePlan {
+    const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, projectOf(m, ctx), ctx));
+    const live: LiveModel = observed.raw ?? { subs: [] };
+    const steps = planSteps(wants, live, { lb: m.metadata.name, ip: observed.status?.fields.ip as string | undefined });
+    const children = steps.map(toSubChange);
+    const notes = publicNotes(desired, ctx.manifestOf);
+    if (!observed.exists) {
+      notes.unshift(`creates ${steps.length} sub-resources in order: NEG → backend service → URL map → certificate → proxy → address → forwarding rule`);
+      return { action: 'create', changes: diffDeclared(desired, {}).changes, notes, children };
+    }
+    if (steps.every((s) => s.action === 'noop')) return { action: 'noop', changes: [], notes: [], children };
+    return { action: 'update', changes: diffDeclared(desired, observed.spec).changes, notes, children };
+  },
+
+  async apply(m, desired, observed, _plan, ctx) {
+    const project = projectOf(m, ctx);
+    const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, project, ctx));
+    const live: LiveModel = observed.raw ?? { subs: [] };
+    const steps = planSteps(wants, live, { lb: m.metadata.name });
+    await new StepRunner(ctx, project, live).run(steps);
+    return observedFrom(await scan(m, project, ctx, true), m.metadata.name, ctx.set);
+  },
+
+  async delete(m, id, _observed, ctx) {
+    const live = await scan(m, id.project, ctx, true);
+    const steps = planSteps([], live, { lb: m.metadata.name });
+    await new StepRunner(ctx, id.project, live).run(steps);
+  },
+
+  async list(scopes, ctx): Promise<LiveResource[]> {
+    const out: LiveResource[] = [];
+    for (const project of [...new Set(scopes.map((s) => s.project))].sort()) {
+      const owners = new Map<string, string>();
+      for (const kind of SUB_KINDS.filter((k) => k !== 'networkEndpointGroup')) {
+        for (const raw of await listed(ctx, kind, project, undefined, false)) {
+          const mk = markerOf(raw);
+          if (mk.managedBy === 'runctl' && mk.lb && mk.set) owners.set(`${mk.set}\u0000${mk.lb}`, mk.lb);
+        }
+      }
+      for (const [key, lb] of [...owners].sort()) {
+        const set = key.split('\u0000')[0];
+        const live = await scanLive({ ...ctx, set }, { project, lb, set, wanted: new Set(), regions: [] });
+        const o = observedFrom(live, lb, set);
+        if (!o.exists) continue;
+        out.push({ kind: KIND, name: lb, identity: { project, name: lb, fullName: `projects/${project}/global/urlMaps/${lbNames(lb).urlMap}` }, labels: o.labels ?? {}, spec: o.spec ?? {}, status: o.status });
+      }
+    }
+    return out;
+  },
+};

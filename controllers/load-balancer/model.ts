@@ -1,0 +1,205 @@
+/**
+ * The sub-resources a LoadBalancer spec asks for (pure), and the comparable "view" of
+ * each one, computed the same way from the desired request body and from the live
+ * object, so that planning is a diff of views. References in views are short names
+ * (`gradio-lb-bs-gradio`), in bodies project-relative paths.
+ */
+import { lastSegment, relPath } from '../lib/compute-ops';
+import { describeOwner, LABEL_LB, lbNames, matcherName, type SubKind } from './names';
+import type { LbSpec } from './spec';
+
+/** A sub-resource as the spec wants it. */
+export interface WantSub {
+  kind: SubKind;
+  name: string;
+  /** Region of a serverless NEG. */
+  region?: string;
+  /** The insert body (references as `projects/p/...` paths). */
+  body: Record<string, any>;
+  /** What is compared with the live view. */
+  view: Record<string, any>;
+}
+
+/** A sub-resource found live (owned by this load balancer, or foreign with one of its names). */
+export interface LiveSub {
+  kind: SubKind;
+  name: string;
+  region?: string;
+  raw: any;
+  owned: boolean;
+}
+
+export interface LiveModel {
+  subs: LiveSub[];
+}
+
+/** Inputs beside the spec. */
+export interface ModelInput {
+  project: string;
+  lb: string;
+  set: string;
+  /** Labels for labelled sub-resources (manifest labels + ownership). */
+  labels: Record<string, string>;
+  /** Region of each Service the load balancer routes to. */
+  regionOf(service: string): string;
+}
+
+export const REDIRECT = { httpsRedirect: true, redirectResponseCode: 'MOVED_PERMANENTLY_DEFAULT' };
+
+/** `projects/p/regions/r/networkEndpointGroups/n` → `regions/r/networkEndpointGroups/n`. */
+const local = (link: string | undefined) => relPath(link).replace(/^projects\/[^/]+\//, '');
+
+/** The URL map's routing, as a view (short names) — hosts grouped, path routes without host inherited by every host. */
+export function urlMapView(spec: LbSpec, bs: (service: string) => string): Record<string, any> {
+  const routes = spec.routes ?? [];
+  const anyHost = routes.filter((r) => !r.host);
+  const hosts = [...new Set(routes.filter((r) => r.host).map((r) => r.host!))].sort();
+  const rule = (r: { paths: string[]; service: string }) => ({ paths: r.paths, service: bs(r.service) });
+  const matchers: any[] = [];
+  const hostRules: any[] = [];
+  if (anyHost.length) {
+    matchers.push({ name: matcherName('*'), defaultService: bs(spec.defaultService), pathRules: anyHost.map((r) => rule(r as any)) });
+    hostRules.push({ hosts: ['*'], pathMatcher: matcherName('*') });
+  }
+  for (const host of hosts) {
+    const own = routes.filter((r) => r.host === host);
+    const declared = new Set(own.flatMap((r) => r.paths ?? []));
+    const pathRules = own.filter((r) => r.paths).map((r) => rule(r as any));
+    for (const r of anyHost) {
+      const rest = r.paths!.filter((p) => !declared.has(p));
+      if (rest.length) pathRules.push(rule({ paths: rest, service: r.service }));
+    }
+    const dflt = own.find((r) => !r.paths)?.service ?? spec.defaultService;
+    matchers.push({ name: matcherName(host), defaultService: bs(dflt), pathRules });
+    hostRules.push({ hosts: [host], pathMatcher: matcherName(host) });
+  }
+  matchers.sort((a, b) => a.name.localeCompare(b.name));
+  hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
+  const view: Record<string, any> = { defaultService: bs(spec.defaultService) };
+  if (hostRules.length) view.hostRules = hostRules;
+  if (matchers.length) view.pathMatchers = matchers;
+  return view;
+}
+
+/** Everything the spec asks for, in creation order. */
+export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
+  const { project, lb } = input;
+  const n = lbNames(lb);
+  const description = describeOwner(input.set, lb);
+  const g = (collection: string, name: string) => `projects/${project}/global/${collection}/${name}`;
+  const labels = { ...input.labels, [LABEL_LB]: lb };
+  const out: WantSub[] = [];
+  const services = [...new Set([spec.defaultService, ...(spec.routes ?? []).map((r) => r.service)])].sort();
+  for (const s of services) {
+    const region = input.regionOf(s);
+    const neg = n.neg(s);
+    out.push({
+      kind: 'networkEndpointGroup', name: neg, region,
+      body: { name: neg, description, networkEndpointType: 'SERVERLESS', cloudRun: { service: s } },
+      view: { service: s },
+    });
+    const group = `regions/${region}/networkEndpointGroups/${neg}`;
+    out.push({
+      kind: 'backendService', name: n.backend(s),
+      body: { name: n.backend(s), description, loadBalancingScheme: 'EXTERNAL_MANAGED', backends: [{ group: `projects/${project}/${group}` }] },
+      view: { backends: [group], description },
+    });
+  }
+  const routing = urlMapView(spec, n.backend);
+  const toPath = (name: string) => g('backendServices', name);
+  out.push({
+    kind: 'urlMap', name: n.urlMap,
+    body: {
+      name: n.urlMap, description,
+      defaultService: toPath(routing.defaultService),
+      hostRules: routing.hostRules ?? [],
+      pathMatchers: (routing.pathMatchers ?? []).map((pm: any) => ({
+        name: pm.name,
+        defaultService: toPath(pm.defaultService),
+        pathRules: pm.pathRules.map((r: any) => ({ paths: r.paths, service: toPath(r.service) })),
+      })),
+    },
+    view: { ...routing, description },
+  });
+  const https = !!spec.domains?.length;
+  const redirect = https && spec.httpsRedirect;
+  if (redirect) {
+    out.push({ kind: 'urlMap', name: n.redirect, body: { name: n.redirect, description, defaultUrlRedirect: { ...REDIRECT, stripQuery: false } }, view: { defaultUrlRedirect: REDIRECT, description } });
+  }
+  if (https) {
+    const cert = n.cert(spec.domains!);
+    out.push({ kind: 'sslCertificate', name: cert, body: { name: cert, description, type: 'MANAGED', managed: { domains: spec.domains } }, view: { domains: spec.domains } });
+    out.push({
+      kind: 'targetHttpsProxy', name: n.httpsProxy,
+      body: { name: n.httpsProxy, description, urlMap: g('urlMaps', n.urlMap), sslCertificates: [g('sslCertificates', cert)] },
+      view: { urlMap: n.urlMap, sslCertificates: [cert], description },
+    });
+  }
+  if (!https || redirect) {
+    const target = redirect ? n.redirect : n.urlMap;
+    out.push({ kind: 'targetHttpProxy', name: n.httpProxy, body: { name: n.httpProxy, description, urlMap: g('urlMaps', target) }, view: { urlMap: target, description } });
+  }
+  if (spec.staticIp) {
+    out.push({ kind: 'address', name: n.ip, body: { name: n.ip, description, ipVersion: 'IPV4', labels }, view: { labels } });
+  }
+  const rule = (name: string, proxy: string, collection: string, port: string): WantSub => ({
+    kind: 'forwardingRule', name,
+    body: {
+      name, description, labels, loadBalancingScheme: 'EXTERNAL_MANAGED', IPProtocol: 'TCP', networkTier: 'PREMIUM', portRange: port,
+      target: g(collection, proxy), ...(spec.staticIp ? { IPAddress: g('addresses', n.ip) } : {}),
+    },
+    view: { target: `${collection}/${proxy}`, ip: spec.staticIp ? `address ${n.ip}` : 'ephemeral', portRange: `${port}-${port}`, loadBalancingScheme: 'EXTERNAL_MANAGED', labels },
+  });
+  if (https) out.push(rule(n.httpsRule, n.httpsProxy, 'targetHttpsProxies', '443'));
+  if (!https || redirect) out.push(rule(n.httpRule, n.httpProxy, 'targetHttpProxies', '80'));
+  return out;
+}
+
+const opt = (v: unknown) => (v === '' || v === null ? undefined : v);
+
+/** The view of a live sub-resource (same shape as `WantSub.view`). */
+export function liveView(sub: LiveSub, lb: string, live: LiveModel): Record<string, any> {
+  const r = sub.raw;
+  const description = opt(r.description);
+  switch (sub.kind) {
+    case 'networkEndpointGroup':
+      return { service: opt(r.cloudRun?.service) };
+    case 'backendService':
+      return { backends: ((r.backends ?? []) as any[]).map((b) => local(b.group)), description };
+    case 'urlMap': {
+      if (r.defaultUrlRedirect && !opt(r.defaultService)) {
+        return { defaultUrlRedirect: { httpsRedirect: !!r.defaultUrlRedirect.httpsRedirect, redirectResponseCode: opt(r.defaultUrlRedirect.redirectResponseCode) ?? 'MOVED_PERMANENTLY_DEFAULT' }, description };
+      }
+      const view: Record<string, any> = { defaultService: lastSegment(r.defaultService) || undefined, description };
+      const hostRules = ((r.hostRules ?? []) as any[]).map((h) => ({ hosts: [...(h.hosts ?? [])].sort(), pathMatcher: h.pathMatcher }));
+      const matchers = ((r.pathMatchers ?? []) as any[]).map((pm) => ({
+        name: pm.name,
+        defaultService: lastSegment(pm.defaultService) || undefined,
+        pathRules: ((pm.pathRules ?? []) as any[]).map((x) => ({ paths: x.paths ?? [], service: lastSegment(x.service) || undefined })),
+      }));
+      if (hostRules.length) view.hostRules = hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
+      if (matchers.length) view.pathMatchers = matchers.sort((a, b) => a.name.localeCompare(b.name));
+      return view;
+    }
+    case 'sslCertificate':
+      return { domains: ((r.managed?.domains ?? []) as string[]).map((d) => d.replace(/\.$/, '')).sort() };
+    case 'targetHttpsProxy':
+      return { urlMap: lastSegment(r.urlMap), sslCertificates: ((r.sslCertificates ?? []) as string[]).map(lastSegment), description };
+    case 'targetHttpProxy':
+      return { urlMap: lastSegment(r.urlMap), description };
+    case 'address':
+      return { labels: { ...(r.labels ?? {}) } };
+    case 'forwardingRule': {
+      const ip = lbNames(lb).ip;
+      const address = live.subs.find((s) => s.kind === 'address' && s.name === ip)?.raw.address;
+      const parts = relPath(r.target).split('/');
+      return {
+        target: parts.slice(-2).join('/'),
+        ip: address && r.IPAddress === address ? `address ${ip}` : 'ephemeral',
+        portRange: opt(r.portRange),
+        loadBalancingScheme: opt(r.loadBalancingScheme),
+        labels: { ...(r.labels ?? {}) },
+      };
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Reading a LoadBalancer's live sub-resources: one list call per Compute collection
+ * per project (per region for NEGs), memoised for the run and shared by every load
+ * balancer in it. A sub-resource belongs to a load balancer when its ownership marker
+ * (labels, or `description`) names it; one that merely has one of its names is foreign
+ * and is reported, never touched. A NEG or certificate without a marker but used by an
+ * owned backend service or HTTPS proxy is owned too (they cannot change description,
+ * so that is how an adopted one stays adopted).
+ */
+import type { ObserveContext } from '../../src/engine/controller';
+import { lastSegment, regionOf, relPath } from '../lib/compute-ops';
+import type { LiveModel, LiveSub } from './model';
+import { markerOf, ownedMarker, SUB_KINDS, type SubKind } from './names';
+
+/** The client, list request and path parameter of each collection. */
+export const API: Record<SubKind, { client: string; param: string; body: string; regional?: boolean }> = {
+  networkEndpointGroup: { client: 'RegionNetworkEndpointGroupsClient', param: 'networkEndpointGroup', body: 'networkEndpointGroupResource', regional: true },
+  backendService: { client: 'BackendServicesClient', param: 'backendService', body: 'backendServiceResource' },
+  urlMap: { client: 'UrlMapsClient', param: 'urlMap', body: 'urlMapResource' },
+  sslCertificate: { client: 'SslCertificatesClient', param: 'sslCertificate', body: 'sslCertificateResource' },
+  targetHttpsProxy: { client: 'TargetHttpsProxiesClient', param: 'targetHttpsProxy', body: 'targetHttpsProxyResource' },
+  targetHttpProxy: { client: 'TargetHttpProxiesClient', param: 'targetHttpProxy', body: 'targetHttpProxyResource' },
+  address: { client: 'GlobalAddressesClient', param: 'address', body: 'addressResource' },
+  forwardingRule: { client: 'GlobalForwardingRulesClient', param: 'forwardingRule', body: 'forwardingRuleResource' },
+};
+
+/** Every item of one collection in a project (and region). */
+async function listAll(ctx: ObserveContext, kind: SubKind, project: string, region?: string): Promise<any[]> {
+  const client = ctx.clients.compute(API[kind].client as any) as any;
+  const out: any[] = [];
+  const req = region ? { project, region, maxResults: 500 } : { project, maxResults: 500 };
+  for await (const item of client.listAsync(req, { autoPaginate: false })) out.push(item);
+  return out;
+}
+
+/** A collection's items, memoised per run unless `fresh` (after writes). */
+export function listed(ctx: ObserveContext, kind: SubKind, project: string, region: string | undefined, fresh: boolean): Promise<any[]> {
+  if (fresh) return listAll(ctx, kind, project, region);
+  return ctx.cached(`compute.${kind}:${project}/${region ?? 'global'}`, () => listAll(ctx, kind, project, region));
+}
+
+export interface ScanInput {
+  project: string;
+  lb: string;
+  set: string;
+  /** `kind/region/name` of every sub-resource the spec wants (names that, if taken, are ours or foreign). */
+  wanted: Set<string>;
+  /** Regions to look for NEGs in (the backing Services' regions). */
+  regions: string[];
+  fresh?: boolean;
+}
+
+export const subKey = (kind: string, name: string, region?: string) => `${kind}/${region ?? ''}/${name}`;
+
+/** The live sub-resources of one load balancer. */
+export async function scanLive(ctx: ObserveContext, input: ScanInput): Promise<LiveModel> {
+  const { project, lb, set, wanted } = input;
+  const subs: LiveSub[] = [];
+  const consider = (kind: SubKind, raw: any, region?: string) => {
+    const name = raw.name as string;
+    const m = markerOf(raw);
+    const owned = ownedMarker(m, set, lb);
+    if (owned || wanted.has(subKey(kind, name, region))) subs.push({ kind, name, region, raw, owned });
+  };
+  const globals = SUB_KINDS.filter((k) => k !== 'networkEndpointGroup');
+  const lists = await Promise.all(globals.map((k) => listed(ctx, k, project, undefined, !!input.fresh)));
+  globals.forEach((k, i) => lists[i].forEach((raw) => consider(k, raw)));
+
+  // NEGs: in the Services' regions and wherever owned backend services point.
+  const groups = subs.filter((s) => s.kind === 'backendService' && s.owned).flatMap((s) => ((s.raw.backends ?? []) as any[]).map((b) => relPath(b.group)));
+  const regions = [...new Set([...input.regions, ...groups.map(regionOf).filter((r): r is string => !!r)])].sort();
+  const negLists = await Promise.all(regions.map((r) => listed(ctx, 'networkEndpointGroup', project, r, !!input.fresh)));
+  regions.forEach((r, i) => negLists[i].forEach((raw) => consider('networkEndpointGroup', raw, r)));
+
+  // Owned by reference: used by an owned parent and named like this load balancer's.
+  const usedGroups = new Set(groups);
+  const usedCerts = new Set(
+    subs.filter((s) => s.kind === 'targetHttpsProxy' && s.owned).flatMap((s) => ((s.raw.sslCertificates ?? []) as string[]).map(lastSegment)),
+  );
+  for (const s of subs) {
+    if (s.owned || !s.name.startsWith(`${lb}-`) || markerOf(s.raw).managedBy) continue;
+    if (s.kind === 'networkEndpointGroup' && usedGroups.has(`projects/${project}/regions/${s.region}/networkEndpointGroups/${s.name}`)) s.owned = true;
+    if (s.kind === 'sslCertificate' && usedCerts.has(s.name)) s.owned = true;
+  }
+  return { subs };
+}

@@ -1,0 +1,139 @@
+/**
+ * Planning a LoadBalancer: the desired sub-resources against the live ones, as ordered
+ * steps. Pure. Creates and in-place updates run first in dependency order (NEG → backend
+ * service → URL map → certificate → proxies → address → forwarding rules); deletions run
+ * after, in reverse order, so nothing is deleted while something still uses it. That one
+ * ordering gives the safe way round for every replacement: a new certificate is created
+ * and attached before the old one is deleted, a backend service moves to a NEG in a new
+ * region before the old NEG goes, and the HTTP proxy is pointed at its new URL map
+ * before the redirect map is deleted.
+ */
+import type { FieldChange, SubChange } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { liveView, type LiveModel, type LiveSub, type WantSub } from './model';
+import { RANK, type SubKind } from './names';
+
+/** One API call of a step. */
+export type Op =
+  | { op: 'insert'; body: Record<string, any> }
+  | { op: 'delete' }
+  | { op: 'patch'; body: Record<string, any> }
+  | { op: 'update'; body: Record<string, any> }
+  | { op: 'setUrlMap'; urlMap: string }
+  | { op: 'setSslCertificates'; sslCertificates: string[] }
+  | { op: 'setTarget'; target: string }
+  | { op: 'setLabels'; labels: Record<string, string> }
+  | { op: 'refuse'; message: string };
+
+/** One sub-resource's change and the calls that make it. */
+export interface Step {
+  kind: SubKind;
+  name: string;
+  region?: string;
+  action: SubChange['action'];
+  changes: FieldChange[];
+  notes: string[];
+  ops: Op[];
+}
+
+/** What the notes may mention. */
+export interface StepContext {
+  lb: string;
+  /** The load balancer's IP when known. */
+  ip?: string;
+}
+
+const keyOf = (s: { kind: string; name: string; region?: string }) => `${s.kind}/${s.region ?? ''}/${s.name}`;
+
+const CERT_NOTE = (domains: string[], ip?: string) =>
+  `Google-managed certificate: in the real cloud it provisions in minutes to hours, and only once DNS for ${domains.join(', ')} points at the load balancer's IP (${ip ?? 'known after apply'})`;
+
+/** The calls that turn the live object into the desired one, given the changed top-level fields. */
+function updateOps(want: WantSub, live: LiveSub, fields: Set<string>): { ops: Op[]; replace?: string } {
+  const b = want.body;
+  switch (want.kind) {
+    case 'networkEndpointGroup':
+      return { ops: [{ op: 'refuse', message: `networkEndpointGroup ${want.name} serves Cloud Run service "${live.raw.cloudRun?.service}", not "${want.view.service}"; NEGs cannot change: delete it by hand and apply again` }], replace: 'NEGs cannot change in place' };
+    case 'sslCertificate':
+      return { ops: [{ op: 'refuse', message: `sslCertificate ${want.name} has domains that do not match its name; certificates cannot change: delete it by hand and apply again` }], replace: 'certificates cannot change in place' };
+    case 'backendService':
+      return { ops: [{ op: 'patch', body: { backends: b.backends, description: b.description } }] };
+    case 'urlMap':
+      return { ops: [{ op: 'update', body: b }] };
+    case 'targetHttpsProxy':
+    case 'targetHttpProxy': {
+      const ops: Op[] = [];
+      if (fields.has('description')) ops.push({ op: 'patch', body: { description: b.description } });
+      if (fields.has('urlMap')) ops.push({ op: 'setUrlMap', urlMap: b.urlMap });
+      if (fields.has('sslCertificates')) ops.push({ op: 'setSslCertificates', sslCertificates: b.sslCertificates });
+      return { ops };
+    }
+    case 'address':
+      return { ops: [{ op: 'setLabels', labels: { ...(live.raw.labels ?? {}), ...b.labels } }] };
+    case 'forwardingRule': {
+      if (fields.has('ip') || fields.has('portRange') || fields.has('loadBalancingScheme')) {
+        return { ops: [{ op: 'delete' }, { op: 'insert', body: b }], replace: 'forwarding rules cannot change IP address, port or scheme in place: deleted and re-created (traffic on this port stops briefly)' };
+      }
+      const ops: Op[] = [];
+      if (fields.has('target')) ops.push({ op: 'setTarget', target: b.target });
+      if (fields.has('labels')) ops.push({ op: 'setLabels', labels: { ...(live.raw.labels ?? {}), ...b.labels } });
+      return { ops };
+    }
+  }
+}
+
+function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx: StepContext): Step {
+  const base = { kind: want.kind, name: want.name, region: want.region };
+  if (!live) {
+    // The ownership marker is the same on every sub-resource: not worth a line per create.
+    const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description');
+    const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains, ctx.ip)] : [];
+    return { ...base, action: 'create', changes, notes, ops: [{ op: 'insert', body: want.body }] };
+  }
+  const { changes } = diffDeclared(want.view, liveView(live, ctx.lb, model), {}, '');
+  if (!changes.length) return { ...base, action: 'noop', changes, notes: [], ops: [] };
+  const fields = new Set(changes.map((c) => c.path.split('.')[0]));
+  const { ops, replace } = updateOps(want, live, fields);
+  return { ...base, action: replace ? 'replace' : 'update', changes, notes: replace ? [replace] : [], ops };
+}
+
+function deleteNote(sub: LiveSub, wants: WantSub[]): string[] {
+  if (sub.kind === 'sslCertificate' && wants.some((w) => w.kind === 'sslCertificate')) {
+    return ['deleted only after the HTTPS proxy serves the new certificate (never detached first)'];
+  }
+  if (sub.kind === 'networkEndpointGroup' && wants.some((w) => w.kind === sub.kind && w.name === sub.name)) {
+    return ['the backend service moves to the NEG in the new region first'];
+  }
+  return [];
+}
+
+/** Order within a phase: by creation rank, then kind, region and name. */
+function byRank(a: { kind: SubKind; name: string; region?: string }, b: { kind: SubKind; name: string; region?: string }): number {
+  return RANK[a.kind] - RANK[b.kind] || a.kind.localeCompare(b.kind) || keyOf(a).localeCompare(keyOf(b));
+}
+
+/**
+ * Steps from the live state to the desired sub-resources, in execution order. Live
+ * sub-resources no longer wanted are deleted; foreign ones (not owned) are only ever
+ * compared, never deleted.
+ */
+export function planSteps(wants: WantSub[], live: LiveModel, ctx: StepContext): Step[] {
+  const liveByKey = new Map(live.subs.map((s) => [keyOf(s), s]));
+  const wanted = new Set(wants.map(keyOf));
+  // Stable: within a rank, the model's order (URL map before redirect map, HTTPS before HTTP).
+  const forward = [...wants].sort((a, b) => RANK[a.kind] - RANK[b.kind]).map((w) => stepFor(w, liveByKey.get(keyOf(w)), live, ctx));
+  const deletes = live.subs
+    .filter((s) => s.owned && !wanted.has(keyOf(s)))
+    .sort(byRank)
+    .reverse()
+    .map((s): Step => ({ kind: s.kind, name: s.name, region: s.region, action: 'delete', changes: [], notes: deleteNote(s, wants), ops: [{ op: 'delete' }] }));
+  return [...forward, ...deletes];
+}
+
+/** A step as a plan line: `backendService gradio-lb-bs-gradio`, NEGs with their region. */
+export function toSubChange(step: Step): SubChange {
+  const out: SubChange = { name: `${step.kind} ${step.name}${step.region ? ` [${step.region}]` : ''}`, action: step.action };
+  if (step.changes.length) out.changes = step.changes;
+  if (step.notes.length) out.notes = step.notes;
+  return out;
+}

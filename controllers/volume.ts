@@ -1,0 +1,207 @@
+/**
+ * Volume: storage that Services mount. `gcs` is a Cloud Storage bucket — created (and
+ * owned, labelled) by runctl when `create: true`, otherwise only checked to exist.
+ * `nfs` and `memory` have no API object of their own: they are validated and passed
+ * through to the Services that mount them (see `controllers/lib/run-service.ts`), so
+ * they always observe as existing and plan as no-ops.
+ */
+import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../src/engine/controller';
+import { diffDeclared } from '../src/engine/diff';
+import { ownedBy, ownedLabels } from '../src/engine/planner';
+import { RunctlError, type Diagnostic, type Manifest } from '../src/engine/types';
+import { isConflict, isNotFound } from '../src/gcp/errors';
+import { normalizeMemory } from './lib/quantity';
+
+const KIND = 'Volume';
+/** Label naming the Volume on a bucket runctl created (so `--prune` and `get` can find it). */
+const LABEL_VOLUME = 'runctl-volume';
+
+type Bucket = Record<string, any>;
+
+function projectOf(m: Manifest, ctx: PlanContext): string {
+  const project = ctx.target.project ?? m.spec.project ?? ctx.target.fallbackProject;
+  if (!project) throw new RunctlError('Usage', `${KIND}/${m.metadata.name}: no project: pass --project, set GOOGLE_CLOUD_PROJECT or spec.project`, { source: 'user' });
+  return project;
+}
+
+const creates = (m: Manifest) => !!m.spec.gcs?.create;
+
+/** The manifest form, normalised (location upper-cased, sizes canonical). */
+function normalize(spec: Record<string, any>): Record<string, any> {
+  if (spec.gcs) {
+    const g = spec.gcs;
+    const gcs: Record<string, any> = { bucket: g.bucket, create: !!g.create };
+    if (g.create && g.location) gcs.location = String(g.location).toUpperCase();
+    if (g.mountOptions?.length) gcs.mountOptions = [...g.mountOptions];
+    return { gcs };
+  }
+  if (spec.nfs) return { nfs: { server: spec.nfs.server, path: spec.nfs.path } };
+  return { memory: spec.memory?.sizeLimit ? { sizeLimit: normalizeMemory(spec.memory.sizeLimit) } : {} };
+}
+
+/** Every bucket of a project, once per run. */
+async function listBuckets(ctx: ObserveContext, project: string): Promise<Map<string, Bucket>> {
+  return ctx.cached(`storage.buckets:${project}`, async () => {
+    const [buckets] = await ctx.clients.storage().getBuckets({ project, autoPaginate: true });
+    return new Map(buckets.map((b) => [b.name, b.metadata as Bucket]));
+  });
+}
+
+/** A bucket by name: from the project's list, else one get (a shared bucket of another project). */
+async function findBucket(ctx: ObserveContext, project: string, name: string): Promise<Bucket | undefined> {
+  const listed = (await listBuckets(ctx, project)).get(name);
+  if (listed) return listed;
+  return ctx.cached(`storage.bucket:${name}`, async () => {
+    try {
+      const [meta] = await ctx.clients.storage().bucket(name).getMetadata();
+      return meta as Bucket;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+}
+
+function bucketStatus(b: Bucket): ResourceStatus {
+  return { fields: { bucket: b.name, location: b.location, url: `gs://${b.name}` }, ready: { status: 'True', reason: 'Available' } };
+}
+
+/** A pass-through volume (nfs, memory, or a bucket runctl does not own) observes as exactly what is declared. */
+function passThrough(m: Manifest, ctx: PlanContext, status: ResourceStatus, raw?: Bucket): Observed {
+  return { exists: true, spec: normalize(m.spec), labels: ownedLabels(m, ctx.set), raw, status };
+}
+
+function fromBucket(m: Manifest, b: Bucket): Observed {
+  const gcs: Record<string, any> = { bucket: b.name, create: creates(m), location: b.location };
+  if (m.spec.gcs?.mountOptions?.length) gcs.mountOptions = [...m.spec.gcs.mountOptions];
+  return { exists: true, spec: { gcs }, labels: { ...(b.labels ?? {}) }, etag: String(b.metageneration ?? ''), raw: b, status: bucketStatus(b) };
+}
+
+function missingBucket(m: Manifest): RunctlError {
+  return new RunctlError(
+    'InvalidValue',
+    `${KIND}/${m.metadata.name}: bucket "${m.spec.gcs.bucket}" does not exist and spec.gcs.create is false: create the bucket, or set spec.gcs.create: true to let runctl create (and own) it`,
+    { source: 'user' },
+  );
+}
+
+export const volumeController: Controller = {
+  kind: KIND,
+  schema: 'volume.schema.json',
+  regional: false,
+
+  validate(m): Diagnostic[] {
+    const g = m.spec?.gcs;
+    if (g && g.location && !g.create) {
+      return [{ code: 'InvalidValue', path: 'spec.gcs.location', message: 'location applies only to a bucket runctl creates: set spec.gcs.create: true, or drop location' }];
+    }
+    return [];
+  },
+
+  identify(m, ctx): Identity {
+    const project = projectOf(m, ctx);
+    const s = m.spec;
+    const fullName = s.gcs ? `projects/_/buckets/${s.gcs.bucket}` : s.nfs ? `nfs://${s.nfs.server}${s.nfs.path}` : `memory/${m.metadata.name}`;
+    return { project, name: m.metadata.name, fullName };
+  },
+
+  async observe(m, id, ctx) {
+    const s = m.spec;
+    if (s.nfs) return passThrough(m, ctx, { fields: { url: `nfs://${s.nfs.server}${s.nfs.path}` }, ready: { status: 'True', reason: 'Available' } });
+    if (!s.gcs) return passThrough(m, ctx, { fields: { sizeLimit: normalize(s).memory.sizeLimit }, ready: { status: 'True', reason: 'Available' } });
+    const b = await findBucket(ctx, id.project, s.gcs.bucket);
+    if (!b) return { exists: false };
+    // A bucket runctl only refers to is never labelled or changed: it observes as declared.
+    if (!creates(m)) return passThrough(m, ctx, bucketStatus(b), b);
+    return fromBucket(m, b);
+  },
+
+  desired(m) {
+    return normalize(m.spec);
+  },
+
+  plan(m, desired, observed): ResourcePlan {
+    if (!observed.exists) {
+      if (m.spec.gcs && !creates(m)) throw missingBucket(m);
+      return { action: 'create', changes: diffDeclared(desired, {}).changes, notes: [`creates bucket ${desired.gcs.bucket}${desired.gcs.location ? ` in ${desired.gcs.location}` : ''}, labelled as runctl's`] };
+    }
+    const { changes } = diffDeclared(desired, observed.spec);
+    if (!changes.length) return { action: 'noop', changes, notes: [] };
+    if (changes.some((c) => c.path === 'spec.gcs.location')) {
+      return { action: 'replace', changes, notes: ['a bucket cannot move to another location, and runctl refuses to replace it (that would delete its data): keep the location, or use a new bucket name'] };
+    }
+    return { action: 'update', changes, notes: [] };
+  },
+
+  async apply(m, desired, observed, plan, ctx: ApplyContext) {
+    const project = projectOf(m, ctx);
+    const name = m.metadata.name;
+    if (plan.action === 'replace') throw new RunctlError('Refused', `${KIND}/${name}: bucket ${desired.gcs.bucket} is in ${observed.spec?.gcs?.location}, not ${desired.gcs.location}; a bucket cannot move and runctl will not replace it`, { source: 'user' });
+    if (!m.spec.gcs) return observed.exists ? observed : passThrough(m, ctx, { fields: {} });
+    if (!creates(m)) {
+      const b = await findBucket(ctx, project, m.spec.gcs.bucket);
+      if (!b) throw missingBucket(m);
+      return passThrough(m, ctx, bucketStatus(b), b);
+    }
+    const labels = { ...(m.metadata.labels ?? {}), [LABEL_VOLUME]: name };
+    const storage = ctx.clients.storage();
+    if (!observed.exists) {
+      ctx.progress(`creating bucket ${desired.gcs.bucket}`);
+      try {
+        // The JSON API directly: the storage client creates buckets in its own default project.
+        const b = await ctx.clients.rest('https://storage.googleapis.com', {
+          method: 'POST',
+          path: `/storage/v1/b?project=${encodeURIComponent(project)}`,
+          body: { name: desired.gcs.bucket, labels, ...(desired.gcs.location ? { location: desired.gcs.location } : {}) },
+        });
+        return fromBucket(m, b);
+      } catch (err) {
+        if (isConflict(err)) throw new RunctlError('Conflict', `bucket ${desired.gcs.bucket} already exists`, { cause: err });
+        throw err;
+      }
+    }
+    ctx.progress(`setting labels on bucket ${desired.gcs.bucket}`);
+    const [b] = await storage.bucket(desired.gcs.bucket).setMetadata({ labels }, { ifMetagenerationMatch: observed.etag });
+    return fromBucket(m, b as Bucket);
+  },
+
+  async delete(m, _id, _observed, ctx) {
+    const bucket = m.spec.gcs?.bucket;
+    if (!bucket || !creates(m)) return; // nothing of ours to delete
+    let b: Bucket;
+    try {
+      [b] = (await ctx.clients.storage().bucket(bucket).getMetadata()) as [Bucket, ...unknown[]];
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    // Only a bucket runctl created for this set: its labels say so.
+    if (!ownedBy(b.labels, ctx.set)) return;
+    ctx.progress(`deleting bucket ${bucket}`);
+    try {
+      await ctx.clients.storage().bucket(bucket).delete({ ifMetagenerationMatch: b.metageneration });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+
+  async list(scopes, ctx): Promise<LiveResource[]> {
+    const out: LiveResource[] = [];
+    for (const project of [...new Set(scopes.map((s) => s.project))].sort()) {
+      for (const b of (await listBuckets(ctx, project)).values()) {
+        const labels = b.labels ?? {};
+        if (labels['managed-by'] !== 'runctl') continue;
+        const name = labels[LABEL_VOLUME] ?? b.name;
+        out.push({
+          kind: KIND,
+          name,
+          identity: { project, name, fullName: `projects/_/buckets/${b.name}` },
+          labels: { ...labels },
+          spec: { gcs: { bucket: b.name, create: true, location: b.location } },
+          status: bucketStatus(b),
+        });
+      }
+    }
+    return out;
+  },
+};
