@@ -18,6 +18,10 @@ import {
   type RunService,
   type WriteContext,
 } from './lib/run-service';
+import { clockFor } from './lib/rollout-clock';
+import { planRollout, rolloutStatus, validateRollout } from './lib/rollout-plan';
+import { activeRollout, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './lib/rollout-state';
+import { beginRollout, driveRollout, type RolloutTarget } from './lib/rollout';
 
 const KIND = 'Service';
 
@@ -68,6 +72,7 @@ export function serviceStatus(svc: RunService): ResourceStatus {
       traffic,
       region: svc.name?.split('/')[3],
       generation: svc.generation,
+      rollout: rolloutStatus(svc),
     },
     ready,
   };
@@ -124,6 +129,10 @@ export const serviceController: Controller = {
   schema: 'service.schema.json',
   regional: true,
 
+  validate(m, all) {
+    return validateRollout(m, all);
+  },
+
   identify(m, ctx): Identity {
     const { project, region } = resolveLocation(m, ctx);
     return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
@@ -140,21 +149,23 @@ export const serviceController: Controller = {
     return normalizeSpec(m.spec, writeContext(m, ctx));
   },
 
-  plan(m, desired, observed): ResourcePlan {
+  plan(m, desired, observed, ctx): ResourcePlan {
     if (!observed.exists) {
       const { changes } = diffDeclared(desired, {});
       return { action: 'create', changes, notes: ['creates the service and its first revision'] };
     }
     const { changes } = diffDeclared(desired, observed.spec, { exact: ['env'] });
-    if (!changes.length) return { action: 'noop', changes, notes: [] };
     const fields = new Set(changes.map((c) => c.path.split('.')[1]));
     const template = [...fields].filter((f) => TEMPLATE_FIELDS.has(f));
+    const rollout = planRollout(m, observed.raw as RunService, template.length > 0, ctx.manifestOf);
+    if (!changes.length) return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes };
     const notes: string[] = [];
     if (template.length) notes.push(`creates a new revision (template fields changed: ${template.join(', ')})`);
     else notes.push('no new revision (only service-level, traffic or IAM settings change)');
     if (template.length && observed.spec?.revision && desired.revision === observed.spec.revision) {
       notes.push(`spec.revision is still "${desired.revision}": Cloud Run refuses a changed template under an existing revision name; give the new revision a new name`);
     }
+    notes.push(...rollout.notes);
     return { action: 'update', changes, notes };
   },
 
@@ -163,6 +174,9 @@ export const serviceController: Controller = {
     const wctx = writeContext(m, ctx);
     const client = ctx.clients.runServices();
     const changed = new Set(plan.changes.filter((c) => c.path.startsWith('spec.')).map((c) => c.path.split('.')[1]));
+    const rollout = rolloutConfig(m, ctx.manifestOf);
+    const target: RolloutTarget = { clients: ctx.clients, id, clock: clockFor(ctx.clients, ctx.target), signal: ctx.signal, progress: ctx.progress };
+    let started = false;
     let svc: RunService;
     if (!observed.exists) {
       const body: RunService = { labels: m.metadata.labels ?? {}, template: { containers: [{}] } };
@@ -194,9 +208,21 @@ export const serviceController: Controller = {
           const spec = FIELD_BY_NAME.get(f);
           if (spec && spec.scope !== 'iam') spec.write(body, m.spec[f], wctx);
         }
-        ctx.progress(templateChanges ? 'updating service (new revision)' : 'updating service');
+        if (templateChanges && rollout) started = !!beginRollout(body, svc, rollout, await target.clock.now());
+        else if (templateChanges && readRecord(svc) && m.spec.traffic === undefined) {
+          // spec.rollout was removed: the split a past rollout pinned gives way to the latest revision.
+          body.traffic = [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }];
+          delete body.annotations?.[ROLLOUT_ANNOTATION];
+        }
+        ctx.progress(started ? 'updating service (new revision with no traffic, tag next)' : templateChanges ? 'updating service (new revision)' : 'updating service');
         const [op] = await client.updateService({ service: body as any });
-        svc = await finish(ctx, op, id.fullName, 'update');
+        try {
+          svc = await finish(ctx, op, id.fullName, 'update');
+        } catch (err) {
+          // The new revision failed: the driver records the failed rollout (traffic never moved).
+          if (started) await driveRollout(target, rollout!);
+          throw err;
+        }
       }
     }
     let iam: IamView | undefined;
@@ -212,6 +238,7 @@ export const serviceController: Controller = {
         iam = iamView(updated as any);
       }
     }
+    if (rollout && (started || activeRollout(svc))) svc = await driveRollout(target, rollout);
     void desired;
     return observedFrom(svc, iam);
   },

@@ -596,9 +596,17 @@ export interface Rollout {
    */
   maxErrorRate?: number;
   /**
-   * Fewer requests than this in a step means no data: wait, then fail.
+   * Fewer requests than this to the new revision in a step means no data: wait up to noDataTimeout, then act as onNoData says. Default 100.
    */
   minRequests?: number;
+  /**
+   * What a step without enough data does after noDataTimeout: fail (roll back, the default) or hold (keep the current split and stop; apply, watch or rollout promote/abort continue it). Never pass.
+   */
+  onNoData?: 'fail' | 'hold';
+  /**
+   * How long a step without enough data waits for more, after its interval. Default: one interval.
+   */
+  noDataTimeout?: Duration;
 }
 /**
  * A Cloud Monitoring service level objective for a Service, with burn-rate alerts.

@@ -90,6 +90,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
       code = await validateCommand(opts, io);
     });
 
+  targetOptions(program.command('rollout <action> <service>').description('progressive delivery: status | promote | abort | undo a Service\'s canary rollout'))
+    .option('-f, --filename <path>', 'manifests naming the Service (its project, region and gate) (repeatable)', collect)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .action(async (action, service, opts) => {
+      const { rolloutCommand } = await import('./commands/rollout');
+      code = await rolloutCommand(action, service, opts, io);
+    });
+
   program
     .command('emulator')
     .description('run the local Google Cloud emulator (gRPC on P, HTTP on P+1)')

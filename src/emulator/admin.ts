@@ -49,5 +49,22 @@ export function adminRoutes(router: Router, core: EmulatorCore): void {
     return { now: new Date(core.clock.now()).toISOString() };
   });
 
+  // Long poll: answer once the simulated clock reaches `until` (an advance wakes it at
+  // once), or after `timeoutSeconds` of real time; clients loop until it is reached.
+  router.add('POST', '/__emulator/clock/wait', async (req) => {
+    const until = Date.parse(String(req.body?.until ?? ''));
+    const timeout = Number(req.body?.timeoutSeconds ?? 10);
+    if (!Number.isFinite(until)) throw new EmulatorError(Code.INVALID_ARGUMENT, '"until" must be an RFC 3339 time');
+    if (!Number.isFinite(timeout) || timeout < 0 || timeout > 300) throw new EmulatorError(Code.INVALID_ARGUMENT, '"timeoutSeconds" must be between 0 and 300');
+    const left = until - core.clock.now();
+    if (left > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([core.clock.sleep(left), new Promise<void>((r) => (timer = setTimeout(r, timeout * 1000)))]);
+      clearTimeout(timer);
+    }
+    const now = core.clock.now();
+    return { now: new Date(now).toISOString(), reached: now >= until };
+  });
+
   router.add('GET', '/__emulator/healthz', () => ({ ok: true }));
 }

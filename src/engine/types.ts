@@ -76,6 +76,9 @@ export type ErrorCode =
   | 'DependencyFailed'
   | 'Refused'
   | 'Usage'
+  | 'Aborted'
+  | 'RolloutFailed'
+  | 'RolloutHeld'
   | 'Internal';
 
 /** One problem found in the manifests, with where it is. */

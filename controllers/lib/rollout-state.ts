@@ -1,0 +1,194 @@
+/**
+ * Progressive delivery, the pure part: the rollout settings of a Service manifest, the
+ * rollout record kept on the Cloud Run service itself (annotation `runctl.dev/rollout`,
+ * so any machine can resume or inspect it), and the traffic split of each step.
+ */
+import type { Manifest } from '../../src/engine/types';
+import { parseDuration } from './quantity';
+import type { RunService } from './run-service';
+
+/** The service annotation holding the rollout record (v2 rejects `run.googleapis.com/` keys, not ours). */
+export const ROLLOUT_ANNOTATION = 'runctl.dev/rollout';
+export const TAG_GOOD = 'good';
+export const TAG_NEXT = 'next';
+
+export const DEFAULT_INTERVAL_SECONDS = 300;
+export const DEFAULT_MIN_REQUESTS = 100;
+
+/** The burn-rate gate taken from an Slo manifest. */
+export interface SloGate {
+  name: string;
+  /** Availability goal, e.g. 0.99. */
+  goal: number;
+  alerts: Array<{ burnRate: number; lookbackSeconds: number }>;
+}
+
+/** `spec.rollout` with defaults filled in. */
+export interface RolloutConfig {
+  steps: number[];
+  intervalSeconds: number;
+  minRequests: number;
+  onNoData: 'fail' | 'hold';
+  noDataTimeoutSeconds: number;
+  maxErrorRate?: number;
+  slo?: SloGate;
+}
+
+export type RolloutPhase = 'progressing' | 'holding' | 'succeeded' | 'failed' | 'aborted' | 'undone';
+
+/** What a gate evaluation measured (kept on the record as the latest figures). */
+export interface GateFigures {
+  /** Evaluation time and the step window start (ISO, target clock). */
+  at: string;
+  since: string;
+  requests: number;
+  errors: number;
+  /** Per SLO alert: burn rate of the new revision over the alert's lookback. */
+  burnRates?: Array<{ lookback: string; requests: number; errors: number; burnRate: number; threshold: number }>;
+  verdict: 'pass' | 'fail' | 'nodata';
+  summary: string;
+}
+
+/** The rollout record on the service. */
+export interface RolloutRecord {
+  phase: RolloutPhase;
+  /** The new revision (unknown until the write that creates it has finished). */
+  revision?: string;
+  /** The revision tagged `good` when the rollout began: where a rollback sends traffic. */
+  good: string;
+  /** Traffic percent on the new revision now. */
+  percent: number;
+  /** 1-based index of the current step (0: created, no traffic yet). */
+  step: number;
+  steps: number[];
+  intervalSeconds: number;
+  startedAt: string;
+  /** When the current split took effect (target clock): the gate's window starts here. */
+  stepStartedAt?: string;
+  /** Thresholds in force, so `rollout status` needs no manifest. */
+  gate: { maxErrorRate?: number; slo?: SloGate; minRequests: number; onNoData: 'fail' | 'hold' };
+  last?: GateFigures;
+  message?: string;
+}
+
+/** The rollout settings of a Service manifest, or undefined when it has none. */
+export function rolloutConfig(m: Manifest, manifestOf: (key: string) => Manifest | undefined): RolloutConfig | undefined {
+  const r = m.spec.rollout;
+  if (!r) return undefined;
+  const intervalSeconds = r.interval !== undefined ? parseDuration(r.interval) : DEFAULT_INTERVAL_SECONDS;
+  const cfg: RolloutConfig = {
+    steps: [...r.steps],
+    intervalSeconds,
+    minRequests: r.minRequests ?? DEFAULT_MIN_REQUESTS,
+    onNoData: r.onNoData ?? 'fail',
+    noDataTimeoutSeconds: r.noDataTimeout !== undefined ? parseDuration(r.noDataTimeout) : intervalSeconds,
+  };
+  if (r.maxErrorRate !== undefined) cfg.maxErrorRate = r.maxErrorRate;
+  if (r.slo) cfg.slo = sloGate(r.slo, manifestOf(`Slo/${r.slo}`));
+  return cfg;
+}
+
+function sloGate(name: string, slo: Manifest | undefined): SloGate {
+  const s = slo?.spec ?? {};
+  return {
+    name,
+    goal: Number(s.availability?.goal ?? NaN),
+    alerts: ((s.alerts ?? []) as any[]).map((a) => ({ burnRate: Number(a.burnRate), lookbackSeconds: parseDuration(a.lookback) })),
+  };
+}
+
+/** The record on a live service, or undefined (absent or unreadable). */
+export function readRecord(svc: RunService | undefined): RolloutRecord | undefined {
+  const raw = svc?.annotations?.[ROLLOUT_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const rec = JSON.parse(raw);
+    return rec && typeof rec === 'object' && typeof rec.phase === 'string' ? (rec as RolloutRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const shortRevision = (n?: string): string => (n ? n.split('/').pop()! : '');
+
+/**
+ * Whether the record describes a rollout still to be driven on this service: it is
+ * progressing or holding, and its new revision is still the latest created one (a newer
+ * template supersedes it).
+ */
+export function activeRollout(svc: RunService | undefined): RolloutRecord | undefined {
+  const rec = readRecord(svc);
+  if (!rec || (rec.phase !== 'progressing' && rec.phase !== 'holding')) return undefined;
+  const latest = shortRevision(svc?.latestCreatedRevision);
+  if (rec.revision ? rec.revision !== latest : latest === rec.good) return undefined;
+  return rec;
+}
+
+/** The revision serving now that a new rollout keeps as `good`: the one tagged good, else the largest share. */
+export function servingRevision(svc: RunService): string | undefined {
+  const statuses = ((svc.trafficStatuses ?? []) as any[]).filter((t) => t.revision);
+  const tagged = statuses.find((t) => t.tag === TAG_GOOD && Number(t.percent ?? 0) > 0);
+  if (tagged) return tagged.revision;
+  const best = [...statuses].sort((a, b) => Number(b.percent ?? 0) - Number(a.percent ?? 0))[0];
+  return best && Number(best.percent ?? 0) > 0 ? best.revision : shortRevision(svc.latestReadyRevision) || undefined;
+}
+
+const target = (revision: string, percent: number, tag?: string) => ({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision, percent, ...(tag ? { tag } : {}) });
+
+/** The first split of a rollout: everything on `good`; the revision this write creates tagged `next`. */
+export function startTraffic(good: string): any[] {
+  return [target(good, 100, TAG_GOOD), { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 0, tag: TAG_NEXT }];
+}
+
+/**
+ * The split with `percent` on the new revision (tag `next`) and the rest on `good`. Once
+ * the rollout is `final` (its last step passed), the new revision takes 100% and tag `good`.
+ */
+export function stepTraffic(good: string, revision: string, percent: number, final = false): any[] {
+  if (final) return [target(revision, 100, TAG_GOOD)];
+  return [target(good, 100 - percent, TAG_GOOD), target(revision, percent, TAG_NEXT)];
+}
+
+/** The step after `percent` (1-based index and percent), or undefined after the last. */
+export function nextStep(steps: number[], percent: number): { step: number; percent: number } | undefined {
+  const i = steps.findIndex((p) => p > percent);
+  return i < 0 ? undefined : { step: i + 1, percent: steps[i] };
+}
+
+/** How long a rollout takes at least, for plans: steps × interval. */
+export function rolloutDuration(cfg: RolloutConfig): string {
+  return humanDuration(cfg.steps.length * cfg.intervalSeconds);
+}
+
+/** The gate in words: `5xx ratio ≤ 2%; SLO x burn rate < 10 over 5m`. */
+export function describeGate(gate: { maxErrorRate?: number; slo?: SloGate }): string {
+  const parts: string[] = [];
+  if (gate.maxErrorRate !== undefined) parts.push(`5xx ratio ≤ ${pct(gate.maxErrorRate)}`);
+  for (const a of gate.slo?.alerts ?? []) parts.push(`SLO ${gate.slo!.name} burn rate < ${a.burnRate} over ${humanDuration(a.lookbackSeconds)}`);
+  return parts.join('; ') || 'none';
+}
+
+/** A plan note for an update that creates a new revision under `spec.rollout`. */
+export function rolloutNote(cfg: RolloutConfig): string {
+  const steps = cfg.steps.map((p) => `${p}%`).join(' → ');
+  return `runs a canary rollout: the new revision starts with no traffic and tag ${TAG_NEXT}, then ${steps}, each observed for ${humanDuration(cfg.intervalSeconds)} (at least ${rolloutDuration(cfg)}); gate: ${describeGate(cfg)}; a failed gate sends 100% back to the revision tagged ${TAG_GOOD}`;
+}
+
+/** Percent text: 0.02 → `2%`, 0.1234 → `12.34%`. */
+export function pct(ratio: number): string {
+  return `${Number((ratio * 100).toFixed(2))}%`;
+}
+
+/** Duration for people: 300 → `5m`, 90 → `1m30s`, 5400 → `1h30m`. */
+export function humanDuration(seconds: number): string {
+  let s = Math.round(seconds);
+  if (s <= 0) return '0s';
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`);
+      s %= size;
+    }
+  }
+  return parts.join('');
+}

@@ -1,0 +1,84 @@
+/**
+ * `rollout status|promote|abort|undo SERVICE [-f PATH]`: progressive delivery by hand.
+ * The service is found by name in the manifests given with -f (its project, region and
+ * gate come from there), or else by name in --project/--region (the gate then comes
+ * from the record on the service).
+ */
+import { clockFor } from '../../../controllers/lib/rollout-clock';
+import { abortRollout, promoteRollout, rolloutReport, undoRollout, type RolloutReport } from '../../../controllers/lib/rollout-actions';
+import { gateOf, type RolloutTarget } from '../../../controllers/lib/rollout';
+import { describeGate, humanDuration, rolloutConfig } from '../../../controllers/lib/rollout-state';
+import { API_VERSION, RunctlError, type Manifest } from '../../engine/types';
+import type { Io } from '../io';
+import { loadValid } from '../manifests';
+import type { Style } from '../render';
+import { withSession, type GlobalFlags } from './common';
+
+export const ROLLOUT_ACTIONS = ['status', 'promote', 'abort', 'undo'] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
+export interface RolloutFlags extends GlobalFlags {
+  filename?: string[];
+}
+
+export async function rolloutCommand(action: string, service: string, flags: RolloutFlags, io: Io): Promise<number> {
+  if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
+    throw new RunctlError('Usage', `unknown rollout action "${action}"; use one of ${ROLLOUT_ACTIONS.join(', ')}`, { source: 'user' });
+  }
+  const manifests = flags.filename?.length ? await loadValid(flags.filename, io) : [];
+  if (manifests.length && !manifests.some((m) => m.kind === 'Service' && m.metadata.name === service)) {
+    throw new RunctlError('Usage', `Service/${service} is not in the manifests given with -f`, { source: 'user' });
+  }
+  return withSession(flags, io, async (o) => {
+    o.session.addManifests(manifests);
+    const m: Manifest = o.session.manifests.get(`Service/${service}`) ?? { apiVersion: API_VERSION, kind: 'Service', metadata: { name: service }, spec: {} };
+    const id = o.session.identify(m);
+    const t: RolloutTarget = {
+      clients: o.session.clients,
+      id,
+      clock: clockFor(o.session.clients, o.session.target),
+      signal: io.signal,
+      progress: () => {},
+    };
+    const cfg = rolloutConfig(m, (key) => o.session.manifests.get(key));
+    if (action === 'status') {
+      const report = await rolloutReport(t, cfg ? gateOf(cfg) : undefined);
+      if (flags.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else io.stdout.write(renderReport(report, o.style, `${id.project}/${id.region}`));
+      return 0;
+    }
+    const result = action === 'promote' ? await promoteRollout(t) : action === 'abort' ? await abortRollout(t) : await undoRollout(t);
+    if (flags.output === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else io.stdout.write(`${result.changed ? o.style.green('✓') : o.style.dim('=')} Service/${service}: ${result.message}\n`);
+    return 0;
+  });
+}
+
+/** `rollout status` for people. */
+export function renderReport(r: RolloutReport, s: Style, where: string): string {
+  const name = r.service.split('/').pop();
+  const lines = [s.bold(`Service/${name}`) + ` ${s.dim(`[${where}]`)}`];
+  const rec = r.record;
+  if (!rec) lines.push('Rollout: none recorded (no template change under spec.rollout yet)');
+  else {
+    const state = r.active ? rec.phase : rec.phase === 'progressing' || rec.phase === 'holding' ? `superseded (latest revision is ${r.latestRevision})` : rec.phase;
+    const step = rec.step ? `step ${rec.step}/${rec.steps.length} (${rec.percent}% on the new revision)` : 'not started (no traffic yet)';
+    lines.push(`Rollout of ${rec.revision ?? r.latestRevision}: ${colour(state, s)}, ${step}`);
+    lines.push(`  good: ${rec.good} · steps ${rec.steps.map((p) => `${p}%`).join(' → ')} · interval ${humanDuration(rec.intervalSeconds)} · started ${rec.startedAt}`);
+    if (rec.stepStartedAt && r.active) lines.push(`  current step since ${rec.stepStartedAt}`);
+    lines.push(`  gate: ${describeGate(rec.gate)} · at least ${rec.gate.minRequests} requests per step, else ${rec.gate.onNoData}`);
+    if (rec.last) lines.push(`  last check (${rec.last.verdict}, ${rec.last.at}): ${rec.last.summary}`);
+    if (r.now) lines.push(`  now (${r.now.verdict}, since ${r.now.since}): ${r.now.summary}`);
+    if (rec.message) lines.push(`  ${rec.message}`);
+  }
+  lines.push('Traffic:');
+  const width = Math.max(...r.traffic.map((t) => t.revision.length), 8);
+  for (const t of r.traffic) lines.push(`  ${t.revision.padEnd(width)}  ${String(t.percent).padStart(3)}%${t.tag ? `  ${t.tag}` : ''}`);
+  return lines.join('\n') + '\n';
+}
+
+function colour(state: string, s: Style): string {
+  if (state === 'succeeded') return s.green(state);
+  if (state === 'failed' || state === 'aborted') return s.red(state);
+  return s.yellow(state);
+}
