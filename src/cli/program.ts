@@ -23,6 +23,16 @@ function targetOptions(cmd: Command): Command {
     .option('--set <name>', 'ownership set: the runctl-set label value', 'default');
 }
 
+/** Options of the long-running verbs (`watch`, `sync`). */
+function loopOptions(cmd: Command): Command {
+  return cmd
+    .option('--metrics-port <port>', 'serve /healthz, /readyz and /metrics on this port (0 = any free port)')
+    .option('--metrics-host <host>', 'address to serve them on', '127.0.0.1')
+    .addOption(new Option('--log-format <format>', 'log lines (default: text on a terminal, json otherwise)').choices(['json', 'text']))
+    .addOption(new Option('--log-level <level>', 'least severe level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long to let in-flight operations finish', '20s');
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
   let code = 0;
   const program = new Command();
@@ -96,6 +106,34 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action(async (action, service, opts) => {
       const { rolloutCommand } = await import('./commands/rollout');
       code = await rolloutCommand(action, service, opts, io);
+    });
+
+  loopOptions(targetOptions(program.command('watch').description('apply on every manifest change; correct drift every --resync')))
+    .requiredOption('-f, --filename <path>', 'manifest file or directory (repeatable)', collect)
+    .option('--resync <duration>', 're-read all live state and correct drift this often', '10m')
+    .option('--debounce <duration>', 'quiet time after the last file event before re-planning', '300ms')
+    .option('--prune', 'delete resources of the set that the manifests no longer name (needs --yes)')
+    .option('-y, --yes', 'confirm --prune up front (a loop cannot ask)')
+    .option('--adopt', 'take over existing resources runctl did not create')
+    .option('--parallelism <n>', 'resources applied concurrently', int, 8)
+    .action(async (opts) => {
+      const { watchCommand } = await import('./commands/watch');
+      code = await watchCommand(opts, io);
+    });
+
+  loopOptions(targetOptions(program.command('sync').description('GitOps: apply the manifests under --path at each new commit of --ref')))
+    .requiredOption('--repo <url>', 'Git repository: a path, file://, https:// or ssh URL (git@host:org/repo.git)')
+    .option('--ref <ref>', 'branch or tag to follow', 'main')
+    .option('--path <dir>', 'directory of manifests inside the repository', '.')
+    .option('--interval <duration>', 'how often to fetch the ref', '1m')
+    .option('--resync <duration>', 're-read all live state and correct drift this often', '10m')
+    .option('--prune', 'delete resources of the set that a commit no longer names (needs --yes)')
+    .option('-y, --yes', 'confirm --prune up front (a loop cannot ask)')
+    .option('--adopt', 'take over existing resources runctl did not create')
+    .option('--parallelism <n>', 'resources applied concurrently', int, 8)
+    .action(async (opts) => {
+      const { syncCommand } = await import('./commands/sync');
+      code = await syncCommand(opts, io);
     });
 
   program

@@ -1,0 +1,149 @@
+/**
+ * One reconcile pass of a controller loop: a fresh Session (level-based: every pass
+ * re-reads the world), a plan for the whole set or only for some keys, then execution.
+ * `watch` and `sync` schedule passes; this is the only place they touch the engine.
+ */
+import { CONTROLLERS } from '../../controllers/index';
+import type { Controller, Identity, TargetInfo } from '../engine/controller';
+import { executePlan, type ResourceResult } from '../engine/executor';
+import type { Plan, PlanEntry } from '../engine/plan';
+import { summarize } from '../engine/plan';
+import { makePlan, observeAll } from '../engine/planner';
+import { Session } from '../engine/session';
+import { keyOf, RunctlError, type Manifest } from '../engine/types';
+import type { Clients } from '../gcp/clients';
+import { outsideDependencies } from './changes';
+import { logHost, type Logger } from './log';
+import type { LoopMetrics, Trigger } from './metrics';
+
+/** What every pass of one loop shares. */
+export interface LoopEnv {
+  target: { info: TargetInfo; clients: Clients };
+  /** Ownership set. */
+  set: string;
+  parallelism?: number;
+  /** Take over unowned resources with a manifest's name (`--adopt`). */
+  adopt?: boolean;
+  log: Logger;
+  metrics: LoopMetrics;
+  /** Aborted on shutdown: nothing new starts after it. */
+  signal?: AbortSignal;
+  /** @default CONTROLLERS */
+  controllers?: Controller[];
+}
+
+export interface PassInput {
+  /** The whole manifest set in force (validated). */
+  manifests: Manifest[];
+  /** Plan only these keys (the rest are read only where references need them). */
+  only?: Set<string>;
+  /** Identities of resources managed before but no longer named: `--prune` lists their scopes too. */
+  former?: Map<string, Identity>;
+  prune?: boolean;
+  /** Labels written on what this pass creates or updates (the commit, for `sync`). */
+  stamp?: Record<string, string>;
+  trigger: Trigger;
+  /** Reject the pass before any write when a resource is blocked (`sync`: a commit applies whole). */
+  atomic?: boolean;
+  /** Writes that correct drift (counted per kind): true for resyncs, except for these keys. */
+  drift?: { except: Set<string> };
+  /** Extra fields on every log record (the commit, for `sync`). */
+  fields?: Record<string, unknown>;
+}
+
+export interface PassResult {
+  plan: Plan;
+  results: ResourceResult[];
+  /** Keys whose reconcile failed or was skipped (to retry with backoff). */
+  failed: string[];
+  /** Failed keys worth retrying with backoff (not NotOwned: that waits for a resync or an edit). */
+  retry: string[];
+  /** Keys that succeeded (to reset their backoff). */
+  succeeded: string[];
+  /** Resources written (created, updated, replaced, deleted). */
+  writes: number;
+  /** Identities of every manifest in the set, for the next pass's `former`. */
+  identities: Map<string, Identity>;
+}
+
+/** A pass rejected before anything was written. */
+export class PassRejected extends RunctlError {}
+
+/** Run one pass. Throws when reading or planning fails (nothing written then). */
+export async function runPass(env: LoopEnv, input: PassInput): Promise<PassResult> {
+  const started = Date.now();
+  let outcome = 'error';
+  try {
+    const result = await plannedPass(env, input);
+    outcome = result.failed.length ? 'error' : 'success';
+    return result;
+  } catch (err) {
+    if (err instanceof PassRejected) outcome = 'rejected';
+    throw err;
+  } finally {
+    env.metrics.passes.inc({ trigger: input.trigger, result: outcome });
+    env.metrics.passDuration.observe({ trigger: input.trigger }, (Date.now() - started) / 1000);
+  }
+}
+
+async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> {
+  const started = Date.now();
+  const session = new Session({
+    controllers: env.controllers ?? CONTROLLERS,
+    target: env.target.info,
+    clients: env.target.clients,
+    set: env.set,
+    parallelism: env.parallelism,
+    host: logHost(env.log, input.fields),
+    stampLabels: input.stamp,
+  });
+  // Everything is known (references resolve) and identified (prune scopes), even
+  // when only some keys are planned.
+  session.addManifests(input.manifests);
+  for (const m of input.manifests) session.identify(m);
+  const identities = new Map(session.identities);
+  for (const [k, id] of input.former ?? []) if (!session.identities.has(k)) session.identities.set(k, id);
+
+  let subset = input.manifests;
+  if (input.only) {
+    subset = input.manifests.filter((m) => input.only!.has(keyOf(m)));
+    const deps = outsideDependencies(input.manifests, input.only);
+    await observeAll(session, input.manifests.filter((m) => deps.has(keyOf(m))));
+  }
+  const plan = await makePlan(session, subset, { prune: input.prune, adopt: env.adopt });
+  const blocked = plan.entries.filter((e) => e.action === 'blocked');
+  if (blocked.length && input.atomic) {
+    throw new PassRejected('NotOwned', blocked.map((e) => e.reason).join('; '), { source: 'user' });
+  }
+  // Blocked resources fail on their own; the others go ahead (watch never stops the world for one).
+  const runnable = blocked.length ? withoutBlocked(plan) : plan;
+  const executed = await executePlan(session, runnable, { prune: input.prune, adopt: env.adopt, signal: env.signal });
+  const results = [...executed.results, ...blocked.map(blockedResult)];
+  const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
+  env.metrics.recordResults(results, kindOf, (r) => !!input.drift && r.action !== 'delete' && r.action !== 'abandon' && !input.drift.except.has(r.key));
+  const failed = results.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped').map((r) => r.key);
+  const retry = results.filter((r) => (r.outcome === 'failed' || r.outcome === 'skipped') && r.errorCode !== 'NotOwned' && r.errorCode !== 'Aborted').map((r) => r.key);
+  const succeeded = results.filter((r) => r.outcome !== 'failed' && r.outcome !== 'skipped').map((r) => r.key);
+  const writes = results.filter((r) => r.outcome === 'applied').length;
+  env.log.info(
+    { ...input.fields, trigger: input.trigger, planned: plan.entries.length, writes, failed: failed.length, durationMs: Date.now() - started },
+    writes || failed.length ? `reconciled: ${describeSummary(plan)}${failed.length ? `, ${failed.length} failed` : ''}` : 'reconciled: no changes',
+  );
+  return { plan, results, failed, retry, succeeded, writes, identities };
+}
+
+function withoutBlocked(plan: Plan): Plan {
+  const entries = plan.entries.filter((e) => e.action !== 'blocked');
+  return { ...plan, entries, summary: summarize(entries) };
+}
+
+function blockedResult(e: PlanEntry): ResourceResult {
+  return { key: e.key, action: e.action, outcome: 'failed', error: e.reason, errorCode: 'NotOwned', synced: 'ReconcileError', elapsedMs: 0 };
+}
+
+function describeSummary(plan: Plan): string {
+  const s = plan.summary;
+  const parts = [`${s.create} to create`, `${s.update + s.replace} to update`, `${s.delete} to delete`];
+  if (s.blocked) parts.push(`${s.blocked} blocked`);
+  return parts.join(', ');
+}

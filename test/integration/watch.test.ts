@@ -1,0 +1,169 @@
+/**
+ * `runctl watch` end to end: the CLI in-process against a standalone emulator, files in a
+ * temp directory, state read back through the real @google-cloud/run client.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { poll, startCli, type RunningCli } from '../helpers/loop-runner';
+
+const parent = 'projects/local-project/locations/europe-north1';
+
+describe('runctl watch', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.close());
+
+  const get = async (name: string) => (await h.clients.runServices().getService({ name: `${parent}/services/${name}` }))[0] as any;
+  const envOf = async (name: string) => Object.fromEntries((await get(name)).template.containers[0].env.map((e: any) => [e.name, e.value]));
+  const start = (dir: string, extra: string[] = []): RunningCli =>
+    startCli(['watch', '-f', dir, '--log-format', 'json', ...extra], { env: { RUNCTL_EMULATOR_HOST: h.emu.grpc }, cwd: h.dir });
+  const passes = (w: RunningCli) => w.records().filter((r) => typeof r.message === 'string' && r.message.startsWith('reconciled'));
+
+  it('applies edits within 2 seconds, reports a broken edit and keeps running, then applies the fix', async () => {
+    const file = h.write('edit/web.yaml', serviceYaml('web', { env: { VERSION: '1' } }));
+    const w = start('edit');
+    try {
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      expect(await envOf('web')).toEqual({ VERSION: '1' });
+
+      fs.writeFileSync(file, serviceYaml('web', { env: { VERSION: '2' } }));
+      const saved = Date.now();
+      await poll(async () => (await envOf('web')).VERSION === '2', 15_000);
+      expect(Date.now() - saved).toBeLessThan(2000);
+      const change = await w.waitForRecord((r) => r.trigger === 'change' && r.message.startsWith('reconciled'));
+      expect(change.writes).toBe(1);
+
+      // Broken YAML: reported with file:line:col, ignored; the loop carries on.
+      fs.writeFileSync(file, 'apiVersion: runctl.dev/v1alpha1\nkind: Service\nmetadata: {name: web\nspec: [\n');
+      const bad = await w.waitForRecord((r) => r.severity === 'ERROR' && Array.isArray(r.diagnostics));
+      expect(bad.diagnostics[0]).toMatch(/^edit\/web\.yaml:\d+:\d+: .*\[YamlSyntax\]$/);
+      expect(await envOf('web')).toEqual({ VERSION: '2' });
+
+      fs.writeFileSync(file, serviceYaml('web', { env: { VERSION: '3' } }));
+      await poll(async () => (await envOf('web')).VERSION === '3', 15_000);
+      expect(await w.stop()).toBe(0);
+      expect(w.records().some((r) => r.message === 'watch stopped')).toBe(true);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('re-plans only the edited document and its dependents', async () => {
+    h.write('partial/a.yaml', serviceYaml('part-a'));
+    const b = h.write('partial/b.yaml', serviceYaml('part-b', { env: { V: '1' } }));
+    const w = start('partial');
+    try {
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      expect(passes(w)[0].planned).toBe(2);
+      fs.writeFileSync(b, serviceYaml('part-b', { env: { V: '2' } }));
+      const change = await w.waitForRecord((r) => r.trigger === 'change' && r.message.startsWith('reconciled'));
+      expect(change.planned).toBe(1);
+      expect((await envOf('part-b')).V).toBe('2');
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
+  it('puts back a change made behind its back within one resync period', async () => {
+    h.write('drift/svc.yaml', serviceYaml('drifty', { env: { MODE: 'declared' } }));
+    const w = start('drift', ['--resync', '1s']);
+    try {
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      const live = await get('drifty');
+      live.template.containers[0].env = [{ name: 'MODE', value: 'hand-edited' }];
+      const [op] = await h.clients.runServices().updateService({ service: live });
+      await op.promise();
+      const changed = Date.now();
+      await poll(async () => (await envOf('drifty')).MODE === 'declared', 15_000);
+      // One resync period, plus the pass that does the writing.
+      expect(Date.now() - changed).toBeLessThan(2000);
+      const fix = await w.waitForRecord((r) => r.trigger === 'resync' && r.writes === 1);
+      expect(fix.failed).toBe(0);
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
+  it('retries a failing resource with backoff without holding up the others', async () => {
+    h.write('retry/one.yaml', serviceYaml('retry-one'));
+    h.write('retry/two.yaml', serviceYaml('retry-two'));
+    // The first create fails with a non-transient error; the second goes through.
+    await fetch(`http://${h.emu.http}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'Services.CreateService', code: 'PERMISSION_DENIED', times: 1 }),
+    });
+    const w = start('retry');
+    try {
+      const first = await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      expect(first.failed).toBe(1);
+      expect(first.writes).toBe(1);
+      const retry = await w.waitForRecord((r) => typeof r.retryInMs === 'number');
+      expect(retry.attempt).toBe(1);
+      const again = await w.waitForRecord((r) => r.trigger === 'retry' && r.message.startsWith('reconciled'));
+      expect(again.failed).toBe(0);
+      expect(again.planned).toBe(1);
+      for (const name of ['retry-one', 'retry-two']) expect((await get(name)).labels['managed-by']).toBe('runctl');
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
+  it('deletes a removed document with --prune --yes, and refuses --prune without --yes', async () => {
+    h.write('prune/keep.yaml', serviceYaml('prune-keep'));
+    const gone = h.write('prune/gone.yaml', serviceYaml('prune-gone'));
+    const refused = await h.cli(['watch', '-f', 'prune', '--prune']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/\[Refused\]/);
+    const w = start('prune', ['--prune', '--yes']);
+    try {
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      fs.rmSync(gone);
+      await poll(async () => !(await h.clients.runServices().listServices({ parent }))[0].some((s: any) => s.name.endsWith('/prune-gone')), 15_000);
+      expect((await get('prune-keep')).name).toBe(`${parent}/services/prune-keep`);
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
+  it('serves /readyz only after the first reconcile, and /metrics with the counters', async () => {
+    const file = h.write('ops/svc.yaml', 'kind: Service\nmetadata: {name: ops}\nspec: {}\n');
+    const w = start('ops', ['--metrics-port', '0']);
+    try {
+      const served = await w.waitForRecord((r) => typeof r.url === 'string');
+      // Invalid from the start: nothing can be reconciled, so the loop is alive but not ready.
+      await w.waitForRecord((r) => r.severity === 'ERROR' && Array.isArray(r.diagnostics));
+      expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
+      const notReady = await fetch(`${served.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.text()).toMatch(/no valid manifests yet/);
+
+      fs.writeFileSync(file, serviceYaml('ops'));
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${served.url}/metrics`)).text();
+      expect(metrics).toMatch(/runctl_reconcile_passes_total\{trigger="initial",result="success"\} 1/);
+      expect(metrics).toMatch(/runctl_reconciles_total\{kind="Service",outcome="applied"\} 1/);
+      expect(metrics).toMatch(/runctl_reconcile_duration_seconds_count\{kind="Service"\} 1/);
+      expect(metrics).toMatch(/runctl_manifest_errors_total 1/);
+      expect(metrics).toMatch(/runctl_resources_managed\{kind="Service"\} 1/);
+      expect(metrics).toMatch(/runctl_ready 1/);
+      expect(metrics).toMatch(/# TYPE runctl_drift_corrections_total counter/);
+      expect(metrics).toMatch(/# TYPE runctl_resources_out_of_sync gauge/);
+      expect(metrics).toMatch(/# TYPE runctl_reconcile_errors_total counter/);
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
+  it('refuses standard input and missing paths', async () => {
+    expect((await h.cli(['watch', '-f', '-'])).stderr).toMatch(/\[Usage\]/);
+    const missing = await h.cli(['watch', '-f', path.join('no', 'such', 'dir')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no such file or directory \[Usage\]/);
+  });
+});
