@@ -75,10 +75,8 @@ export function urlMapView(spec: LbSpec, bs: (service: string) => string): Recor
   }
   matchers.sort((a, b) => a.name.localeCompare(b.name));
   hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
-  const view: Record<string, any> = { defaultService: bs(spec.defaultService) };
-  if (hostRules.length) view.hostRules = hostRules;
-  if (matchers.length) view.pathMatchers = matchers;
-  return view;
+  // Always declared, even empty: a live rule the spec no longer has must show as a change.
+  return { defaultService: bs(spec.defaultService), hostRules, pathMatchers: matchers };
 }
 
 /** Everything the spec asks for, in creation order. */
@@ -112,8 +110,8 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
     body: {
       name: n.urlMap, description,
       defaultService: toPath(routing.defaultService),
-      hostRules: routing.hostRules ?? [],
-      pathMatchers: (routing.pathMatchers ?? []).map((pm: any) => ({
+      hostRules: routing.hostRules,
+      pathMatchers: routing.pathMatchers.map((pm: any) => ({
         name: pm.name,
         defaultService: toPath(pm.defaultService),
         pathRules: pm.pathRules.map((r: any) => ({ paths: r.paths, service: toPath(r.service) })),
@@ -177,8 +175,8 @@ export function liveView(sub: LiveSub, lb: string, live: LiveModel): Record<stri
         defaultService: lastSegment(pm.defaultService) || undefined,
         pathRules: ((pm.pathRules ?? []) as any[]).map((x) => ({ paths: x.paths ?? [], service: lastSegment(x.service) || undefined })),
       }));
-      if (hostRules.length) view.hostRules = hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
-      if (matchers.length) view.pathMatchers = matchers.sort((a, b) => a.name.localeCompare(b.name));
+      view.hostRules = hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
+      view.pathMatchers = matchers.sort((a, b) => a.name.localeCompare(b.name));
       return view;
     }
     case 'sslCertificate':

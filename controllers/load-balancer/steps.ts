@@ -85,8 +85,8 @@ function updateOps(want: WantSub, live: LiveSub, fields: Set<string>): { ops: Op
 function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx: StepContext): Step {
   const base = { kind: want.kind, name: want.name, region: want.region };
   if (!live) {
-    // The ownership marker is the same on every sub-resource: not worth a line per create.
-    const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description');
+    // The ownership marker (the same everywhere) and empty lists are not worth a line per create.
+    const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description' && !(Array.isArray(c.new) && !c.new.length));
     const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains, ctx.ip)] : [];
     return { ...base, action: 'create', changes, notes, ops: [{ op: 'insert', body: want.body }] };
   }
