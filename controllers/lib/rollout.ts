@@ -97,14 +97,28 @@ function settled(svc: RunService, ours: string | undefined): RunService {
   throw new RunctlError('RolloutFailed', `the rollout of ${rec.revision ?? latest} was ${verb}${rec.message ? `: ${rec.message}` : ''}; 100% of traffic is on ${rec.good} (tag good)`);
 }
 
-/** Measure the new revision over the step (since `since`) and over each SLO alert's lookback. */
+const MINUTE = 60_000;
+
+/**
+ * Measure the new revision over the step and over each SLO alert's lookback (within the
+ * step: the burn rate at the revision's current share of traffic). Windows are
+ * whole minutes — from the first minute boundary after `since` to the last one before
+ * `now` — because request_count is sampled per minute: a partly covered minute would
+ * mix in traffic from before the step, or miss what is not sampled yet.
+ */
 export async function measure(t: RolloutTarget, rec: RolloutRecord, since: number, now: number): Promise<GateFigures> {
   const q = { project: t.id.project, region: t.id.region!, service: t.id.name };
   const of = (m: Map<string, Counts>): Counts => m.get(rec.revision!) ?? { requests: 0, errors: 0 };
-  const step = of(await readCounts(t.clients, { ...q, start: since, end: now }));
+  const start = Math.ceil(since / MINUTE) * MINUTE;
+  const end = Math.floor(now / MINUTE) * MINUTE;
+  const step = end > start ? of(await readCounts(t.clients, { ...q, start, end })) : { requests: 0, errors: 0 };
   const lookbacks: Counts[] = [];
-  for (const a of rec.gate.slo?.alerts ?? []) lookbacks.push(of(await readCounts(t.clients, { ...q, start: now - a.lookbackSeconds * 1000, end: now })));
-  return evaluateGate({ gate: rec.gate, step, lookbacks, at: now, since });
+  // The burn rate is the new revision's at its current share: over the lookback, within the step.
+  for (const a of rec.gate.slo?.alerts ?? []) {
+    const from = Math.max(start, end - a.lookbackSeconds * 1000);
+    lookbacks.push(end > from ? of(await readCounts(t.clients, { ...q, start: from, end })) : { requests: 0, errors: 0 });
+  }
+  return evaluateGate({ gate: rec.gate, step, lookbacks, at: now, since: start });
 }
 
 const stepText = (rec: RolloutRecord) => `step ${rec.step}/${rec.steps.length} (${rec.percent}% on ${rec.revision})`;
