@@ -112,8 +112,20 @@ export function fullRevision(service: string, rev: string): string {
 function normalizeVolumes(vols: any[] | undefined): any[] | undefined {
   if (!vols) return undefined;
   return vols
-    .map((v) => ({ volume: v.volume, mountPath: v.mountPath, readOnly: !!v.readOnly }))
+    .map((v) => ({ volume: v.volume, mountPath: v.mountPath, readOnly: !!v.readOnly, ...(v.source ? { source: v.source } : {}) }))
     .sort((a, b) => a.mountPath.localeCompare(b.mountPath));
+}
+
+/**
+ * What a mount is backed by, from a Cloud Run volume or a Volume manifest's spec, so a
+ * Volume whose bucket, share or size changes makes a new revision of the Services that
+ * mount it. Undefined when the Volume manifest is not at hand (then it is not compared).
+ */
+function volumeSource(v: any): string | undefined {
+  if (v?.gcs) return `gcs:${v.gcs.bucket}${v.gcs.mountOptions?.length ? `?${v.gcs.mountOptions.join(',')}` : ''}`;
+  if (v?.nfs) return `nfs:${v.nfs.server}:${v.nfs.path}`;
+  if (v?.emptyDir || v?.memory) return `memory:${normalizeMemory((v.emptyDir ?? v.memory).sizeLimit) ?? 'default'}`;
+  return undefined;
 }
 
 export const SERVICE_FIELDS: FieldSpec[] = [
@@ -260,11 +272,11 @@ export const SERVICE_FIELDS: FieldSpec[] = [
       return normalizeVolumes(
         mounts.map((m) => {
           const v = vols.get(m.name) ?? {};
-          return { volume: m.name, mountPath: m.mountPath, readOnly: !!(v.gcs?.readOnly ?? v.nfs?.readOnly) };
+          return { volume: m.name, mountPath: m.mountPath, readOnly: !!(v.gcs?.readOnly ?? v.nfs?.readOnly), source: volumeSource(v) };
         }),
       );
     },
-    normalize: (v) => normalizeVolumes(v),
+    normalize: (v, ctx) => normalizeVolumes(v?.map((m: any) => ({ ...m, source: volumeSource(ctx.volume(m.volume)) }))),
     write: (s, v: any[] | undefined, ctx) => {
       const t = template(s);
       const list = v ?? [];

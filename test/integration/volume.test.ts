@@ -102,6 +102,16 @@ describe('Volume end to end', () => {
     await h.resetStats();
     expect((await h.cli(['apply', '-f', dir])).code).toBe(0);
     expect((await h.stats()).writes).toBe(0);
+
+    // A Volume that changes makes a new revision of the services that mount it.
+    h.write('pass/nfs.yaml', volumeYaml('share', '{nfs: {server: 10.0.0.3, path: /exports/data}}'));
+    const plan = await h.cli(['plan', '-f', dir]);
+    expect(plan.stdout).toContain('~ spec.volumes.0.source: "nfs:10.0.0.2:/exports/data" → "nfs:10.0.0.3:/exports/data"');
+    expect(plan.stdout).toContain('creates a new revision');
+    expect(plan.stdout).not.toContain('Service/mem-user');
+    expect((await h.cli(['apply', '-f', dir])).code).toBe(0);
+    expect((await template('nfs-user')).volumes[0].nfs.server).toBe('10.0.0.3');
+    expect((await h.cli(['diff', '-f', dir])).code).toBe(0);
   });
 
   it('lists the buckets it owns, and prunes only those', async () => {
