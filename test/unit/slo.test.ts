@@ -1,0 +1,138 @@
+/**
+ * Slo, pure parts: the Monitoring objects a Slo stands for (filters as Cloud Run
+ * metrics are named), reading them back, and planning with sub-resource lines.
+ */
+import { describe, expect, it } from 'vitest';
+import { liveForm, type LiveSlo } from '../../controllers/slo/live';
+import { alertPolicyBody, liveSloBody, parseBurnRateFilter, readObjective, sloBody, sloForm, type Target } from '../../controllers/slo/model';
+import { planSlo, type DesiredSlo } from '../../controllers/slo/plan';
+
+const T: Target = { project: 'p', service: 'jokes', location: 'europe-north1' };
+const OWNER = { 'managed-by': 'runctl', 'runctl-set': 'default' };
+const MON = 'projects/p/services/run-jokes-europe-north1';
+const SLO = `${MON}/serviceLevelObjectives/jokes-availability`;
+const spec = { service: 'jokes', availability: { goal: 0.99, window: '1d' }, alerts: [{ burnRate: 10, lookback: '5m', notify: ['email:oncall@example.com'] }] };
+
+/** Live objects exactly as runctl would have written them for `s`. */
+function liveFor(s: Record<string, any>): LiveSlo {
+  const form = sloForm(s);
+  const body = sloBody(form, T, 'jokes-availability');
+  const channel = { name: 'projects/p/notificationChannels/1', type: 'email', labels: { email_address: 'oncall@example.com' }, userLabels: OWNER };
+  const policies = form.alerts.map((a, i) => ({ ...alertPolicyBody(SLO, 'jokes-availability', i, a, [channel.name], OWNER), name: `projects/p/alertPolicies/${i}`, enabled: { value: true } }));
+  const monitored = { name: MON, cloudRun: { serviceName: 'jokes', location: 'europe-north1' }, userLabels: OWNER };
+  return { target: T, monitored, sloParent: monitored, slo: { ...body, name: SLO, rollingPeriod: { seconds: '86400', nanos: 0 }, userLabels: OWNER }, policies, channels: [channel] };
+}
+const desired = (s: Record<string, any>): DesiredSlo => ({ form: sloForm(s), target: T, id: 'jokes-availability', labels: OWNER, set: 'default' });
+
+describe('Slo: Monitoring objects', () => {
+  it('measures availability from run.googleapis.com/request_count: 2xx good, 5xx bad', () => {
+    const body = sloBody(sloForm(spec), T, 'jokes-availability');
+    const ratio = body.serviceLevelIndicator.requestBased.goodTotalRatio;
+    expect(ratio.goodServiceFilter).toBe('metric.type="run.googleapis.com/request_count" resource.type="cloud_run_revision" resource.labels.service_name="jokes" resource.labels.location="europe-north1" metric.labels.response_code_class="2xx"');
+    expect(ratio.badServiceFilter).toContain('metric.labels.response_code_class="5xx"');
+    expect(body).toMatchObject({ goal: 0.99, rollingPeriod: '86400s', displayName: 'jokes-availability: 99% of requests succeed over 1d' });
+  });
+
+  it('measures latency with a distribution cut of request_latencies below the threshold (ms)', () => {
+    const body = sloBody(sloForm({ service: 'jokes', latency: { threshold: '500ms', goal: 0.95, window: '28d' } }), T, 'fast');
+    expect(body.serviceLevelIndicator.requestBased.distributionCut).toEqual({
+      distributionFilter: 'metric.type="run.googleapis.com/request_latencies" resource.type="cloud_run_revision" resource.labels.service_name="jokes" resource.labels.location="europe-north1"',
+      range: { min: 0, max: 500 },
+    });
+    expect(readObjective({ ...body, rollingPeriod: { seconds: '2419200' } })).toEqual({ latency: { threshold: '0.5s', goal: 0.95, window: '28d' } });
+  });
+
+  it('alerts on select_slo_burn_rate over the lookback, above the burn rate, at once', () => {
+    const p = alertPolicyBody(SLO, 'jokes-availability', 0, sloForm(spec).alerts[0], ['c1'], OWNER);
+    expect(p.conditions[0].conditionThreshold).toEqual({ filter: `select_slo_burn_rate("${SLO}", "300s")`, comparison: 'COMPARISON_GT', thresholdValue: 10, duration: { seconds: 0, nanos: 0 } });
+    expect(p.userLabels).toEqual({ ...OWNER, 'runctl-slo': 'jokes-availability', 'runctl-alert': '0' });
+    expect(parseBurnRateFilter(p.conditions[0].conditionThreshold.filter)).toEqual({ slo: SLO, lookback: '300s' });
+  });
+
+  it('reads live objects back to the manifest form', () => {
+    expect(liveForm(liveFor(spec))).toEqual(sloForm(spec));
+    expect(liveSloBody(liveFor(spec).slo!)).toEqual(sloBody(sloForm(spec), T, 'jokes-availability'));
+  });
+});
+
+describe('Slo: plan', () => {
+  const cases: Array<{ reason: string; live: () => LiveSlo; want?: Record<string, any>; action: string; paths: string[]; children: Array<[string, string]> }> = [
+    {
+      reason: 'nothing live: everything is created, shared objects included',
+      live: () => ({ target: T, policies: [], channels: [] }),
+      action: 'create',
+      paths: ['spec.alerts', 'spec.availability', 'spec.service'],
+      children: [['monitoredService', 'create'], ['serviceLevelObjective', 'create'], ['notificationChannel', 'create'], ['alertPolicy', 'create']],
+    },
+    { reason: 'as written: no-op', live: () => liveFor(spec), action: 'noop', paths: [], children: [] },
+    {
+      reason: 'a goal changed out of band is drift on the SLO',
+      live: () => {
+        const l = liveFor(spec);
+        l.slo!.goal = 0.9;
+        return l;
+      },
+      action: 'update',
+      paths: ['spec.availability.goal'],
+      children: [['serviceLevelObjective', 'update']],
+    },
+    {
+      reason: 'a deleted alert policy is re-created',
+      live: () => ({ ...liveFor(spec), policies: [] }),
+      action: 'update',
+      paths: ['spec.alerts.0'],
+      children: [['alertPolicy', 'create']],
+    },
+    {
+      reason: 'an alert dropped from the manifest deletes its policy',
+      live: () => liveFor({ ...spec, alerts: [...spec.alerts, { burnRate: 2, lookback: '1h' }] }),
+      action: 'update',
+      paths: ['spec.alerts.1'],
+      children: [['alertPolicy', 'delete']],
+    },
+    {
+      reason: 'a new address needs a channel and changes the policy',
+      live: () => liveFor(spec),
+      want: { ...spec, alerts: [{ ...spec.alerts[0], notify: ['email:oncall@example.com', 'email:lead@example.com'] }] },
+      action: 'update',
+      paths: ['spec.alerts.0.notify.0', 'spec.alerts.0.notify.1'],
+      children: [['notificationChannel', 'create'], ['alertPolicy', 'update']],
+    },
+    {
+      reason: 'an edited SLI filter is drift even though the manifest form matches',
+      live: () => {
+        const l = liveFor(spec);
+        l.slo!.serviceLevelIndicator.requestBased.goodTotalRatio.goodServiceFilter += ' metric.labels.response_code="200"';
+        return l;
+      },
+      action: 'update',
+      paths: [],
+      children: [['serviceLevelObjective', 'update']],
+    },
+    {
+      reason: 'switching to latency replaces the objective kind',
+      live: () => liveFor(spec),
+      want: { service: 'jokes', latency: { threshold: '500ms', goal: 0.95, window: '1d' }, alerts: spec.alerts },
+      action: 'update',
+      paths: ['spec.availability', 'spec.latency'],
+      children: [['serviceLevelObjective', 'update']],
+    },
+  ];
+  it.each(cases)('$reason', ({ live, want, action, paths, children }) => {
+    const l = live();
+    const plan = planSlo(desired(want ?? spec), l, liveForm(l));
+    expect(plan.action).toBe(action);
+    expect(plan.changes.map((c) => c.path).sort()).toEqual(paths);
+    expect((plan.children ?? []).map((c) => [c.name.split(' ')[0], c.action])).toEqual(children);
+  });
+
+  it('re-creates the SLO under the new service when `service` changes', () => {
+    const l = liveFor(spec);
+    l.monitored = undefined;
+    const plan = planSlo({ ...desired({ ...spec, service: 'jokes2' }), target: { ...T, service: 'jokes2' } }, l, liveForm(l));
+    expect(plan.action).toBe('replace');
+    expect(plan.changes.map((c) => c.path)).toEqual(['spec.service']);
+    expect(plan.children!.map((c) => c.action)).toEqual(['create', 'replace', 'update']);
+  });
+});
+
