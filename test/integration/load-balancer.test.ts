@@ -278,5 +278,26 @@ describe('LoadBalancer: failures midway', () => {
     expect(res.code).toBe(1);
     expect(res.stdout + res.stderr).toContain('--adopt');
     expect(Object.keys((await h.stats()).calls).filter((c) => /Insert|Delete/.test(c) && !c.startsWith('Services.'))).toEqual([]);
+
+    // With --adopt it builds the rest of the chain on the existing NEG and keeps it.
+    const adopted = await h.cli(['apply', '-f', path.dirname(file), '--adopt']);
+    expect(adopted.code).toBe(0);
+    const m = lbNames('gamma-lb');
+    expect(await inventory(h, 'gamma-lb-')).toMatchObject({ negs: [m.neg('gamma')], backends: [m.backend('gamma')], urlMaps: [m.urlMap], rules: [m.httpRule] });
+    expect((await h.cli(['diff', '-f', path.dirname(file)])).code).toBe(0);
+  });
+
+  it('prunes a load balancer the manifests no longer name, and only that', async () => {
+    h.write('d/svc.yaml', serviceYaml('delta', { public: true }));
+    const file = h.write('d/lb.yaml', lb('delta-lb', 'delta'));
+    expect((await h.cli(['apply', '-f', path.dirname(file), '--set', 'pruning'])).code).toBe(0);
+    const listed = JSON.parse((await h.cli(['get', 'loadbalancers', '-o', 'json'])).stdout);
+    expect(listed.map((x: any) => x.metadata.name).sort()).toEqual(['alpha-lb', 'beta-lb', 'delta-lb', 'gamma-lb']);
+    fs.rmSync(file);
+    const res = await h.cli(['apply', '-f', path.dirname(file), '--set', 'pruning', '--prune', '--yes']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('- LoadBalancer/delta-lb');
+    expect(Object.values(await inventory(h, 'delta-lb-')).flat()).toEqual([]);
+    expect(await inventory(h, 'alpha-lb-')).toEqual(expected('alpha-lb', 'alpha'));
   });
 });
