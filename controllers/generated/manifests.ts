@@ -259,17 +259,17 @@ export interface LoadBalancerSpec {
    */
   defaultService: string;
   /**
-   * Host and path rules sending requests to other Services.
+   * Host and path rules sending requests to other Services. A route with paths but no host applies to every host (a host's own route wins for the same path); a route with a host but no paths sends that whole host to its Service.
    */
   routes?: Route[];
   /**
-   * Domains for a Google-managed certificate (HTTPS). None: HTTP only.
+   * Domains for a Google-managed certificate (HTTPS). None: HTTP only. Changing them creates a new certificate, attaches it, then deletes the old one; a managed certificate provisions only once DNS for every domain points at the load balancer's IP.
    *
    * @maxItems 100
    */
   domains?: string[];
   /**
-   * With domains: answer plain HTTP with a redirect to HTTPS.
+   * With domains: answer plain HTTP with a redirect to HTTPS (an HTTP proxy, a redirect URL map and a port 80 forwarding rule on the same IP, so it needs staticIp: true).
    */
   httpsRedirect?: boolean;
   /**
@@ -757,11 +757,11 @@ export interface GcsVolume {
    */
   bucket: string;
   /**
-   * Create (and own) the bucket if it does not exist. Default false: the bucket must exist.
+   * Create (and own) the bucket if it does not exist; runctl labels it and deletes it with the Volume. Default false: the bucket must exist, and runctl never labels, changes or deletes it.
    */
   create?: boolean;
   /**
-   * Bucket location when runctl creates it, e.g. EU, US or europe-north1.
+   * Bucket location when runctl creates it, e.g. EU, US or europe-north1 (default US). A bucket cannot move: a changed location is refused.
    */
   location?: string;
   /**

@@ -30,7 +30,7 @@ function loopOptions(cmd: Command): Command {
     .option('--metrics-host <host>', 'address to serve them on', '127.0.0.1')
     .addOption(new Option('--log-format <format>', 'log lines (default: text on a terminal, json otherwise)').choices(['json', 'text']))
     .addOption(new Option('--log-level <level>', 'least severe level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long to let in-flight operations finish', '20s');
+    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long to let in-flight operations finish', '8s');
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {

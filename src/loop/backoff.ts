@@ -47,8 +47,8 @@ export class Backoff {
     return this.failures.get(key) ?? 0;
   }
 
-  /** Forget keys no longer managed. */
+  /** Forget resource keys (`Kind/name`) no longer managed; other keys (whole passes, commits) stay. */
   retain(keys: Set<string>): void {
-    for (const k of [...this.failures.keys()]) if (!keys.has(k)) this.failures.delete(k);
+    for (const k of [...this.failures.keys()]) if (k.includes('/') && !keys.has(k)) this.failures.delete(k);
   }
 }

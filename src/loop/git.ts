@@ -54,7 +54,8 @@ export function redact(text: string): string {
 
 /** `DIR` as a path inside the repository ('' for the root). */
 export function repoDir(dir: string): string {
-  const norm = path.posix.normalize(dir.replace(/\\/g, '/')).replace(/^\.\/?/, '').replace(/^\/+|\/+$/g, '');
+  const normal = path.posix.normalize(dir.replace(/\\/g, '/'));
+  const norm = normal === '.' || normal === './' ? '' : normal.replace(/^\/+|\/+$/g, '');
   if (norm === '..' || norm.startsWith('../')) throw new RunctlError('Usage', `--path ${dir} leaves the repository`, { source: 'user' });
   return norm;
 }

@@ -49,6 +49,8 @@ export class LoopMetrics {
   recordResults(results: ResourceResult[], kindOf: (key: string) => string, drift: (r: ResourceResult) => boolean): void {
     for (const r of results) {
       const kind = kindOf(r.key);
+      // Not started because of a shutdown: neither a reconcile nor an error.
+      if (r.errorCode === 'Aborted') continue;
       this.reconciles.inc({ kind, outcome: r.outcome });
       if (r.outcome === 'applied') this.duration.observe({ kind }, r.elapsedMs / 1000);
       if (r.outcome === 'failed' || r.outcome === 'skipped') {

@@ -121,13 +121,16 @@ async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> 
   const results = [...executed.results, ...blocked.map(blockedResult)];
   const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
   env.metrics.recordResults(results, kindOf, (r) => !!input.drift && r.action !== 'delete' && r.action !== 'abandon' && !input.drift.except.has(r.key));
-  const failed = results.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped').map((r) => r.key);
+  const notStarted = results.filter((r) => r.errorCode === 'Aborted').length;
+  const failed = results.filter((r) => (r.outcome === 'failed' || r.outcome === 'skipped') && r.errorCode !== 'Aborted').map((r) => r.key);
   const retry = results.filter((r) => (r.outcome === 'failed' || r.outcome === 'skipped') && r.errorCode !== 'NotOwned' && r.errorCode !== 'Aborted').map((r) => r.key);
   const succeeded = results.filter((r) => r.outcome !== 'failed' && r.outcome !== 'skipped').map((r) => r.key);
   const writes = results.filter((r) => r.outcome === 'applied').length;
   env.log.info(
-    { ...input.fields, trigger: input.trigger, planned: plan.entries.length, writes, failed: failed.length, durationMs: Date.now() - started },
-    writes || failed.length ? `reconciled: ${describeSummary(plan)}${failed.length ? `, ${failed.length} failed` : ''}` : 'reconciled: no changes',
+    { ...input.fields, trigger: input.trigger, planned: plan.entries.length, writes, failed: failed.length, notStarted: notStarted || undefined, durationMs: Date.now() - started },
+    writes || failed.length || notStarted
+      ? `reconciled: ${describeSummary(plan)}${failed.length ? `, ${failed.length} failed` : ''}${notStarted ? `, ${notStarted} not started (shutting down)` : ''}`
+      : 'reconciled: no changes',
   );
   return { plan, results, failed, retry, succeeded, writes, identities };
 }

@@ -63,7 +63,7 @@ export function checkPrune(flags: LoopFlags, verb: string): void {
 /** Run a loop until `io.signal` aborts; exit code 0 after a clean shutdown. */
 export async function runController(verb: string, flags: LoopFlags, io: Io, loop: (rt: Runtime) => Promise<boolean>): Promise<number> {
   const metricsPort = port(flags.metricsPort);
-  const graceMs = durationMs(flags.shutdownTimeout ?? '20s', '--shutdown-timeout', { allowZero: true });
+  const graceMs = durationMs(flags.shutdownTimeout ?? '8s', '--shutdown-timeout', { allowZero: true });
   const log = makeLogger({ format: flags.logFormat, level: flags.logLevel, out: io.stderr, env: io.env });
   const metrics = new LoopMetrics();
   const status = new LoopStatus(metrics);

@@ -21,7 +21,7 @@ export interface SchedulerOptions {
   handle(work: Work): Promise<void>;
   /** A pass threw (the loop keeps running). */
   onError(err: unknown): void;
-  /** How long to wait for an in-flight pass after the abort. @default 20000 */
+  /** How long to wait for an in-flight pass after the abort. @default 20000 (the CLI passes --shutdown-timeout, 8s) */
   graceMs?: number;
 }
 
@@ -50,12 +50,15 @@ export class Scheduler {
     this.wake?.();
   }
 
-  /** Retry `key` after `ms` (replacing an earlier retry of it). */
-  retryAfter(key: string, ms: number): void {
+  /**
+   * Retry `key` after `ms` (replacing an earlier retry of it). `work` is what to request
+   * then: by default the resource `key` alone.
+   */
+  retryAfter(key: string, ms: number, work: { reload?: boolean; full?: boolean; keys?: string[] } = { keys: [key] }): void {
     this.cancelRetry(key);
     const t = setTimeout(() => {
       this.retries.delete(key);
-      this.request({ keys: [key] }, 'retry');
+      this.request(work, 'retry');
     }, ms);
     this.retries.set(key, t);
   }

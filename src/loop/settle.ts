@@ -27,7 +27,8 @@ export function settlePass(books: LoopBooks, result: PassResult, manifests: Mani
     backoff.succeed(k);
     scheduler.cancelRetry(k);
   }
-  for (const k of result.retry) {
+  // Shutting down: nothing is retried (the next start re-reads the world anyway).
+  for (const k of env.signal?.aborted ? [] : result.retry) {
     const ms = backoff.fail(k);
     scheduler.retryAfter(k, ms);
     env.log.info({ resource: k, attempt: backoff.attempts(k), retryInMs: ms }, `${k}: retrying in ${(ms / 1000).toFixed(1)}s`);

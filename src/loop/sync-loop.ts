@@ -46,6 +46,8 @@ export interface SyncOptions {
 
 /** How far back a restarted controller looks for a valid commit when the head is invalid. */
 const HISTORY_DEPTH = 20;
+/** Backoff key of a resync that failed as a whole. */
+const WHOLE_PASS = '(pass)';
 
 type Loaded = { ok: true; manifests: Manifest[] } | { ok: false; reason: string; diagnostics: string[]; parsed: Manifest[] };
 
@@ -238,16 +240,27 @@ export class SyncLoop {
   /** Resync (all keys) or retry (some keys) the commit in force. */
   private async pass(only: Set<string> | undefined, trigger: 'initial' | 'resync' | 'retry'): Promise<void> {
     const cur = this.current!;
-    const result = await runPass(this.opts.env, {
-      manifests: cur.manifests,
-      only,
-      prune: this.opts.prune && !only,
-      stamp: { [LABEL_COMMIT]: cur.sha, [LABEL_APPLIED]: String(Math.floor(Date.now() / 1000)) },
-      trigger,
-      former: this.former,
-      drift: trigger === 'resync' ? { except: new Set() } : undefined,
-      fields: { commit: cur.sha },
-    });
+    let result;
+    try {
+      result = await runPass(this.opts.env, {
+        manifests: cur.manifests,
+        only,
+        prune: this.opts.prune && !only,
+        stamp: { [LABEL_COMMIT]: cur.sha, [LABEL_APPLIED]: String(Math.floor(Date.now() / 1000)) },
+        trigger,
+        former: this.former,
+        drift: trigger === 'resync' ? { except: new Set() } : undefined,
+        fields: { commit: cur.sha },
+      });
+    } catch (err) {
+      // Reading or planning failed: nothing was written. Try the whole set again with backoff.
+      const ms = this.backoff.fail(WHOLE_PASS);
+      this.scheduler.retryAfter(WHOLE_PASS, ms, { full: true });
+      this.opts.env.log.error({ commit: cur.sha, error: (err as Error).message, retryInMs: ms }, `reconcile failed before writing anything; retrying in ${(ms / 1000).toFixed(1)}s: ${(err as Error).message}`);
+      return;
+    }
+    this.backoff.succeed(WHOLE_PASS);
+    this.scheduler.cancelRetry(WHOLE_PASS);
     settlePass(this.books, result, cur.manifests);
   }
 }

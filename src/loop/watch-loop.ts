@@ -35,6 +35,8 @@ export interface WatchOptions {
 }
 
 const MANIFEST_EXT = /\.ya?ml$/i;
+/** Backoff key of a pass that failed as a whole (not a resource key: those have a slash). */
+const WHOLE_PASS = '(pass)';
 
 export class WatchLoop {
   /** The last valid manifest set (undefined until one loads). */
@@ -132,14 +134,27 @@ export class WatchLoop {
     const pruning = !!this.opts.prune && (full || removed.length > 0);
     if (only && only.size === 0 && !pruning) return;
     const trigger: Trigger = first || work.triggers.has('initial') ? 'initial' : full ? 'resync' : work.triggers.has('change') ? 'change' : 'retry';
-    const result = await runPass(env, {
-      manifests: this.manifests,
-      only,
-      former: this.former,
-      prune: pruning,
-      trigger,
-      drift: trigger === 'resync' ? { except: edited } : undefined,
-    });
+    let result;
+    try {
+      result = await runPass(env, {
+        manifests: this.manifests,
+        only,
+        former: this.former,
+        prune: pruning,
+        trigger,
+        drift: trigger === 'resync' ? { except: edited } : undefined,
+      });
+    } catch (err) {
+      // Reading or planning failed (the API is unreachable, say): nothing was written.
+      // Try everything again with backoff rather than waiting for the next resync.
+      const ms = this.backoff.fail(WHOLE_PASS);
+      this.scheduler.retryAfter(WHOLE_PASS, ms, { full: true });
+      if (!this.opts.status.ready()) this.opts.status.waiting(`the first reconcile failed: ${(err as Error).message}`);
+      env.log.error({ error: (err as Error).message, retryInMs: ms }, `reconcile failed before writing anything; retrying in ${(ms / 1000).toFixed(1)}s: ${(err as Error).message}`);
+      return;
+    }
+    this.backoff.succeed(WHOLE_PASS);
+    this.scheduler.cancelRetry(WHOLE_PASS);
     settlePass({ env, status: this.opts.status, scheduler: this.scheduler, backoff: this.backoff, former: this.former }, result, this.manifests);
   }
 }

@@ -70,8 +70,9 @@ describe('runctl watch', () => {
 
   it('puts back a change made behind its back within one resync period', async () => {
     h.write('drift/svc.yaml', serviceYaml('drifty', { env: { MODE: 'declared' } }));
-    const w = start('drift', ['--resync', '1s']);
+    const w = start('drift', ['--resync', '1s', '--metrics-port', '0']);
     try {
+      const url = (await w.waitForRecord((r) => typeof r.url === 'string')).url;
       await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
       const live = await get('drifty');
       live.template.containers[0].env = [{ name: 'MODE', value: 'hand-edited' }];
@@ -83,6 +84,7 @@ describe('runctl watch', () => {
       expect(Date.now() - changed).toBeLessThan(2000);
       const fix = await w.waitForRecord((r) => r.trigger === 'resync' && r.writes === 1);
       expect(fix.failed).toBe(0);
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/runctl_drift_corrections_total\{kind="Service"\} 1/);
     } finally {
       expect(await w.stop()).toBe(0);
     }
