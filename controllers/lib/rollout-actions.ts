@@ -8,7 +8,7 @@
 import { RunctlError } from '../../src/engine/types';
 import { isConflict } from '../../src/gcp/errors';
 import { getService, measure, writeRollout, type RolloutTarget } from './rollout';
-import { activeRollout, readRecord, shortRevision, stepTraffic, TAG_GOOD, type GateFigures, type RolloutRecord } from './rollout-state';
+import { activeRollout, ended, readRecord, shortRevision, stepTraffic, TAG_GOOD, type GateFigures, type RolloutRecord } from './rollout-state';
 import type { RunService } from './run-service';
 
 /** What `rollout status` shows. */
@@ -105,7 +105,7 @@ export function undoRollout(t: RolloutTarget): Promise<ActionResult> {
     const svc = await getService(t);
     const rec = requireRecord(svc, t.id.name);
     if (activeRollout(svc)) return abortRollout(t);
-    if (rec.phase !== 'succeeded') return { changed: false, message: `nothing to undo: the rollout of ${rec.revision} was ${rec.phase} and ${rec.good} serves (tag ${TAG_GOOD})`, record: rec };
+    if (rec.phase !== 'succeeded') return { changed: false, message: `nothing to undo: the rollout of ${rec.revision} ${ended(rec.phase)} and ${rec.good} serves (tag ${TAG_GOOD})`, record: rec };
     const message = `undone by runctl rollout undo: back to ${rec.good}`;
     const next: RolloutRecord = { ...rec, phase: 'undone', percent: 0, message };
     await writeRollout(t, svc, stepTraffic(rec.good, rec.revision, 0), next);

@@ -4,7 +4,7 @@
  */
 import type { Diagnostic, Manifest } from '../../src/engine/types';
 import { parseDuration } from './quantity';
-import { activeRollout, humanDuration, pct, readRecord, rolloutConfig, rolloutNote, servingRevision, type RolloutConfig } from './rollout-state';
+import { activeRollout, ended, humanDuration, pct, readRecord, rolloutConfig, rolloutNote, servingRevision, type RolloutConfig } from './rollout-state';
 import type { RunService } from './run-service';
 
 const invalid = (path: string, message: string): Diagnostic => ({ code: 'InvalidValue', path, message });
@@ -68,7 +68,7 @@ export function planRollout(m: Manifest, live: RunService | undefined, templateC
   const rec = readRecord(live);
   if (rec && !active && (rec.phase === 'failed' || rec.phase === 'aborted' || rec.phase === 'undone')) {
     const figures = rec.last?.verdict === 'fail' ? ` (${rec.last.summary})` : '';
-    notes.push(`the rollout of ${rec.revision} was ${rec.phase}${figures}; ${rec.good} serves 100% (tag good); change the template to roll out again, or \`runctl rollout promote\``);
+    notes.push(`the rollout of ${rec.revision} ${ended(rec.phase)}${figures}; ${rec.good} serves 100% (tag good); change the template to roll out again, or \`runctl rollout promote\``);
   }
   return { resume: false, notes };
 }

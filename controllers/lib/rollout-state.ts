@@ -174,6 +174,11 @@ export function rolloutNote(cfg: RolloutConfig): string {
   return `runs a canary rollout: the new revision starts with no traffic and tag ${TAG_NEXT}, then ${steps}, each observed for ${humanDuration(cfg.intervalSeconds)} (at least ${rolloutDuration(cfg)}); gate: ${describeGate(cfg)}; a failed gate sends 100% back to the revision tagged ${TAG_GOOD}`;
 }
 
+/** How a rollout ended, as a verb phrase: `failed`, `was aborted`, `was undone`, `succeeded`. */
+export function ended(phase: RolloutPhase): string {
+  return phase === 'failed' || phase === 'succeeded' ? phase : `was ${phase}`;
+}
+
 /** Percent text: 0.02 → `2%`, 0.1234 → `12.34%`. */
 export function pct(ratio: number): string {
   return `${Number((ratio * 100).toFixed(2))}%`;

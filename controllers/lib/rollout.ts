@@ -14,6 +14,7 @@ import type { RolloutClock } from './rollout-clock';
 import { evaluateGate, readCounts, type Counts } from './rollout-gate';
 import {
   activeRollout,
+  ended,
   humanDuration,
   nextStep,
   readRecord,
@@ -93,8 +94,7 @@ function settled(svc: RunService, ours: string | undefined): RunService {
   const latest = shortRevision(svc.latestCreatedRevision);
   if (ours && latest !== ours) throw new RunctlError('RolloutFailed', `the rollout of ${ours} was superseded: the service's latest revision is now ${latest}`);
   if (!rec || rec.phase === 'succeeded') return svc;
-  const verb = rec.phase === 'undone' ? 'undone' : rec.phase;
-  throw new RunctlError('RolloutFailed', `the rollout of ${rec.revision ?? latest} was ${verb}${rec.message ? `: ${rec.message}` : ''}; 100% of traffic is on ${rec.good} (tag good)`);
+  throw new RunctlError('RolloutFailed', `the rollout of ${rec.revision ?? latest} ${ended(rec.phase)}${rec.message ? `: ${rec.message}` : ''}; 100% of traffic is on ${rec.good} (tag good)`);
 }
 
 const MINUTE = 60_000;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { packageRoot } from '../../src/package-root';
 import { startHarness, type Harness } from '../helpers/harness';
+import { startCli } from '../helpers/loop-runner';
 import { advancing, canaryYaml, cliWithSignal, latestRevision, record, split, until } from './rollout-helpers';
 
 describe('rollout resume', () => {
@@ -51,6 +52,38 @@ describe('rollout resume', () => {
     expect(resumed.stderr).toContain('step 1/3 (10% on');
     expect(await split(h, 'shop')).toEqual([`${canary}:100:good`]);
     expect(await record(h, 'shop')).toMatchObject({ phase: 'succeeded', revision: canary, good });
+  });
+});
+
+describe('rollout resumed by watch', () => {
+  it('a rollout killed mid-way is finished by `runctl watch` from the recorded step', async () => {
+    const h = await startHarness();
+    try {
+      const file = h.write('watched/shop.yaml', canaryYaml('shop', 'shop:1'));
+      expect((await h.cli(['apply', '-f', file])).code).toBe(0);
+      const good = await latestRevision(h, 'shop');
+      h.write('watched/shop.yaml', canaryYaml('shop', 'shop:2'));
+      const abort = new AbortController();
+      const killed = cliWithSignal(h, ['apply', '-f', file], abort.signal);
+      await until(async () => (await record(h, 'shop'))?.step === 1, 'step 1 on the service');
+      abort.abort(new Error('SIGTERM'));
+      expect((await killed).code).toBe(1);
+      const canary = await latestRevision(h, 'shop');
+
+      await h.resetStats();
+      const w = startCli(['watch', '-f', 'watched', '--log-format', 'json'], { env: { RUNCTL_EMULATOR_HOST: h.emu.grpc }, cwd: h.dir });
+      try {
+        await advancing(h, until(async () => (await record(h, 'shop'))?.phase === 'succeeded', 'the rollout to finish under watch', 30_000));
+        expect(await split(h, 'shop')).toEqual([`${canary}:100:good`]);
+        expect(await record(h, 'shop')).toMatchObject({ revision: canary, good, step: 3 });
+        // Watch went on from the recorded step: 50%, 100%, promotion — step 1 was not written again.
+        expect((await h.stats()).calls['Services.UpdateService']).toBe(3);
+      } finally {
+        expect(await w.stop()).toBe(0);
+      }
+    } finally {
+      await h.close();
+    }
   });
 });
 
