@@ -222,3 +222,36 @@ describe('traffic model options', () => {
     }
   });
 });
+
+describe('simulated clock wait (how runctl waits out a rollout step)', () => {
+  let e: Env;
+  beforeAll(async () => {
+    e = await env();
+  });
+  afterAll(async () => e?.close());
+
+  it('answers as soon as an advance reaches the time, or after the real-time timeout', async () => {
+    const now = await e.now();
+    const until = new Date(now + 300_000).toISOString();
+    const started = Date.now();
+    const waiting = e.admin('POST', '/__emulator/clock/wait', { until, timeoutSeconds: 20 });
+    await new Promise((r) => setTimeout(r, 50));
+    await e.advance(300);
+    const res = await waiting;
+    expect(res.json.reached).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.parse(res.json.now)).toBeGreaterThanOrEqual(now + 300_000);
+
+    const short = await e.admin('POST', '/__emulator/clock/wait', { until: new Date(now + 3_600_000).toISOString(), timeoutSeconds: 0.05 });
+    expect(short).toMatchObject({ status: 200, json: { reached: false } });
+    const past = await e.admin('POST', '/__emulator/clock/wait', { until: new Date(now).toISOString() });
+    expect(past.json.reached).toBe(true);
+  });
+
+  it('rejects a missing time or an unreasonable timeout', async () => {
+    for (const body of [{}, { until: 'soon' }, { until: new Date().toISOString(), timeoutSeconds: 3600 }]) {
+      const res = await e.admin('POST', '/__emulator/clock/wait', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+  });
+});
