@@ -189,11 +189,16 @@ export function scopesFor(session: Session, kind: string): Scope[] {
 async function pruneEntries(session: Session): Promise<PlanEntry[]> {
   const entries: PlanEntry[] = [];
   const ctx = session.observeContext();
+  // One Google resource can be listed by two kinds (a GpuModel is a Cloud Run service):
+  // what a manifest of any kind manages, or an earlier entry deletes, is no orphan.
+  const claimed = new Set([...session.manifests.keys()].map((k) => session.identities.get(k)?.fullName).filter(Boolean));
   for (const c of session.controllers.values()) {
     const live = await c.list(scopesFor(session, c.kind), ctx);
     for (const r of live) {
       const key = `${r.kind}/${r.name}`;
       if (session.manifests.has(key) || !ownedBy(r.labels, session.set)) continue;
+      if (claimed.has(r.identity.fullName)) continue;
+      claimed.add(r.identity.fullName);
       const abandon = r.labels[LABEL_DELETION_POLICY] === 'abandon';
       session.observed.set(key, { exists: true, spec: r.spec, labels: r.labels, status: r.status });
       session.identities.set(key, r.identity);

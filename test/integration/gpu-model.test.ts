@@ -3,6 +3,7 @@
  * read back through @google-cloud/run, invoker IAM for another Service's account, the
  * model URL carried into that Service's env, and drift.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,5 +152,24 @@ describe('GpuModel end to end', () => {
     expect(sa).toMatch(/-compute@developer\.gserviceaccount\.com$/);
     expect(await invokers('gemma-b')).toEqual([`serviceAccount:${sa}`]);
     expect((await h.cli(['diff', '-f', dir])).code).toBe(0);
+  });
+
+  it('prunes a removed model once, and never prunes a live model as a stray Service', async () => {
+    h.write('prune/model.yaml', gpuYaml('gemma-c', { maxInstances: 1 }));
+    h.write('prune/web.yaml', serviceYaml('web', { region: 'europe-west4' }));
+    const dir = path.join(h.dir, 'prune');
+    const set = ['--set', 'gpu-prune'];
+    expect((await h.cli(['apply', '-f', dir, ...set])).code).toBe(0);
+    const kept = await h.cli(['plan', '-f', dir, '--prune', ...set]);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).not.toContain('pruned');
+
+    fs.rmSync(path.join(dir, 'model.yaml'));
+    const plan = await h.cli(['plan', '-f', dir, '--prune', ...set]);
+    expect(plan.stdout.match(/\(delete, pruned\)/g)).toHaveLength(1);
+    expect(plan.stdout).toContain('gemma-c');
+    expect((await h.cli(['apply', '-f', dir, '--prune', '--yes', ...set])).code).toBe(0);
+    await expect(get('gemma-c')).rejects.toMatchObject({ code: 5 });
+    expect((await get('web')).name).toBe(nameOf('europe-west4', 'web'));
   });
 });
