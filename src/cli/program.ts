@@ -146,6 +146,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--time-scale <n>', 'simulated seconds per real second')
     .option('--traffic-rps <n>', 'requests per second the traffic model sends each public service')
     .option('--attested <image>', 'image carrying a Binary Authorization attestation (repeatable)', collect)
+    .option('--fault <rule>', 'METHOD=CODE[:RATE]: calls fail, e.g. Services.CreateService=UNAVAILABLE:0.2 (repeatable)', collect)
+    .option('--operation-fault <rule>', 'METHOD=CODE[:RATE]: long-running operations fail, e.g. Services.*=INTERNAL:0.05 (repeatable)', collect)
+    .option('--method-latency <rule>', 'METHOD=DURATION[+JITTER]: added latency, e.g. Services.*=50ms+20ms (repeatable)', collect)
+    .option('--quota <rule>', 'GROUP[:read|write]=N/min: 429 beyond N requests a minute, e.g. Services.:write=180/min (repeatable)', collect)
     .action(async (opts) => {
       const { emulatorCommand } = await import('./commands/emulator');
       code = await emulatorCommand(opts, io);

@@ -3,8 +3,12 @@
  * and the emulator; only construction differs (endpoint, port, credentials).
  * Heavy modules are required on first use so `validate` and `--help` stay fast.
  */
+import { randomUUID } from 'node:crypto';
 import type { TargetInfo } from '../engine/controller';
-import { retrying, type RetryOptions } from './retry';
+import { apiError, GrpcCode } from './errors';
+import { useWaitOperation } from './lro-wait';
+import { DEFAULT_RATE_LIMITS, quotaCall, RateLimiter, type RateLimiterOptions, type RateLimits } from './rate-limit';
+import { retrying, withRetry, type RetryHooks, type RetryOptions } from './retry';
 
 /** Where the clients connect. */
 export interface Endpoint {
@@ -28,18 +32,98 @@ export interface RestRequest {
   body?: unknown;
 }
 
+/**
+ * Timeout of one REST request, ms: `rest()` and the Compute clients (the gax REST
+ * fallback ignores timeouts). gRPC clients carry per-method defaults from their
+ * client configs (Cloud Run: 15 s for creates and updates, 10 s for reads).
+ */
+export const REST_TIMEOUT_MS = 60_000;
+/** Compute `wait` blocks up to two minutes server-side. */
+export const COMPUTE_WAIT_TIMEOUT_MS = 150_000;
+
+/** Client-wide behaviour beyond the endpoint. */
+export interface ClientOptions {
+  /**
+   * Client-side rate limits per quota group (see `rate-limit.ts`). Default: Cloud Run's
+   * quotas for real Google Cloud; none for emulators (they enforce only the quotas they
+   * are told to, and a local run should not wait on a quota that does not exist).
+   */
+  rateLimits?: RateLimits;
+  /** Window and margin of the limiter (tests shorten the minute). */
+  limiter?: RateLimiterOptions;
+}
+
+/** Methods of gax clients that are not API calls. */
+const NOT_CALLS = new Set(['close', 'initialize', 'getProjectId', 'warn']);
+const MUTATING = /^(insert|patch|update|delete|set|add|remove|attach|detach|resize|invalidate)/;
+
 export class Clients {
   private cache = new Map<string, unknown>();
+  /** The client-side rate limiter shared by every client of this target. */
+  readonly limiter: RateLimiter;
 
-  constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}) {}
+  constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}, options: ClientOptions = {}) {
+    this.limiter = new RateLimiter(options.rateLimits ?? (endpoint.mode === 'google' ? DEFAULT_RATE_LIMITS : {}), options.limiter);
+  }
 
   /** Build once; API clients are wrapped so every call retries transient errors. */
   private memo<T>(key: string, make: () => T): T {
     if (!this.cache.has(key)) {
       const made = make() as unknown;
-      this.cache.set(key, made && typeof made === 'object' && !(made instanceof Promise) ? retrying(made as object, this.retry) : made);
+      const api = key.split('.')[0];
+      const hooks = ['run', 'compute', 'monitoring'].includes(api) ? this.hooks(api) : {};
+      if (api === 'run') this.waitWithOperations(made);
+      this.cache.set(key, made && typeof made === 'object' && !(made instanceof Promise) ? retrying(made as object, this.retry, hooks) : made);
     }
     return this.cache.get(key) as T;
+  }
+
+  /** Rate limiting for every API call; Compute writes get a `requestId` reused by retries. */
+  private hooks(api: string): RetryHooks {
+    return {
+      before: (method, args) => {
+        if (NOT_CALLS.has(method)) return undefined;
+        const q = quotaCall(api, method, args[0]);
+        return this.limiter.has(q.group) ? this.limiter.acquire(q.group, q.scope) : undefined;
+      },
+      failed: (method, args, err) => this.backOff(quotaCall(api, method, args[0]), err),
+      prepare: (method, args) => {
+        // Compute dedups a retried mutation by requestId: the retry returns the first
+        // request's operation instead of acting twice (gcp-apis.md §3.3).
+        if (api !== 'compute' || !MUTATING.test(method)) return args;
+        const req = args[0];
+        if (!req || typeof req !== 'object' || (req as any).requestId) return args;
+        return [{ ...(req as object), requestId: randomUUID() }, ...args.slice(1)];
+      },
+      timeoutMs: (method, args) => {
+        if (api !== 'compute' || NOT_CALLS.has(method)) return undefined;
+        const explicit = (args[1] as { timeout?: unknown } | undefined)?.timeout;
+        if (typeof explicit === 'number' && explicit > 0) return explicit;
+        return method === 'wait' ? COMPUTE_WAIT_TIMEOUT_MS : REST_TIMEOUT_MS;
+      },
+    };
+  }
+
+  /** The server said RESOURCE_EXHAUSTED with Retry-After: stop the whole group, not just this call. */
+  private backOff(q: { group: string; scope?: string }, err: unknown): void {
+    const info = apiError(err);
+    if (info.code === GrpcCode.RESOURCE_EXHAUSTED && info.retryAfter) this.limiter.pause(q.group, q.scope, info.retryAfter * 1000);
+  }
+
+  /** Cloud Run operations: one WaitOperation per operation instead of GetOperation polling. */
+  private waitWithOperations(client: unknown): void {
+    useWaitOperation(client, {
+      call: (name, fn) =>
+        withRetry(async () => {
+          const q = quotaCall('run', 'waitOperation', { name });
+          try {
+            return await this.limiter.run(q.group, q.scope, fn);
+          } catch (err) {
+            this.backOff(q, err);
+            throw err;
+          }
+        }, this.retry),
+    });
   }
 
   /** Options for gRPC clients (Run, Monitoring). */
@@ -121,12 +205,17 @@ export class Clients {
       if (this.endpoint.mode !== 'google') return new gal.PassThroughClient();
       return new gal.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient();
     });
-    const res = await (client as any).request({
-      url: `${root}${req.path}`,
-      method: req.method,
-      data: req.body,
-      retry: false,
-    });
+    const q = quotaCall(apiRoot.includes('binaryauthorization') ? 'binauthz' : 'rest', req.method === 'GET' ? 'get' : 'update');
+    const res = await withRetry(async () => {
+      try {
+        return await this.limiter.run(q.group, q.scope, (): Promise<{ data: unknown }> =>
+          (client as any).request({ url: `${root}${req.path}`, method: req.method, data: req.body, retry: false, timeout: REST_TIMEOUT_MS }),
+        );
+      } catch (err) {
+        this.backOff(q, err);
+        throw err;
+      }
+    }, this.retry);
     return res.data as T;
   }
 

@@ -40,24 +40,89 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
   }
 }
 
+/** Hooks around the calls of a wrapped client (rate limiting, idempotency keys). */
+export interface RetryHooks {
+  /**
+   * Before each attempt of an API method. Return a promise to make the attempt wait
+   * (a rate limiter's token); it resolves to a function called when the attempt has
+   * settled. Return undefined for methods that are not API calls (sync helpers stay
+   * sync).
+   */
+  before?(method: string, args: unknown[]): Promise<() => void> | undefined;
+  /** After a failed attempt (e.g. pause a rate limiter on RESOURCE_EXHAUSTED). */
+  failed?(method: string, args: unknown[], err: unknown): void;
+  /**
+   * Rewrite the arguments once per logical call; every retry of the call reuses them
+   * (so an idempotency key such as Compute's `requestId` is the same on each attempt).
+   */
+  prepare?(method: string, args: unknown[]): unknown[];
+  /**
+   * A deadline for each attempt, ms, for transports that have none of their own (the
+   * gax REST fallback ignores `timeout`). A late attempt is cancelled and fails with
+   * DEADLINE_EXCEEDED, which is retried.
+   */
+  timeoutMs?(method: string, args: unknown[]): number | undefined;
+}
+
+/** Reject with DEADLINE_EXCEEDED (gRPC code 4) when `p` takes longer than `ms`; cancel it if it can be. */
+export function withDeadline<T>(p: Promise<T> & { cancel?: () => void }, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        p.cancel?.();
+      } catch {
+        /* cancelling is best effort */
+      }
+      reject(Object.assign(new Error(`${what}: no response within ${ms} ms`), { code: 4, details: `${what}: no response within ${ms} ms` }));
+    }, ms);
+  });
+  // The cancelled call's own rejection must not surface as unhandled.
+  p.catch(() => {});
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const passThrough = (prop: string) => prop.startsWith('_') || prop.endsWith('Async') || prop.endsWith('Stream') || prop.endsWith('Path') || prop.startsWith('match');
+
 /**
  * Wrap a client so every promise-returning method retries transient errors. Sync
  * methods (path helpers) and async iterators pass through untouched.
  */
-export function retrying<T extends object>(client: T, options: RetryOptions = {}): T {
+export function retrying<T extends object>(client: T, options: RetryOptions = {}, hooks: RetryHooks = {}): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || typeof prop !== 'string' || prop.startsWith('_') || prop.endsWith('Async') || prop.endsWith('Stream') || prop.endsWith('Path') || prop.startsWith('match')) {
+      if (typeof value !== 'function' || typeof prop !== 'string' || passThrough(prop)) {
         return typeof value === 'function' ? value.bind(target) : value;
       }
-      return (...args: unknown[]) => {
-        let first: unknown;
-        try {
-          first = value.apply(target, args);
-        } catch (err) {
-          throw err;
+      return (...original: unknown[]) => {
+        const args = hooks.prepare ? hooks.prepare(prop, original) : original;
+        const attempt = () => {
+          let p = value.apply(target, args) as Promise<unknown>;
+          const ms = p && typeof p.then === 'function' ? hooks.timeoutMs?.(prop, args) : undefined;
+          if (ms) p = withDeadline(p, ms, prop);
+          if (hooks.failed && p && typeof p.then === 'function') {
+            return p.catch((err: unknown) => {
+              hooks.failed!(prop, args, err);
+              throw err;
+            });
+          }
+          return p;
+        };
+        const gate = hooks.before?.(prop, args);
+        if (gate) {
+          let first = true;
+          return withRetry(async () => {
+            const release = await (first ? gate : hooks.before!(prop, args));
+            first = false;
+            try {
+              return await attempt();
+            } finally {
+              release?.();
+            }
+          }, options);
         }
+        const first = attempt();
         if (!first || typeof (first as Promise<unknown>).then !== 'function') return first;
         let used = false;
         return withRetry(() => {
@@ -65,7 +130,7 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
             used = true;
             return first as Promise<unknown>;
           }
-          return value.apply(target, args) as Promise<unknown>;
+          return attempt() as Promise<unknown>;
         }, options);
       };
     },

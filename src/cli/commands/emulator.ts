@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parseDuration } from '../../../controllers/lib/quantity';
 import { RunctlError } from '../../engine/types';
 import type { Io } from '../io';
+import { parseFault, parseMethodLatency, parseQuota } from './emulator-faults';
 
 export interface EmulatorFlags {
   port?: string;
@@ -12,6 +13,14 @@ export interface EmulatorFlags {
   timeScale?: string;
   trafficRps?: string;
   attested?: string[];
+  /** `METHOD=CODE[:RATE]` (repeatable). */
+  fault?: string[];
+  /** `METHOD=CODE[:RATE]` for long-running operations (repeatable). */
+  operationFault?: string[];
+  /** `METHOD=DURATION[+JITTER]` (repeatable). */
+  methodLatency?: string[];
+  /** `GROUP[:read|write]=N/min` (repeatable). */
+  quota?: string[];
 }
 
 function ms(flag: string, v: string | undefined): number | undefined {
@@ -29,6 +38,13 @@ function num(flag: string, v: string | undefined): number | undefined {
 }
 
 export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<number> {
+  // Parse every rule before starting, so a typo fails fast with exit 1.
+  const faults = [
+    ...(flags.fault ?? []).map((v) => parseFault(v)),
+    ...(flags.operationFault ?? []).map((v) => parseFault(v, true)),
+    ...(flags.methodLatency ?? []).map(parseMethodLatency),
+  ];
+  const quotas = (flags.quota ?? []).map(parseQuota);
   const { startEmulator } = require('../../emulator/server') as typeof import('../../emulator/server');
   const emu = await startEmulator({
     port: num('port', flags.port) ?? 0,
@@ -39,6 +55,8 @@ export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<num
     trafficRps: num('traffic-rps', flags.trafficRps),
     attested: flags.attested,
   });
+  emu.core.faults.push(...faults);
+  emu.core.quotas.push(...quotas);
   io.stdout.write(`${emu.banner}\n`);
   await new Promise<void>((resolve) => {
     if (io.signal) {
