@@ -66,6 +66,7 @@ export class SyncLoop {
   private readonly former = new Map<string, Identity>();
   private rejected: Rejected | undefined;
   private started = false;
+  private resumed = false;
 
   constructor(private readonly opts: SyncOptions) {
     this.backoff = new Backoff(opts.backoff);
@@ -102,18 +103,23 @@ export class SyncLoop {
     const first = !this.started;
     this.started = true;
     let applied = false;
+    let restored = false;
     if (work.reload) {
       const head = await this.fetchHead();
       if (head && this.shouldTry(head, work)) {
         const loaded = await this.load(head);
-        if (first) await this.resume(head, loaded);
+        // Once, at the first commit read (even when the first fetches failed).
+        if (!this.resumed) {
+          this.resumed = true;
+          restored = await this.resume(head, loaded);
+        }
         applied = loaded.ok ? await this.applyCommit(head, loaded.manifests) : (this.reject(head, loaded.reason, loaded.diagnostics), false);
       }
     }
     if (!this.current) return;
     // A new commit was just planned whole; otherwise resync (all) or retry (some keys).
     if (applied) return;
-    if (work.full) await this.pass(undefined, first ? 'initial' : 'resync');
+    if (work.full || restored) await this.pass(undefined, first || restored ? 'initial' : 'resync');
     else if (work.keys.size) await this.pass(affectedKeys(this.current.manifests, work.keys), 'retry');
   }
 
@@ -137,7 +143,13 @@ export class SyncLoop {
 
   /** Read and validate the manifests under the directory at `sha`. */
   private async load(sha: string): Promise<Loaded> {
-    const files = await this.git.files(sha, this.opts.dir);
+    let files;
+    try {
+      files = await this.git.files(sha, this.opts.dir);
+    } catch (err) {
+      // The commit is fetched: what cannot be read from it (an oversized file) stays unreadable.
+      return { ok: false, reason: (err as Error).message, diagnostics: [], parsed: [] };
+    }
     if (!files) return { ok: false, reason: `${this.opts.dir} does not exist in the commit`, diagnostics: [], parsed: [] };
     const loaded: LoadResult = { resources: [], diagnostics: [] };
     for (const f of files) {
@@ -155,7 +167,7 @@ export class SyncLoop {
    * After a (re)start: find the commit recorded on the live resources. When the ref's
    * head cannot be applied, that commit is fetched again and stays in force.
    */
-  private async resume(head: string, loaded: Loaded): Promise<void> {
+  private async resume(head: string, loaded: Loaded): Promise<boolean> {
     const { env } = this.opts;
     // The manifests say where (projects, regions) to look for the record; when the head
     // does not validate, the newest valid commit before it says it instead.
@@ -164,10 +176,13 @@ export class SyncLoop {
       env.log.warn({ error: (err as Error).message }, `cannot read the recorded commit: ${(err as Error).message}`);
       return undefined;
     });
-    if (!recorded) return env.log.info('no commit recorded on live resources: first sync of this set');
+    if (!recorded) {
+      env.log.info('no commit recorded on live resources: first sync of this set');
+      return false;
+    }
     env.log.info({ commit: recorded.sha, resources: recorded.resources }, `last applied commit ${recorded.sha} (recorded on ${recorded.resources} live resource${recorded.resources === 1 ? '' : 's'})`);
-    if (loaded.ok || recorded.sha === head) return;
-    await this.restore(recorded);
+    if (loaded.ok || recorded.sha === head) return false;
+    return this.restore(recorded);
   }
 
   /** The manifests of the newest valid commit among the head's recent ancestors. */
@@ -182,16 +197,17 @@ export class SyncLoop {
   }
 
   /** Put the recorded commit back in force (without writing) while the head is rejected. */
-  private async restore(recorded: RecordedCommit): Promise<void> {
+  private async restore(recorded: RecordedCommit): Promise<boolean> {
     const { env } = this.opts;
     const ok = await this.git.fetchCommit(recorded.sha);
     const loaded = ok ? await this.load(recorded.sha) : undefined;
     if (!loaded?.ok) {
       env.log.warn({ commit: recorded.sha }, `cannot load the recorded commit ${recorded.sha} from the repository; nothing is applied until ${this.opts.ref} moves to a valid commit`);
-      return;
+      return false;
     }
     this.current = { sha: recorded.sha, manifests: loaded.manifests, appliedAt: recorded.appliedAt };
     env.metrics.setCommit(recorded.sha, recorded.appliedAt);
+    return true;
   }
 
   /** Plan the commit whole; reject it before any write when that fails. True when applied. */

@@ -101,7 +101,6 @@ describe('runctl sync', () => {
       expect(metrics).toMatch(/runctl_reconcile_passes_total\{trigger="commit",result="success"\} 3/);
       expect(metrics).toMatch(/runctl_last_applied_commit_timestamp_seconds \d+/);
     } finally {
-      if (process.env.DBG) console.log(s.log());
       expect(await s.stop()).toBe(0);
     }
 
@@ -115,7 +114,6 @@ describe('runctl sync', () => {
       expect(again.writes).toBe(0);
       expect((await h.stats()).writes).toBe(0);
     } finally {
-      if (process.env.DBG) console.log(s.log());
       expect(await s.stop()).toBe(0);
     }
   });
