@@ -62,14 +62,15 @@ export function renderReport(r: RolloutReport, s: Style, where: string): string 
   if (!rec) lines.push('Rollout: none recorded (no template change under spec.rollout yet)');
   else {
     const state = r.active ? rec.phase : rec.phase === 'progressing' || rec.phase === 'holding' ? `superseded (latest revision is ${r.latestRevision})` : rec.phase;
-    const step = rec.step ? `step ${rec.step}/${rec.steps.length} (${rec.percent}% on the new revision)` : 'not started (no traffic yet)';
+    const at = `step ${rec.step}/${rec.steps.length}`;
+    const step = !rec.step ? 'not started (no traffic yet)' : r.active ? `${at} (${rec.percent}% on the new revision)` : `ended at ${at}`;
     lines.push(`Rollout of ${rec.revision ?? r.latestRevision}: ${colour(state, s)}, ${step}`);
     lines.push(`  good: ${rec.good} · steps ${rec.steps.map((p) => `${p}%`).join(' → ')} · interval ${humanDuration(rec.intervalSeconds)} · started ${rec.startedAt}`);
     if (rec.stepStartedAt && r.active) lines.push(`  current step since ${rec.stepStartedAt}`);
     lines.push(`  gate: ${describeGate(rec.gate)} · at least ${rec.gate.minRequests} requests per step, else ${rec.gate.onNoData}`);
     if (rec.last) lines.push(`  last check (${rec.last.verdict}, ${rec.last.at}): ${rec.last.summary}`);
     if (r.now) lines.push(`  now (${r.now.verdict}, since ${r.now.since}): ${r.now.summary}`);
-    if (rec.message) lines.push(`  ${rec.message}`);
+    if (rec.message && !(rec.last && rec.message.includes(rec.last.summary))) lines.push(`  ${rec.message}`);
   }
   lines.push('Traffic:');
   const width = Math.max(...r.traffic.map((t) => t.revision.length), 8);
