@@ -136,3 +136,28 @@ describe('Slo: plan', () => {
   });
 });
 
+
+describe('Monitoring write lock', () => {
+  it('runs holders of one project one at a time, in call order, and releases on failure', async () => {
+    const { withLock } = await import('../../controllers/lib/project-lock');
+    const events: string[] = [];
+    let inside = 0;
+    const task = (name: string, fail = false) =>
+      withLock('monitoring-config:p', async () => {
+        inside++;
+        expect(inside).toBe(1);
+        events.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, 5));
+        events.push(`end ${name}`);
+        inside--;
+        if (fail) throw new Error(name);
+      });
+    const other = withLock('monitoring-config:q', async () => events.push('other project'));
+    const results = await Promise.allSettled([task('a'), task('b', true), task('c')]);
+    await other;
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(events.filter((e) => e !== 'other project')).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    // Another project's lock does not wait for this one.
+    expect(events.indexOf('other project')).toBeLessThan(events.indexOf('end a'));
+  });
+});
