@@ -4,6 +4,7 @@
  * errors (a stack only with RUNCTL_DEBUG=1).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_PARALLELISM } from '../engine/limit';
 import { formatDiagnostic, RunctlError } from '../engine/types';
 import { apiError } from '../gcp/errors';
 import type { Io } from './io';
@@ -51,7 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--dry-run', 'plan only; change nothing')
     .option('--prune', 'delete resources of the set that the manifests no longer name')
     .option('--adopt', 'take over existing resources runctl did not create')
-    .option('--parallelism <n>', 'resources applied concurrently', int, 8)
+    .option('--parallelism <n>', 'resources applied concurrently', int, DEFAULT_PARALLELISM)
     .option('-y, --yes', 'do not ask for confirmation')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
     .action(async (planfile, opts) => {
@@ -65,7 +66,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       .option('--prune', 'include deletions of resources no longer named')
       .option('--adopt', 'plan to take over existing unmanaged resources')
       .option('--out <file>', 'save the plan for `runctl apply FILE`')
-      .option('--parallelism <n>', 'concurrent reads', int, 8)
+      .option('--parallelism <n>', 'concurrent reads', int, DEFAULT_PARALLELISM)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
       .action(async (opts) => {
         const { planCommand } = await import('./commands/plan');
@@ -84,7 +85,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'show what would be deleted')
-    .option('--parallelism <n>', 'resources deleted concurrently', int, 8)
+    .option('--parallelism <n>', 'resources deleted concurrently', int, DEFAULT_PARALLELISM)
     .action(async (opts) => {
       const { deleteCommand } = await import('./commands/delete');
       code = await deleteCommand(opts, io);
@@ -115,7 +116,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--prune', 'delete resources of the set that the manifests no longer name (needs --yes)')
     .option('-y, --yes', 'confirm --prune up front (a loop cannot ask)')
     .option('--adopt', 'take over existing resources runctl did not create')
-    .option('--parallelism <n>', 'resources applied concurrently', int, 8)
+    .option('--parallelism <n>', 'resources applied concurrently', int, DEFAULT_PARALLELISM)
     .action(async (opts) => {
       const { watchCommand } = await import('./commands/watch');
       code = await watchCommand(opts, io);
@@ -130,7 +131,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--prune', 'delete resources of the set that a commit no longer names (needs --yes)')
     .option('-y, --yes', 'confirm --prune up front (a loop cannot ask)')
     .option('--adopt', 'take over existing resources runctl did not create')
-    .option('--parallelism <n>', 'resources applied concurrently', int, 8)
+    .option('--parallelism <n>', 'resources applied concurrently', int, DEFAULT_PARALLELISM)
     .action(async (opts) => {
       const { syncCommand } = await import('./commands/sync');
       code = await syncCommand(opts, io);

@@ -7,6 +7,7 @@ import type { Clients } from '../gcp/clients';
 import type { ApplyContext, Controller, Identity, ObserveContext, Observed, PlanContext, ResourceStatus, TargetInfo } from './controller';
 import type { EventHost } from './events';
 import { silentHost } from './events';
+import { DEFAULT_PARALLELISM } from './limit';
 import { keyOf, RunctlError, type Manifest } from './types';
 
 export interface SessionOptions {
@@ -15,7 +16,7 @@ export interface SessionOptions {
   clients: Clients;
   /** Ownership set. @default 'default' */
   set?: string;
-  /** Concurrent resources. @default 8 */
+  /** Concurrent resources. @default DEFAULT_PARALLELISM (100) */
   parallelism?: number;
   host?: EventHost;
   /**
@@ -42,7 +43,7 @@ export class Session {
   constructor(readonly options: SessionOptions) {
     for (const c of options.controllers) this.controllers.set(c.kind, c);
     this.set = options.set ?? 'default';
-    this.parallelism = Math.max(1, options.parallelism ?? 8);
+    this.parallelism = Math.max(1, options.parallelism ?? DEFAULT_PARALLELISM);
     this.host = options.host ?? silentHost;
   }
 
