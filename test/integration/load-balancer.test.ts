@@ -301,3 +301,27 @@ describe('LoadBalancer: failures midway', () => {
     expect(await inventory(h, 'alpha-lb-')).toEqual(expected('alpha-lb', 'alpha'));
   });
 });
+
+describe('LoadBalancer: operations that take time', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ operationLatencyMs: 40 });
+  });
+  afterAll(async () => h?.close());
+
+  it('waits for every operation before the next step, and the result is complete', async () => {
+    h.write('slow/svc.yaml', serviceYaml('slow', { public: true }));
+    const file = h.write('slow/lb.yaml', `apiVersion: runctl.dev/v1alpha1\nkind: LoadBalancer\nmetadata: {name: slow-lb}\nspec: {defaultService: slow, domains: [slow.example.com]}\n`);
+    const res = await h.cli(['apply', '-f', path.dirname(file)]);
+    expect(res.stderr).not.toMatch(/✗/);
+    expect(res.code).toBe(0);
+    const calls = (await h.stats()).calls;
+    expect(calls['GlobalOperations.Wait']).toBeGreaterThan(0);
+    expect(calls['RegionOperations.Wait']).toBeGreaterThan(0);
+    const m = lbNames('slow-lb');
+    expect(await inventory(h, 'slow-lb-')).toMatchObject({ httpsProxies: [m.httpsProxy], rules: [m.httpsRule], httpProxies: [] });
+    expect((await h.cli(['diff', '-f', path.dirname(file)])).code).toBe(0);
+    expect((await h.cli(['delete', '-f', path.dirname(file), '--yes'])).code).toBe(0);
+    expect(Object.values(await inventory(h, 'slow-lb-')).flat()).toEqual([]);
+  });
+});
