@@ -65,12 +65,6 @@ export function normalizeLbSpec(spec: Record<string, any>): LbSpec {
   return out;
 }
 
-/** Services a (normalised or raw) spec sends traffic to, sorted. */
-export function servicesOf(spec: { defaultService?: string; routes?: Array<{ service: string }> }): string[] {
-  const all = [spec.defaultService, ...(spec.routes ?? []).map((r) => r.service)].filter((s): s is string => !!s);
-  return [...new Set(all)].sort();
-}
-
 const find = (live: LiveModel, kind: LiveSub['kind'], name: string) => live.subs.find((s) => s.kind === kind && s.name === name && s.owned);
 
 /** The Cloud Run service behind a backend service: its NEG's `cloudRun.service`, else the name suffix. */
