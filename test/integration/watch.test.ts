@@ -53,16 +53,37 @@ describe('runctl watch', () => {
   });
 
   it('re-plans only the edited document and its dependents', async () => {
-    h.write('partial/a.yaml', serviceYaml('part-a'));
-    const b = h.write('partial/b.yaml', serviceYaml('part-b', { env: { V: '1' } }));
+    const a = h.write('partial/a.yaml', serviceYaml('part-a', { env: { V: '1' } }));
+    h.write('partial/b.yaml', serviceYaml('part-b', { env: { A_URL: '${Service/part-a.status.url}' } }));
+    const c = h.write('partial/c.yaml', serviceYaml('part-c', { env: { V: '1' } }));
     const w = start('partial');
+    const changes = () => w.records().filter((r) => r.trigger === 'change' && r.message.startsWith('reconciled'));
     try {
       await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
-      expect(passes(w)[0].planned).toBe(2);
-      fs.writeFileSync(b, serviceYaml('part-b', { env: { V: '2' } }));
-      const change = await w.waitForRecord((r) => r.trigger === 'change' && r.message.startsWith('reconciled'));
-      expect(change.planned).toBe(1);
-      expect((await envOf('part-b')).V).toBe('2');
+      expect(passes(w)[0].planned).toBe(3);
+      expect((await envOf('part-b')).A_URL).toMatch(/^https:\/\/part-a-/);
+      // c stands alone: only c is planned.
+      fs.writeFileSync(c, serviceYaml('part-c', { env: { V: '2' } }));
+      await poll(() => changes().length === 1, 15_000, () => w.log());
+      expect(changes()[0]).toMatchObject({ planned: 1, writes: 1 });
+      // b reads a's URL: editing a re-plans a and b, not c.
+      fs.writeFileSync(a, serviceYaml('part-a', { env: { V: '2' } }));
+      await poll(() => changes().length === 2, 15_000, () => w.log());
+      expect(changes()[1]).toMatchObject({ planned: 2, writes: 1 });
+      expect((await envOf('part-a')).V).toBe('2');
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
+  it('watches a single file too, including an editor-style replace (write a temp file, rename it over)', async () => {
+    const file = h.write('single.yaml', serviceYaml('single', { env: { V: '1' } }));
+    const w = start('single.yaml');
+    try {
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      fs.writeFileSync(`${file}.tmp`, serviceYaml('single', { env: { V: '2' } }));
+      fs.renameSync(`${file}.tmp`, file);
+      await poll(async () => (await envOf('single')).V === '2', 15_000, () => w.log());
     } finally {
       expect(await w.stop()).toBe(0);
     }
