@@ -62,6 +62,8 @@ async function once<T>(fn: () => Promise<T>): Promise<T> {
 
 function requireRecord(svc: RunService, name: string): RolloutRecord & { revision: string } {
   const rec = readRecord(svc);
+  // A rollout whose first step is not written yet names its revision only through the service.
+  if (rec && !rec.revision && activeRollout(svc)) rec.revision = shortRevision(svc.latestCreatedRevision);
   if (!rec?.revision) throw new RunctlError('Refused', `no rollout is recorded on ${name}`, { source: 'user' });
   return rec as RolloutRecord & { revision: string };
 }
