@@ -121,7 +121,8 @@ export async function measure(t: RolloutTarget, rec: RolloutRecord, since: numbe
   return evaluateGate({ gate: rec.gate, step, lookbacks, at: now, since: start });
 }
 
-const stepText = (rec: RolloutRecord) => `step ${rec.step}/${rec.steps.length} (${rec.percent}% on ${rec.revision})`;
+const stepText = (rec: RolloutRecord) =>
+  rec.step ? `step ${rec.step}/${rec.steps.length} (${rec.percent}% on ${rec.revision})` : `its start (${rec.revision} had no traffic yet)`;
 
 /** Send 100% back to `good`, record the failure, and throw it. */
 async function rollBack(t: RolloutTarget, svc: RunService, rec: RolloutRecord, why: string): Promise<never> {

@@ -72,4 +72,19 @@ describe('canary rollout', () => {
     expect(status.stdout).toMatch(/Rollout of shop-\S+: failed/);
     expect(status.stdout).toMatch(/last check \(fail, .*\): 5xx ratio \d+(\.\d+)?% \(\d+ of \d+ requests\) > maxErrorRate 2%/);
   });
+
+  it('a new revision that never becomes ready fails the rollout before any traffic moves', async () => {
+    await fetch(`http://${h.emu.http}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'Services.UpdateService', code: 'FAILED_PRECONDITION', times: 1, operation: true, message: 'Container failed to start and listen on the port' }),
+    });
+    h.write('shop.yaml', canaryYaml('shop', 'shop:5'));
+    const res = await advancing(h, h.cli(['apply', '-f', file]));
+    expect(res.code).toBe(1);
+    const broken = await latestRevision(h, 'shop');
+    expect(res.stdout).toMatch(new RegExp(`rollout of ${broken} failed at its start \\(${broken} had no traffic yet\\): the new revision ${broken} is not ready: .*Container failed to start`));
+    expect(await split(h, 'shop')).toEqual([`${second}:100:good`]);
+    expect(await record(h, 'shop')).toMatchObject({ phase: 'failed', revision: broken, good: second });
+  });
 });
