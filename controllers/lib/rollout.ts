@@ -139,7 +139,7 @@ async function rollBack(t: RolloutTarget, svc: RunService, rec: RolloutRecord, w
  * (throws RolloutHeld). A service without an active rollout is returned as it is.
  */
 export async function driveRollout(t: RolloutTarget, cfg: RolloutConfig): Promise<RunService> {
-  const resumedAt = await t.clock.now();
+  const run: DriverRun = { resumedAt: await t.clock.now(), live: new Map() };
   let ours: string | undefined;
   for (;;) {
     const svc = await getService(t);
@@ -148,7 +148,7 @@ export async function driveRollout(t: RolloutTarget, cfg: RolloutConfig): Promis
     const rec: RolloutRecord = { ...live, revision: live.revision ?? shortRevision(svc.latestCreatedRevision), steps: cfg.steps, intervalSeconds: cfg.intervalSeconds, gate: gateOf(cfg) };
     ours = rec.revision;
     try {
-      const done = await advance(t, cfg, svc, rec, resumedAt);
+      const done = await advance(t, cfg, svc, rec, run);
       if (done) return done;
     } catch (err) {
       // Someone else changed the service between our read and our write: look again.
@@ -157,21 +157,40 @@ export async function driveRollout(t: RolloutTarget, cfg: RolloutConfig): Promis
   }
 }
 
+/** What one driver remembers between rounds. */
+interface DriverRun {
+  /** When this driver started: a held step waits for data from here on. */
+  resumedAt: number;
+  /**
+   * When the splits this driver wrote took effect (their operation finished), by
+   * `revision/step`. The record holds when a split was asked for; a step is observed
+   * from when its split is live. After a restart the recorded time is all there is.
+   */
+  live: Map<string, number>;
+}
+
+/** Write the split of a step and remember when it went live. */
+async function writeStep(t: RolloutTarget, svc: RunService, rec: RolloutRecord, run: DriverRun, step: { step: number; percent: number }): Promise<void> {
+  const asked = new Date(await t.clock.now()).toISOString();
+  await writeRollout(t, svc, stepTraffic(rec.good, rec.revision!, step.percent), { ...rec, phase: 'progressing', step: step.step, percent: step.percent, stepStartedAt: asked });
+  run.live.set(`${rec.revision}/${step.step}`, await t.clock.now());
+}
+
 /** One round: make the transition that is due, or wait for it. Returns the service when promoted. */
-async function advance(t: RolloutTarget, cfg: RolloutConfig, svc: RunService, rec: RolloutRecord, resumedAt: number): Promise<RunService | undefined> {
+async function advance(t: RolloutTarget, cfg: RolloutConfig, svc: RunService, rec: RolloutRecord, run: DriverRun): Promise<RunService | undefined> {
   const revision = rec.revision!;
   if (!revisionReady(svc, revision)) {
     const why = `the new revision ${revision} is not ready${svc.terminalCondition?.message ? `: ${svc.terminalCondition.message}` : ''}`;
-    return rollBack(t, svc, { ...rec, step: Math.max(rec.step, 0) }, why);
+    return rollBack(t, svc, rec, why);
   }
   const now = await t.clock.now();
   if (rec.step === 0) {
     const first = nextStep(cfg.steps, 0)!;
     t.progress(`step ${first.step}/${cfg.steps.length}: ${first.percent}% of traffic to ${revision} (tag next), ${rec.good} keeps the rest (tag good)`);
-    await writeRollout(t, svc, stepTraffic(rec.good, revision, first.percent), { ...rec, phase: 'progressing', step: first.step, percent: first.percent, stepStartedAt: new Date(await t.clock.now()).toISOString() });
+    await writeStep(t, svc, rec, run, first);
     return undefined;
   }
-  const since = Date.parse(rec.stepStartedAt ?? rec.startedAt);
+  const since = Math.max(Date.parse(rec.stepStartedAt ?? rec.startedAt), run.live.get(`${revision}/${rec.step}`) ?? 0);
   const due = since + cfg.intervalSeconds * 1000;
   if (now < due) {
     t.progress(`${stepText(rec)}: observing for ${humanDuration((due - now) / 1000)} more`);
@@ -181,7 +200,7 @@ async function advance(t: RolloutTarget, cfg: RolloutConfig, svc: RunService, re
   const figures = await measure(t, rec, since, now);
   rec.last = figures;
   if (figures.verdict === 'nodata') {
-    const deadline = Math.max(due, resumedAt) + cfg.noDataTimeoutSeconds * 1000;
+    const deadline = Math.max(due, run.resumedAt) + cfg.noDataTimeoutSeconds * 1000;
     if (now < deadline) {
       t.progress(`${stepText(rec)}: ${figures.summary}; waiting up to ${humanDuration((deadline - now) / 1000)} for more`);
       await t.clock.sleepUntil(Math.min(deadline, now + Math.min(60, cfg.intervalSeconds) * 1000), t.signal);
@@ -202,6 +221,6 @@ async function advance(t: RolloutTarget, cfg: RolloutConfig, svc: RunService, re
     return writeRollout(t, svc, stepTraffic(rec.good, revision, 100, true), { ...rec, phase: 'succeeded', percent: 100, message });
   }
   t.progress(`step ${next.step}/${cfg.steps.length}: ${next.percent}% of traffic to ${revision}`);
-  await writeRollout(t, svc, stepTraffic(rec.good, revision, next.percent), { ...rec, phase: 'progressing', step: next.step, percent: next.percent, stepStartedAt: new Date(await t.clock.now()).toISOString() });
+  await writeStep(t, svc, rec, run, next);
   return undefined;
 }
