@@ -44,7 +44,8 @@ export async function listServices(ctx: ObserveContext, project: string, region:
   const parent = `projects/${project}/locations/${region}`;
   return ctx.cached(`run.services:${parent}`, async () => {
     const out = new Map<string, RunService>();
-    for await (const s of ctx.clients.runServices().listServicesAsync({ parent }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
+    // The largest page (1000, a region's service limit) keeps a plan at one call per region.
+    for await (const s of ctx.clients.runServices().listServicesAsync({ parent, pageSize: 1000 }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
     return out;
   });
 }

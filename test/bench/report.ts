@@ -1,0 +1,81 @@
+/** The benchmark report: a Markdown table for people (README) and JSON for machines. */
+import * as os from 'node:os';
+import { FORMULA } from './physical';
+import type { ApplyRun, NoopRun, World } from './scenarios';
+import type { WatchResult } from './watch';
+
+export interface BenchReport {
+  command: string;
+  date: string;
+  machine: { cpus: number; model: string; node: string; platform: string };
+  world: World & { defaultParallelism: number };
+  durationS: number;
+  apply: ApplyRun[];
+  speedup: Array<{ n: number; defaultMs: number; sequentialMs: number; ratio: number }>;
+  noop: NoopRun[];
+  coldStart?: { ms: number[]; median: number; code: number };
+  watch?: WatchResult | { unavailable: string };
+  memory?: { n: number; regions: number; peakRssMiB: number; ms: number };
+  notes: string[];
+}
+
+export function machine(): BenchReport['machine'] {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, model: cpus[0]?.model?.trim() ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` };
+}
+
+const s = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`);
+const short = (m: string) => m.replace(/^[A-Za-z]+\./, '');
+
+/** `CreateService 100 · WaitOperation 100 ...`, in a stable order. */
+export function callList(calls: Record<string, number>): string {
+  return Object.entries(calls)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([m, n]) => `${short(m)} ${n}`)
+    .join(' · ');
+}
+
+function applyRow(r: ApplyRun): string {
+  const par = r.parallelism === 'default' ? 'default' : `--parallelism ${r.parallelism}`;
+  const limit = `${s(r.limit.ms)} (${r.limit.bound}, ${r.limit.writes} writes)`;
+  return `| apply, ${par} | ${r.n} | ${s(r.result.ms)} (${s(r.result.processMs)}) | ${limit} | ${r.ratio.toFixed(2)}× | ${callList(r.calls)} |`;
+}
+
+function noopRow(r: NoopRun, region: string): string {
+  const what = r.iamDeclared ? `fleet as applied (${r.iamDeclared} declare IAM)` : 'same fleet, IAM left alone';
+  return `| no-op plan, ${what} | ${r.n} | ${s(r.result.ms)} | Service in ${region}: ${callList(r.calls)} |`;
+}
+
+export function markdown(r: BenchReport, region: string): string {
+  const w = r.world;
+  const lines = [
+    `Command: \`${r.command}\` · ${r.date} · ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node} · took ${r.durationS.toFixed(0)} s`,
+    '',
+    `World (emulator flags): every call ${w.latencyMs} ms, long-running operations ${w.operationMs / 1000} s, Cloud Run quota ${w.writesPerMinute} writes and ${w.readsPerMinute} reads per minute per region (runctl's limiter set to the same). Default parallelism ${w.defaultParallelism}.`,
+    '',
+    '| Scenario | N | Wall time (with process start) | Physical limit | Ratio | API calls |',
+    '|---|---:|---:|---:|---:|---|',
+    ...r.apply.map(applyRow),
+    '',
+    ...r.speedup.map((x) => `- N = ${x.n}: the default apply is **${x.ratio.toFixed(1)}×** faster than \`--parallelism 1\` (${s(x.defaultMs)} vs ${s(x.sequentialMs)}).`),
+    '',
+    '| No-op plan | N | Wall time | API calls, per kind and region |',
+    '|---|---:|---:|---|',
+    ...r.noop.map((x) => noopRow(x, region)),
+    '',
+    '| Measure | Value |',
+    '|---|---|',
+  ];
+  if (r.coldStart) lines.push(`| CLI cold start, \`runctl plan -f manifests/\` (all kinds, child process, median of ${r.coldStart.ms.length}) | ${Math.round(r.coldStart.median)} ms (exit ${r.coldStart.code}) |`);
+  if (r.watch) {
+    lines.push(
+      'unavailable' in r.watch
+        ? `| watch: save to first write | not available: ${r.watch.unavailable} |`
+        : `| watch: save to first write (median of ${r.watch.trials.length}, ${r.watch.fleet} services, includes the ${r.watch.debounceMs} ms debounce) | ${Math.round(r.watch.median)} ms |`,
+    );
+  }
+  if (r.memory) lines.push(`| Peak RSS, \`runctl plan\` of ${r.memory.n} new Services (${r.memory.regions} regions) | ${Math.round(r.memory.peakRssMiB)} MiB (plan took ${s(r.memory.ms)}) |`);
+  lines.push('', 'Physical limit (L = call latency, T_op = operation time):', '', ...FORMULA.map((f) => `    ${f}`));
+  if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`: runctl against the emulator with realistic latency and Cloud Run's
+ * write quota. Prints a Markdown table and writes `bench-results/latest.md` and
+ * `bench-results/latest.json`. Benchmarks, not tests: nothing here fails on a timing.
+ *
+ * Budget (2 cores, 10 minutes): the two runs that are slow by nature — the default
+ * apply of 1000 Services (quota-bound: about six minutes of 180 writes a minute) and
+ * the sequential apply of 100 (100 operations of 2 s one after the other) — run at the
+ * same time against separate emulators; both spend nearly all their time waiting.
+ * The sequential apply of 1000 would take over half an hour and is not run.
+ *
+ * Flags: `--quick` (N = 10 and 100 only), `--out DIR` (default `bench-results`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_PARALLELISM } from '../../src/engine/limit';
+import { BENCH_REGION } from './manifests';
+import { DIST } from './procs';
+import { machine, markdown, type BenchReport } from './report';
+import { applyFleet, coldStart, memory, REALISTIC, type ApplyRun, type NoopRun } from './scenarios';
+import { watchLatency } from './watch';
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick');
+  const outIdx = argv.indexOf('--out');
+  const outDir = path.resolve(outIdx >= 0 ? argv[outIdx + 1] : 'bench-results');
+  const root = path.resolve(DIST, '..');
+  const started = Date.now();
+  const apply: ApplyRun[] = [];
+  const noop: NoopRun[] = [];
+  const notes: string[] = [];
+  const w = REALISTIC;
+
+  const one = async (n: number, par: number | 'default', withNoop = false) => {
+    log(`apply of ${n} services, parallelism ${par}`);
+    const r = await applyFleet(w, n, par, { noop: withNoop });
+    log(`  ${(r.apply.result.ms / 1000).toFixed(2)} s (limit ${(r.apply.limit.ms / 1000).toFixed(2)} s)`);
+    return r;
+  };
+  const keep = (r: Awaited<ReturnType<typeof one>>) => {
+    apply.push(r.apply);
+    noop.push(...r.noop);
+  };
+
+  keep(await one(10, 'default'));
+  keep(await one(100, 'default', true));
+  keep(await one(10, 1));
+  if (quick) {
+    keep(await one(100, 1));
+    notes.push('`--quick`: N = 1000 not run.');
+  } else {
+    // The two long, mostly idle runs side by side (see the header comment).
+    const [big, seq] = await Promise.all([one(1000, 'default', true), one(100, 1)]);
+    keep(big);
+    keep(seq);
+    notes.push('The default apply of 1000 and the `--parallelism 1` apply of 100 ran at the same time against separate emulators, to fit the 10-minute budget; the sequential apply of 1000 (about 35 minutes) was not run. The sequential time per service at N = 100 next to the one at N = 10, which ran alone, shows how much they disturbed each other.');
+  }
+
+  log('CLI cold start');
+  const cold = await coldStart(path.join(root, 'manifests'));
+  let watch: BenchReport['watch'];
+  if (fs.existsSync(path.join(DIST, 'src', 'cli', 'commands', 'watch.js'))) {
+    log('watch latency');
+    watch = await watchLatency(w);
+  } else {
+    watch = { unavailable: 'this build has no `runctl watch`' };
+  }
+  log('memory: plan of 5000 services');
+  const mem = await memory(5000);
+
+  const byN = (n: number, par: number | 'default') => apply.find((a) => a.n === n && a.parallelism === par);
+  const speedup = [10, 100].flatMap((n) => {
+    const d = byN(n, 'default');
+    const q = byN(n, 1);
+    return d && q ? [{ n, defaultMs: d.result.ms, sequentialMs: q.result.ms, ratio: q.result.ms / d.result.ms }] : [];
+  });
+  for (const n of [10, 100]) {
+    const q = byN(n, 1);
+    if (q) notes.push(`\`--parallelism 1\`, N = ${n}: ${(q.result.ms / n / 1000).toFixed(2)} s per service.`);
+  }
+  notes.push('Wall time: the verb from its call to its return in a warm process (the worker first applied one Service to a scratch emulator of its own, paying the one-time costs of a fresh process — see the cold-start row — as a long-running `watch` or `sync` has on every pass after its first). In brackets: from the start of the worker process, warm-up included.');
+
+  const report: BenchReport = {
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    machine: machine(),
+    world: { ...w, defaultParallelism: DEFAULT_PARALLELISM },
+    durationS: (Date.now() - started) / 1000,
+    apply,
+    speedup,
+    noop,
+    coldStart: cold,
+    watch,
+    memory: { n: mem.n, regions: mem.regions, peakRssMiB: mem.result.peakRssMiB, ms: mem.result.ms },
+    notes,
+  };
+  const md = markdown(report, BENCH_REGION);
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'latest.md'), md);
+  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(md);
+  log(`wrote ${path.relative(process.cwd(), outDir)}/latest.md and latest.json in ${report.durationS.toFixed(0)} s`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? err}\n`);
+  process.exit(1);
+});
