@@ -125,6 +125,18 @@ function observedFrom(svc: RunService, iam?: IamView): Observed {
   };
 }
 
+/** Failure reasons whose cause lies outside the template (a policy, IAM), so the same template may succeed later. */
+const EXTERNAL_FAILURES = new Set(['CONTAINER_IMAGE_UNAUTHORIZED', 'CONTAINER_IMAGE_AUTHORIZATION_CHECK_FAILED', 'CONTAINER_PERMISSION_DENIED', 'SECRETS_ACCESS_CHECK_FAILED']);
+const REDEPLOY_ANNOTATION = 'runctl.dev/redeployed-at';
+
+/** The latest revision, when it failed for a reason outside the template (Binary Authorization, IAM). */
+export function refusedRevision(svc: RunService | undefined): { revision: string; reason: string; message: string } | undefined {
+  const tc = svc?.terminalCondition;
+  if (!svc || tc?.state !== 'CONDITION_FAILED' || !EXTERNAL_FAILURES.has(tc.reason)) return undefined;
+  if (svc.latestCreatedRevision && svc.latestCreatedRevision === svc.latestReadyRevision) return undefined;
+  return { revision: shortName(svc.latestCreatedRevision) ?? '(none)', reason: tc.reason, message: tc.message ?? '' };
+}
+
 export const serviceController: Controller = {
   kind: KIND,
   schema: 'service.schema.json',
@@ -159,7 +171,16 @@ export const serviceController: Controller = {
     const fields = new Set(changes.map((c) => c.path.split('.')[1]));
     const template = [...fields].filter((f) => TEMPLATE_FIELDS.has(f));
     const rollout = planRollout(m, observed.raw as RunService, template.length > 0, ctx.manifestOf);
-    if (!changes.length) return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes };
+    if (!changes.length) {
+      const refused = refusedRevision(observed.raw as RunService);
+      if (refused && !rollout.resume) {
+        if (m.spec.revision) {
+          return { action: 'noop', changes, notes: [`latest revision ${refused.revision} was refused (${refused.reason}); spec.revision pins its name, so give the redeploy a new revision name`] };
+        }
+        return { action: 'update', changes, notes: [`redeploys: latest revision ${refused.revision} was refused (${refused.reason}: ${refused.message}); the same template is deployed again as a new revision`] };
+      }
+      return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes };
+    }
     const notes: string[] = [];
     if (template.length) notes.push(`creates a new revision (template fields changed: ${template.join(', ')})`);
     else notes.push('no new revision (only service-level, traffic or IAM settings change)');
@@ -199,10 +220,15 @@ export const serviceController: Controller = {
       svc = observed.raw as RunService;
       const specChanged = [...changed].some((f) => FIELD_BY_NAME.get(f)?.scope !== 'iam');
       const labelsChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels'));
-      if (specChanged || labelsChanged) {
+      const redeploy = !m.spec.revision && !!refusedRevision(svc);
+      if (specChanged || labelsChanged || redeploy) {
         const body = writable(svc);
         body.labels = { ...(svc.labels ?? {}), ...(m.metadata.labels ?? {}) };
-        const templateChanges = [...changed].some((f) => TEMPLATE_FIELDS.has(f));
+        const templateChanges = [...changed].some((f) => TEMPLATE_FIELDS.has(f)) || redeploy;
+        if (redeploy) {
+          // An identical template makes no new revision: mark this deployment.
+          body.template.annotations = { ...(body.template.annotations ?? {}), [REDEPLOY_ANNOTATION]: new Date().toISOString() };
+        }
         // Echoing the live revision name with a changed template is a 409 (gcp-apis.md §1.2).
         if (templateChanges && !changed.has('revision')) body.template.revision = m.spec.revision ? body.template.revision : '';
         for (const f of changed) {
