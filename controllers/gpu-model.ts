@@ -6,16 +6,18 @@
  * Services named in `invokers`. The Cloud Run GPU rules are checked in `validate`,
  * before any API call.
  */
-import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
+import type { ApplyContext, Controller, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
 import { diffDeclared } from '../src/engine/diff';
 import { RunctlError, type Manifest } from '../src/engine/types';
-import { apiError, isAlreadyExists, isConflict, isNotFound } from '../src/gcp/errors';
+import { isAlreadyExists, isConflict } from '../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './lib/gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, writeGpuService } from './lib/gpu-service';
 import { resolveProject, resolveRegion } from './lib/location';
+import { deleteService, listServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import { iamView, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
 
 const KIND = 'GpuModel';
+const GPU_WAIT = 'waiting for the operation (a GPU revision starts when its model is loaded)';
 const DEFAULT_SA = /-compute@developer\.gserviceaccount\.com$/;
 
 /** How an invoker Service's account was found, for the plan. */
@@ -45,61 +47,21 @@ export function resolveInvokers(m: Manifest, ctx: PlanContext, ownServiceAccount
 
 const members = (invokers: Invoker[]) => [...new Set(invokers.map((i) => i.member ?? "serviceAccount:(the project's default compute service account, known after apply)"))].sort();
 
-async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
-  const parent = `projects/${project}/locations/${region}`;
-  return ctx.cached(`run.services:${parent}`, async () => {
-    const out = new Map<string, RunService>();
-    for await (const s of ctx.clients.runServices().listServicesAsync({ parent }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
-    return out;
-  });
-}
-
 function status(svc: RunService): ResourceStatus {
-  const tc = svc.terminalCondition ?? {};
-  let ready: ResourceStatus['ready'];
-  if (svc.reconciling) ready = { status: 'Unknown', reason: 'Creating', message: 'reconciling' };
-  else if (tc.state === 'CONDITION_SUCCEEDED') ready = { status: 'True', reason: 'Available' };
-  else if (tc.state === 'CONDITION_FAILED') ready = { status: 'False', reason: 'Unavailable', message: tc.message };
-  else ready = { status: 'Unknown', reason: 'Creating', message: tc.message };
   return {
     fields: {
       url: svc.uri || undefined,
       serviceAccount: svc.template?.serviceAccount || undefined,
       region: svc.name?.split('/')[3],
       gpu: svc.template?.nodeSelector?.accelerator || undefined,
-      latestReadyRevision: svc.latestReadyRevision ? String(svc.latestReadyRevision).split('/').pop() : undefined,
+      latestReadyRevision: shortName(svc.latestReadyRevision),
     },
-    ready,
+    ready: readyOf(svc),
   };
 }
 
 function observedFrom(svc: RunService, iam: IamView | undefined): Observed {
   return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag, raw: svc, status: status(svc), lastModifier: svc.lastModifier || undefined };
-}
-
-async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: any }> {
-  const [policy] = await ctx.clients.runServices().getIamPolicy({ resource: name });
-  return { view: iamView(policy as any), policy };
-}
-
-/** Wait for the LRO, then re-read (LRO results are protobuf messages, not plain objects). */
-async function finish(ctx: ApplyContext, op: any, name: string, what: string): Promise<RunService> {
-  ctx.progress(`${what}: waiting for the operation (a GPU revision starts when its model is loaded)`);
-  try {
-    await op.promise();
-  } catch (err) {
-    let detail = apiError(err).message;
-    try {
-      const [svc] = await ctx.clients.runServices().getService({ name });
-      const msg = (svc as RunService).terminalCondition?.message;
-      if (msg && !detail.includes(msg)) detail = `${detail}; ${msg}`;
-    } catch {
-      /* a failed create may leave nothing to read */
-    }
-    throw new RunctlError('ApiError', `${what} failed: ${detail}`, { cause: err });
-  }
-  const [svc] = await ctx.clients.runServices().getService({ name });
-  return svc as RunService;
 }
 
 async function writeService(m: Manifest, id: Identity, obs: Observed, plan: ResourcePlan, ctx: ApplyContext): Promise<RunService> {
@@ -111,7 +73,7 @@ async function writeService(m: Manifest, id: Identity, obs: Observed, plan: Reso
     ctx.progress('creating the GPU service');
     try {
       const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
-      return await finish(ctx, op, id.fullName, 'create');
+      return await waitForService(ctx, op, id.fullName, 'create', GPU_WAIT);
     } catch (err) {
       if (isAlreadyExists(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} appeared while creating it`, { cause: err });
       throw err;
@@ -128,7 +90,7 @@ async function writeService(m: Manifest, id: Identity, obs: Observed, plan: Reso
   ctx.progress('updating the GPU service (new revision)');
   try {
     const [op] = await client.updateService({ service: body as any });
-    return await finish(ctx, op, id.fullName, 'update');
+    return await waitForService(ctx, op, id.fullName, 'update', GPU_WAIT);
   } catch (err) {
     if (isConflict(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} changed since it was read`, { cause: err });
     throw err;
@@ -196,12 +158,7 @@ export const gpuModelController: Controller = {
 
   async delete(_m, id, _obs, ctx) {
     ctx.progress('deleting the GPU service');
-    try {
-      const [op] = await ctx.clients.runServices().deleteService({ name: id.fullName });
-      await op.promise();
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteService(ctx, id.fullName);
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

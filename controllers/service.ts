@@ -2,10 +2,11 @@
  * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
  * split and its invoker IAM policy.
  */
-import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
+import type { Controller, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
 import { diffDeclared } from '../src/engine/diff';
 import { RunctlError, type Manifest } from '../src/engine/types';
-import { apiError, isAlreadyExists, isNotFound } from '../src/gcp/errors';
+import { isAlreadyExists } from '../src/gcp/errors';
+import { deleteService, listServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import {
   FIELD_BY_NAME,
   iamView,
@@ -39,30 +40,13 @@ function writeContext(m: Manifest, ctx: PlanContext): WriteContext {
   };
 }
 
-/** List every service in a project/region once per run, keyed by full name. */
-export async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
-  const parent = `projects/${project}/locations/${region}`;
-  return ctx.cached(`run.services:${parent}`, async () => {
-    const out = new Map<string, RunService>();
-    // The largest page (1000, a region's service limit) keeps a plan at one call per region.
-    for await (const s of ctx.clients.runServices().listServicesAsync({ parent, pageSize: 1000 }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
-    return out;
-  });
-}
-
 export function serviceStatus(svc: RunService): ResourceStatus {
-  const tc = svc.terminalCondition ?? {};
   const traffic = ((svc.trafficStatuses ?? []) as any[]).map((t) => ({
     revision: t.revision || undefined,
     percent: Number(t.percent ?? 0),
     tag: t.tag || undefined,
     url: t.uri || undefined,
   }));
-  let ready: ResourceStatus['ready'];
-  if (svc.reconciling) ready = { status: 'Unknown', reason: 'Creating', message: 'reconciling' };
-  else if (tc.state === 'CONDITION_SUCCEEDED') ready = { status: 'True', reason: 'Available' };
-  else if (tc.state === 'CONDITION_FAILED') ready = { status: 'False', reason: 'Unavailable', message: tc.message };
-  else ready = { status: 'Unknown', reason: 'Creating', message: tc.message };
   return {
     fields: {
       url: svc.uri || undefined,
@@ -75,11 +59,9 @@ export function serviceStatus(svc: RunService): ResourceStatus {
       generation: svc.generation,
       rollout: rolloutStatus(svc),
     },
-    ready,
+    ready: readyOf(svc),
   };
 }
-
-const shortName = (n?: string) => (n ? n.split('/').pop() : undefined);
 
 function lastModifier(svc: RunService): string | undefined {
   if (!svc.lastModifier) return undefined;
@@ -87,31 +69,6 @@ function lastModifier(svc: RunService): string | undefined {
 }
 
 const declaresIam = (m: Manifest) => m.spec.public !== undefined || m.spec.invokers !== undefined;
-
-async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: any }> {
-  const [policy] = await ctx.clients.runServices().getIamPolicy({ resource: name });
-  return { view: iamView(policy as any), policy };
-}
-
-/** Wait for a Cloud Run LRO, then re-read the service (LRO results are protobuf messages). */
-async function finish(ctx: ApplyContext, op: any, name: string, what: string): Promise<RunService> {
-  ctx.progress(`${what}: waiting for the operation`);
-  try {
-    await op.promise();
-  } catch (err) {
-    let detail = apiError(err).message;
-    try {
-      const [svc] = await ctx.clients.runServices().getService({ name });
-      const tc = (svc as RunService).terminalCondition;
-      if (tc?.message && !detail.includes(tc.message)) detail = `${detail}; ${tc.message}`;
-    } catch {
-      /* the service may not exist after a failed create */
-    }
-    throw new RunctlError('ApiError', `${what} failed: ${detail}`, { cause: err });
-  }
-  const [svc] = await ctx.clients.runServices().getService({ name });
-  return svc as RunService;
-}
 
 function observedFrom(svc: RunService, iam?: IamView): Observed {
   return {
@@ -210,7 +167,7 @@ export const serviceController: Controller = {
       ctx.progress('creating service');
       try {
         const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
-        svc = await finish(ctx, op, id.fullName, 'create');
+        svc = await waitForService(ctx, op, id.fullName, 'create');
       } catch (err) {
         // A create retried after the server already made it: re-read and re-plan.
         if (isAlreadyExists(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} appeared while creating it`, { cause: err });
@@ -244,7 +201,7 @@ export const serviceController: Controller = {
         ctx.progress(started ? 'updating service (new revision with no traffic, tag next)' : templateChanges ? 'updating service (new revision)' : 'updating service');
         const [op] = await client.updateService({ service: body as any });
         try {
-          svc = await finish(ctx, op, id.fullName, 'update');
+          svc = await waitForService(ctx, op, id.fullName, 'update');
         } catch (err) {
           // The new revision failed: the driver records the failed rollout (traffic never moved).
           if (started) await driveRollout(target, rollout!);
@@ -272,12 +229,7 @@ export const serviceController: Controller = {
 
   async delete(_m, id, _observed, ctx) {
     ctx.progress('deleting service');
-    try {
-      const [op] = await ctx.clients.runServices().deleteService({ name: id.fullName });
-      await op.promise();
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteService(ctx, id.fullName);
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

@@ -1,0 +1,72 @@
+/**
+ * Cloud Run Admin API calls shared by the kinds that own a Cloud Run service (Service,
+ * GpuModel): the one list read per region, IAM reads, waiting on operations, deletes,
+ * and the Ready condition read off a live service.
+ */
+import type { ApplyContext, ObserveContext, ResourceStatus } from '../../src/engine/controller';
+import { RunctlError } from '../../src/engine/types';
+import { apiError, isNotFound } from '../../src/gcp/errors';
+import { iamView, type IamView, type RunService } from './run-service';
+
+/** List every service in a project/region once per run, keyed by full name. */
+export async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
+  const parent = `projects/${project}/locations/${region}`;
+  return ctx.cached(`run.services:${parent}`, async () => {
+    const out = new Map<string, RunService>();
+    // The largest page (1000, a region's service limit) keeps a plan at one call per region.
+    for await (const s of ctx.clients.runServices().listServicesAsync({ parent, pageSize: 1000 }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
+    return out;
+  });
+}
+
+/** The service's IAM policy and the invoker facts in it. */
+export async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: any }> {
+  const [policy] = await ctx.clients.runServices().getIamPolicy({ resource: name });
+  return { view: iamView(policy as any), policy };
+}
+
+/**
+ * Wait for a Cloud Run operation, then re-read the service (operation results are
+ * protobuf messages with numeric enums, not the plain objects reads return). A failure
+ * carries the service's terminal condition message.
+ */
+export async function waitForService(ctx: ApplyContext, op: any, name: string, what: string, waiting = 'waiting for the operation'): Promise<RunService> {
+  ctx.progress(`${what}: ${waiting}`);
+  try {
+    await op.promise();
+  } catch (err) {
+    let detail = apiError(err).message;
+    try {
+      const [svc] = await ctx.clients.runServices().getService({ name });
+      const msg = (svc as RunService).terminalCondition?.message;
+      if (msg && !detail.includes(msg)) detail = `${detail}; ${msg}`;
+    } catch {
+      /* a failed create may leave nothing to read */
+    }
+    throw new RunctlError('ApiError', `${what} failed: ${detail}`, { cause: err });
+  }
+  const [svc] = await ctx.clients.runServices().getService({ name });
+  return svc as RunService;
+}
+
+/** Delete a service; one already gone is success. */
+export async function deleteService(ctx: ApplyContext, name: string): Promise<void> {
+  try {
+    const [op] = await ctx.clients.runServices().deleteService({ name });
+    await op.promise();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** The Ready condition of a live service. */
+export function readyOf(svc: RunService): ResourceStatus['ready'] {
+  const tc = svc.terminalCondition ?? {};
+  if (svc.reconciling) return { status: 'Unknown', reason: 'Creating', message: 'reconciling' };
+  if (tc.state === 'CONDITION_SUCCEEDED') return { status: 'True', reason: 'Available' };
+  if (tc.state === 'CONDITION_FAILED') return { status: 'False', reason: 'Unavailable', message: tc.message };
+  return { status: 'Unknown', reason: 'Creating', message: tc.message };
+}
+
+/** The last path segment of a resource name. */
+export const shortName = (n?: string) => (n ? String(n).split('/').pop() : undefined);
