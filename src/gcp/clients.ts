@@ -182,8 +182,12 @@ export class Clients {
   storage(): import('@google-cloud/storage').Storage {
     return this.memo('storage', () => {
       const { Storage } = require('@google-cloud/storage') as typeof import('@google-cloud/storage');
-      if (this.endpoint.mode === 'google') return new Storage();
+      // The library retries idempotent requests itself (bucket objects are not wrapped
+      // here); as many attempts as every other call gets.
+      const retryOptions = { autoRetry: true, maxRetries: (this.retry.attempts ?? 6) - 1, maxRetryDelay: (this.retry.maxMs ?? 10_000) / 1000 };
+      if (this.endpoint.mode === 'google') return new Storage({ retryOptions });
       return new Storage({
+        retryOptions,
         apiEndpoint: `http://${this.endpoint.http}`,
         projectId: this.target?.project ?? this.target?.fallbackProject ?? 'local-project',
         // The emulator needs no credentials; this avoids any metadata-server probe.

@@ -82,11 +82,34 @@ export function withDeadline<T>(p: Promise<T> & { cancel?: () => void }, ms: num
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-const passThrough = (prop: string) => prop.startsWith('_') || prop.endsWith('Async') || prop.endsWith('Stream') || prop.endsWith('Path') || prop.startsWith('match');
+const passThrough = (prop: string) => prop.startsWith('_') || prop.endsWith('Stream') || prop.endsWith('Path') || prop.startsWith('match');
 
 /**
- * Wrap a client so every promise-returning method retries transient errors. Sync
- * methods (path helpers) and async iterators pass through untouched.
+ * A listing (`listServicesAsync`, ...) that survives transient errors: the pages are
+ * read to the end first — the whole listing is retried from its start when a page
+ * fails, as a failed page cannot be asked for again from gax's iterator — and then
+ * handed out. Lists are reads, and every caller reads them to the end.
+ */
+function retryingListing(list: () => AsyncIterable<unknown>, options: RetryOptions, gate: () => Promise<(() => void) | void> | undefined): AsyncGenerator<unknown> {
+  return (async function* () {
+    const items = await withRetry(async () => {
+      const release = await gate();
+      try {
+        const out: unknown[] = [];
+        for await (const item of list()) out.push(item);
+        return out;
+      } finally {
+        release?.();
+      }
+    }, options);
+    yield* items;
+  })();
+}
+
+/**
+ * Wrap a client so every promise-returning method and every listing (`...Async`)
+ * retries transient errors. Sync methods (path helpers) and streams pass through
+ * untouched.
  */
 export function retrying<T extends object>(client: T, options: RetryOptions = {}, hooks: RetryHooks = {}): T {
   return new Proxy(client, {
@@ -94,6 +117,11 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string' || passThrough(prop)) {
         return typeof value === 'function' ? value.bind(target) : value;
+      }
+      if (prop.endsWith('Async')) {
+        // The quota group is the method's: `listServicesAsync` is a `listServices` read.
+        const method = prop.slice(0, -'Async'.length);
+        return (...args: unknown[]) => retryingListing(() => value.apply(target, args), options, () => hooks.before?.(method, args));
       }
       return (...original: unknown[]) => {
         const args = hooks.prepare ? hooks.prepare(prop, original) : original;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
 
-const OP_MS = 600;
+const OP_MS = 400;
 
 describe('apply concurrency', () => {
   let h: Harness;

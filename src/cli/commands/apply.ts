@@ -51,6 +51,11 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
   if (planFile && flags.filename?.length) throw new RunctlError('Usage', 'give either -f PATH or a saved PLANFILE, not both', { source: 'user' });
   if (planFile) return applySaved(flags, planFile, io);
   const manifests = await loadValid(flags.filename ?? [], io);
+  // An empty set with --prune means "delete everything of the set": only on an explicit
+  // --yes, never on a prompt answered by habit.
+  if (flags.prune && !manifests.length && !flags.yes) {
+    throw new RunctlError('Refused', `apply --prune with no manifests would delete every resource of set "${flags.set ?? 'default'}"; re-run with --yes if that is what you want`, { source: 'user' });
+  }
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
     if (flags.output !== 'json') io.stdout.write(renderPlan(plan, o.style, header(o)));
