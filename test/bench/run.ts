@@ -81,6 +81,12 @@ async function main(): Promise<void> {
     const q = byN(n, 1);
     if (q) notes.push(`\`--parallelism 1\`, N = ${n}: ${(q.result.ms / n / 1000).toFixed(2)} s per service.`);
   }
+  const refused = apply.filter((a) => (a.calls['Services.CreateService'] ?? 0) !== a.n);
+  notes.push(
+    refused.length
+      ? `Some creates were refused by the quota and retried: ${refused.map((a) => `N = ${a.n}: ${a.calls['Services.CreateService']} CreateService calls`).join(', ')}.`
+      : 'CreateService = N in every apply: the client-side rate limiter kept every write under the quota (a 429 would have been retried and counted).',
+  );
   notes.push('Wall time: the verb from its call to its return in a warm process (the worker first applied one Service to a scratch emulator of its own, paying the one-time costs of a fresh process — see the cold-start row — as a long-running `watch` or `sync` has on every pass after its first). In brackets: from the start of the worker process, warm-up included.');
 
   const report: BenchReport = {
