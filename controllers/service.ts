@@ -82,8 +82,15 @@ function observedFrom(svc: RunService, iam?: IamView): Observed {
   };
 }
 
-/** Failure reasons whose cause lies outside the template (a policy, IAM), so the same template may succeed later. */
-const EXTERNAL_FAILURES = new Set(['CONTAINER_IMAGE_UNAUTHORIZED', 'CONTAINER_IMAGE_AUTHORIZATION_CHECK_FAILED', 'CONTAINER_PERMISSION_DENIED', 'SECRETS_ACCESS_CHECK_FAILED']);
+/**
+ * Failure reasons whose cause lies outside the template (a policy, IAM, the platform), so
+ * the same template may succeed later. A container that crashes (REVISION_FAILED) needs a
+ * change and is not redeployed as is.
+ */
+const EXTERNAL_FAILURES = new Set([
+  'CONTAINER_IMAGE_UNAUTHORIZED', 'CONTAINER_IMAGE_AUTHORIZATION_CHECK_FAILED', 'CONTAINER_PERMISSION_DENIED',
+  'SECRETS_ACCESS_CHECK_FAILED', 'INTERNAL', 'IMMEDIATE_RETRY', 'POSTPONED_RETRY',
+]);
 const REDEPLOY_ANNOTATION = 'runctl.dev/redeployed-at';
 
 /** The latest revision, when it failed for a reason outside the template (Binary Authorization, IAM). */

@@ -101,14 +101,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       code = await validateCommand(opts, io);
     });
 
-  targetOptions(program.command('rollout <action> <service>').description('progressive delivery: status | promote | abort | undo a Service\'s canary rollout'))
-    .option('-f, --filename <path>', 'manifests naming the Service (its project, region and gate) (repeatable)', collect)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
-    .action(async (action, service, opts) => {
-      const { rolloutCommand } = await import('./commands/rollout');
-      code = await rolloutCommand(action, service, opts, io);
-    });
-
   loopOptions(targetOptions(program.command('watch').description('apply on every manifest change; correct drift every --resync')))
     .requiredOption('-f, --filename <path>', 'manifest file or directory (repeatable)', collect)
     .option('--resync <duration>', 're-read all live state and correct drift this often', '10m')
@@ -135,6 +127,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action(async (opts) => {
       const { syncCommand } = await import('./commands/sync');
       code = await syncCommand(opts, io);
+    });
+
+  targetOptions(program.command('rollout <action> <service>').description('progressive delivery: status | promote | abort | undo a Service\'s canary rollout'))
+    .option('-f, --filename <path>', 'manifests naming the Service (its project, region and gate) (repeatable)', collect)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .action(async (action, service, opts) => {
+      const { rolloutCommand } = await import('./commands/rollout');
+      code = await rolloutCommand(action, service, opts, io);
     });
 
   program

@@ -72,14 +72,9 @@ export async function inventory(clients: Clients, region = REGION): Promise<Reco
   const parent = `projects/${PROJECT}/locations/${region}`;
   const services = await all(clients.runServices().listServicesAsync({ parent, pageSize: 1000 }, { autoPaginate: false }));
   out.services = services.map((s: any) => String(s.name).split('/').pop()!).sort();
-  const revisions = await all(clients.runRevisions().listRevisionsAsync({ parent: `${parent}/services/-`, pageSize: 1000 }, { autoPaginate: false }));
-  // One line per service: how many revisions it has.
-  const perService = new Map<string, number>();
-  for (const r of revisions as any[]) {
-    const svc = String(r.name).split('/')[5];
-    perService.set(svc, (perService.get(svc) ?? 0) + 1);
-  }
-  out.revisions = [...perService].map(([s, n]) => `${s}:${n}`).sort();
+  // One line per service: whether it serves from a ready revision. (Revision counts may
+  // differ: a revision whose operation failed for a platform reason is redeployed.)
+  out.ready = services.map((s: any) => `${String(s.name).split('/').pop()}:${s.terminalCondition?.state === 'CONDITION_SUCCEEDED' && !!s.latestReadyRevision && s.latestReadyRevision === s.latestCreatedRevision}`).sort();
   const [buckets] = await clients.storage().getBuckets();
   out.buckets = buckets.map((b) => b.name).sort();
   for (const [key, client, regional] of COMPUTE) {

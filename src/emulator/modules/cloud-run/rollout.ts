@@ -79,7 +79,8 @@ function completeDeploy(core: EmulatorCore, op: OperationRecord): void {
   const revRec = op.revision ? st.revisions[op.revision] : undefined;
   const fault = op.denial ? undefined : core.takeFault(op.method, true);
   if (op.denial) failure = { code: Code.FAILED_PRECONDITION, message: op.denial.message, reason: op.denial.reason, part: 'configuration' };
-  else if (fault) failure = { code: fault.grpcCode, message: fault.message, part: revRec ? 'configuration' : 'routes' };
+  // An injected platform failure (INTERNAL/UNAVAILABLE) reports Cloud Run's INTERNAL reason.
+  else if (fault) failure = { code: fault.grpcCode, message: fault.message, reason: fault.grpcCode === Code.INTERNAL || fault.grpcCode === Code.UNAVAILABLE ? 'INTERNAL' : undefined, part: revRec ? 'configuration' : 'routes' };
   if (revRec) settleRevision(revRec, now, failure?.part === 'configuration' ? failure : undefined);
 
   const rec = st.services[op.target];
