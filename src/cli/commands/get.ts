@@ -10,7 +10,8 @@ export function findKind(name: string): string {
   const n = name.toLowerCase();
   for (const c of CONTROLLERS) {
     const k = c.kind.toLowerCase();
-    if (n === k || n === `${k}s` || n === `${k}es`) return c.kind;
+    const plural = k.endsWith('y') ? `${k.slice(0, -1)}ies` : `${k}s`;
+    if (n === k || n === plural || n === `${k}es`) return c.kind;
   }
   throw new RunctlError('UnknownKind', `unknown kind "${name}"; known kinds: ${CONTROLLERS.map((c) => c.kind).join(', ')}`, { source: 'user' });
 }
