@@ -4,7 +4,7 @@
  * throws on bad input, and reports the problems of every file, not just the first.
  */
 import { promises as fsp } from 'node:fs';
-import { LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isCollection, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, LoadedManifest, Manifest, SourcePos } from '../engine/types';
 import { expandPaths, type Source } from './files';
 import { attachLocator, makeLocator } from './positions';
@@ -105,6 +105,12 @@ export function parseManifests(text: string, file: string): LoadResult {
     const contents = doc.contents as Node | null;
     if (contents === null || contents === undefined) continue; // empty document: `---` alone, comments
     const docPos = pos(contents.range?.[0] ?? doc.range[0]);
+    const complexKey = findCollectionKey(doc);
+    if (complexKey !== undefined) {
+      // `? [a, b]: x` is valid YAML but not JSON; toJS would stringify it with a warning.
+      diagnostics.push({ code: 'YamlSyntax', message: 'mapping keys must be plain scalars (a list or mapping was used as a key)', pos: pos(complexKey) });
+      continue;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: LOAD_LIMITS.maxAliasCount });
@@ -136,4 +142,19 @@ function toLoaded(manifest: Manifest, doc: Document, lines: LineCounter, file: s
 /** yaml's messages end with "at line L, column C:" and a code excerpt; we print positions ourselves. */
 function cleanMessage(message: string): string {
   return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+/** Offset of the first mapping key that is a collection, if any. */
+function findCollectionKey(doc: Document): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isCollection(pair.key)) {
+        found = (pair.key as Node).range?.[0] ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }

@@ -180,3 +180,11 @@ describe('positionOf', () => {
     expect(keyPositionOf(lm, ['metadata', 'name'])).toEqual(at(3, 12));
   });
 });
+
+describe('collection keys', () => {
+  it('reports a list used as a mapping key instead of stringifying it', () => {
+    const r = parseManifests('apiVersion: runctl.dev/v1alpha1\nkind: Service\nmetadata: {name: x}\nspec:\n  ? [a, b]\n  : 1\n', 'k.yaml');
+    expect(r.resources).toHaveLength(0);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'YamlSyntax', pos: { file: 'k.yaml', line: 5, col: 5 } })]);
+  });
+});
