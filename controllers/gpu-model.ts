@@ -13,7 +13,7 @@ import { isAlreadyExists, isConflict } from '../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './lib/gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, writeGpuService } from './lib/gpu-service';
 import { resolveProject, resolveRegion } from './lib/location';
-import { deleteService, listServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
+import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import { iamView, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
 
 const KIND = 'GpuModel';
@@ -162,15 +162,6 @@ export const gpuModelController: Controller = {
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
-    const out: LiveResource[] = [];
-    for (const s of scopes) {
-      if (!s.region) continue;
-      for (const svc of (await listServices(ctx, s.project, s.region)).values()) {
-        if (!isGpuService(svc)) continue;
-        const name = svc.name.split('/').pop();
-        out.push({ kind: KIND, name, identity: { project: s.project, region: s.region, name, fullName: svc.name }, labels: { ...(svc.labels ?? {}) }, spec: liveForm(svc), status: status(svc) });
-      }
-    }
-    return out;
+    return liveServices(ctx, scopes, KIND, (svc) => (isGpuService(svc) ? { spec: liveForm(svc), status: status(svc) } : undefined));
   },
 };

@@ -6,7 +6,7 @@ import type { Controller, Identity, LiveResource, Observed, PlanContext, Resourc
 import { diffDeclared } from '../src/engine/diff';
 import { RunctlError, type Manifest } from '../src/engine/types';
 import { isAlreadyExists } from '../src/gcp/errors';
-import { deleteService, listServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
+import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import {
   FIELD_BY_NAME,
   iamView,
@@ -240,21 +240,6 @@ export const serviceController: Controller = {
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
-    const out: LiveResource[] = [];
-    for (const s of scopes) {
-      if (!s.region) continue;
-      for (const svc of (await listServices(ctx, s.project, s.region)).values()) {
-        const name = svc.name.split('/').pop();
-        out.push({
-          kind: KIND,
-          name,
-          identity: { project: s.project, region: s.region, name, fullName: svc.name },
-          labels: { ...(svc.labels ?? {}) },
-          spec: { ...readSpec(svc), region: s.region },
-          status: serviceStatus(svc),
-        });
-      }
-    }
-    return out;
+    return liveServices(ctx, scopes, KIND, (svc, scope) => ({ spec: { ...readSpec(svc), region: scope.region }, status: serviceStatus(svc) }));
   },
 };

@@ -3,7 +3,7 @@
  * GpuModel): the one list read per region, IAM reads, waiting on operations, deletes,
  * and the Ready condition read off a live service.
  */
-import type { ApplyContext, ObserveContext, ResourceStatus } from '../../src/engine/controller';
+import type { ApplyContext, LiveResource, ObserveContext, ResourceStatus, Scope } from '../../src/engine/controller';
 import { RunctlError } from '../../src/engine/types';
 import { apiError, isNotFound } from '../../src/gcp/errors';
 import { iamView, type IamView, type RunService } from './run-service';
@@ -70,3 +70,27 @@ export function readyOf(svc: RunService): ResourceStatus['ready'] {
 
 /** The last path segment of a resource name. */
 export const shortName = (n?: string) => (n ? String(n).split('/').pop() : undefined);
+
+/**
+ * Live Cloud Run services in the scopes as `kind` resources (for `get` and `--prune`):
+ * `describe` returns the manifest-form spec and status, or undefined to skip a service.
+ */
+export async function liveServices(
+  ctx: ObserveContext,
+  scopes: Scope[],
+  kind: string,
+  describe: (svc: RunService, scope: Scope & { region: string }) => { spec: Record<string, any>; status: ResourceStatus } | undefined,
+): Promise<LiveResource[]> {
+  const out: LiveResource[] = [];
+  for (const s of scopes) {
+    if (!s.region) continue;
+    const scope = { project: s.project, region: s.region };
+    for (const svc of (await listServices(ctx, s.project, s.region)).values()) {
+      const d = describe(svc, scope);
+      if (!d) continue;
+      const name = shortName(svc.name)!;
+      out.push({ kind, name, identity: { ...scope, name, fullName: svc.name }, labels: { ...(svc.labels ?? {}) }, ...d });
+    }
+  }
+  return out;
+}
