@@ -9,8 +9,7 @@ import { apiError, isConflict } from '../gcp/errors';
 import type { Observed, ResourcePlan, ResourceStatus } from './controller';
 import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
-import { getPath, setPath } from './diff';
-import { ignoredPaths, observeAll, ownedLabels, planResource, resolveManifest, type PlanOptions } from './planner';
+import { desiredState, observeAll, planResource, type PlanOptions } from './planner';
 import type { Session } from './session';
 import { keyOf, RunctlError, type Manifest } from './types';
 
@@ -83,9 +82,8 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
     if (current.action === 'blocked') throw new RunctlError('NotOwned', current.reason ?? `${entry.key} is not owned by runctl`);
     try {
       const observed = session.observed.get(entry.key) ?? { exists: false };
-      const resolved = resolveForApply(session, m);
-      const desired = controller.desired(resolved, entry.identity, session.planContext());
-      for (const p of ignored(m)) setIgnored(desired, p, observed.spec);
+      // Stamp labels ride along only on writes (apply is never called for a noop).
+      const { manifest: resolved, desired } = desiredState(session, m, observed, session.options.stampLabels);
       return await controller.apply(resolved, desired, observed, { ...current, action: current.action as ResourcePlan["action"] }, ctx);
     } catch (err) {
       const conflict = isConflict(err) || (err instanceof RunctlError && err.code === 'Conflict');
@@ -97,18 +95,6 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       current = planResource(session, m, opts);
     }
   }
-}
-
-/** Resolution for apply mirrors the planner (labels and references). */
-function resolveForApply(session: Session, m: Manifest): Manifest {
-  const { manifest } = resolveManifest(session, m);
-  // Stamp labels ride along only on writes (apply is never called for a noop).
-  const labels = { ...ownedLabels(manifest, session.set), ...(session.options.stampLabels ?? {}) };
-  return { ...manifest, metadata: { ...manifest.metadata, labels } };
-}
-const ignored = ignoredPaths;
-function setIgnored(desired: Record<string, any>, p: string, live: Record<string, any> | undefined): void {
-  if (live) setPath(desired, p, getPath(live, p));
 }
 
 /** Execute a plan. Creates/updates in dependency order, then deletions. */

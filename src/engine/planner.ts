@@ -77,6 +77,25 @@ export function resolveManifest(session: Session, m: Manifest): { manifest: Mani
   return { manifest: value, unknown: unknown.map((r) => r.expr ?? `${r.kind}/${r.name}${r.path ? `.${r.path}` : ''}`) };
 }
 
+/**
+ * What a controller is handed for one resource: the manifest with references resolved
+ * and runctl's labels (plus `extraLabels`), and its desired manifest-form state with the
+ * `ignore-changes` paths holding the live values. Planning and applying both use it.
+ */
+export function desiredState(
+  session: Session,
+  m: Manifest,
+  observed: Observed,
+  extraLabels: Record<string, string> = {},
+): { manifest: Manifest; desired: Record<string, any>; unknown: string[] } {
+  const { manifest: resolved, unknown } = resolveManifest(session, m);
+  const labels = { ...ownedLabels(resolved, session.set), ...extraLabels };
+  const manifest: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels } };
+  const desired = session.controllerFor(m.kind).desired(manifest, session.identify(m), session.planContext());
+  if (observed.exists) for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
+  return { manifest, desired, unknown };
+}
+
 /** Observe every manifest concurrently. */
 export async function observeAll(session: Session, manifests: Manifest[]): Promise<void> {
   const limit = limiter(Math.max(session.parallelism, 8));
@@ -122,11 +141,9 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     return { ...base, action: 'delete', changes: [], patch: [], notes: [] };
   }
 
-  const { manifest: resolved, unknown } = resolveManifest(session, m);
-  const labels = ownedLabels(resolved, session.set);
-  const withLabels: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels } };
+  const { manifest: withLabels, desired, unknown } = desiredState(session, m, observed);
+  const labels = withLabels.metadata.labels!;
   const ctx = session.planContext();
-  const desired = controller.desired(withLabels, id, ctx);
 
   let adopt = false;
   if (observed.exists) {
@@ -144,7 +161,6 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
       }
       adopt = true;
     }
-    for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
   }
 
   const rp: ResourcePlan = controller.plan(withLabels, desired, observed, ctx);
