@@ -9,6 +9,7 @@ import { buildGraph } from './graph';
 import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
 import { summarize } from './plan';
+import { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
 import { findReferences, resolveReferences } from './references';
 import type { Session } from './session';
 import {
@@ -22,8 +23,7 @@ import {
   type Manifest,
 } from './types';
 
-/** Label recording `runctl.dev/deletion-policy: abandon` on the live resource, for `--prune`. */
-export const LABEL_DELETION_POLICY = 'runctl-deletion-policy';
+export { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
 
 export interface PlanOptions {
   /** Delete live resources of the set that the manifests no longer name. */
@@ -32,18 +32,6 @@ export interface PlanOptions {
   adopt?: boolean;
   /** Plan the deletion of every named resource instead (`runctl delete`). */
   destroy?: boolean;
-}
-
-/** The labels runctl writes on a resource: the manifest's, plus ownership. */
-export function ownedLabels(m: Manifest, set: string): Record<string, string> {
-  const labels: Record<string, string> = { ...(m.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_SET]: set };
-  if (m.metadata.annotations?.[ANNOTATION_DELETION_POLICY] === 'abandon') labels[LABEL_DELETION_POLICY] = 'abandon';
-  return labels;
-}
-
-/** Whether live labels say this set owns the resource. */
-export function ownedBy(labels: Record<string, string> | undefined, set: string): boolean {
-  return labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && labels?.[LABEL_SET] === set;
 }
 
 /** Paths listed in `runctl.dev/ignore-changes`, relative to `spec`. */
