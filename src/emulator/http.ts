@@ -32,6 +32,14 @@ interface Route {
   keys: string[];
   handler: HttpHandler;
   style: ErrorStyle;
+  /** Pass the body through as a Buffer (uploads) instead of parsing JSON. */
+  raw: boolean;
+}
+
+/** Per-route options. */
+export interface RouteOptions {
+  /** The handler gets the body as a Buffer (media and multipart uploads). @default false */
+  raw?: boolean;
 }
 
 /** Marks a handler result as a full response (status/headers) rather than a JSON body. */
@@ -46,7 +54,7 @@ export class Router {
    * Add a route. `path` uses `:name` for one segment and `*name` for the rest of the path,
    * e.g. `/compute/v1/projects/:project/global/backendServices/:name`.
    */
-  add(method: string, path: string, handler: HttpHandler, style: ErrorStyle = 'google'): void {
+  add(method: string, path: string, handler: HttpHandler, style: ErrorStyle = 'google', options: RouteOptions = {}): void {
     const keys: string[] = [];
     const src = path
       .split('/')
@@ -62,7 +70,7 @@ export class Router {
         return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('/');
-    this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${src}$`), keys, handler, style });
+    this.routes.push({ method: method.toUpperCase(), pattern: new RegExp(`^${src}$`), keys, handler, style, raw: !!options.raw });
   }
 
   /** Handle a request; returns false when no route matched. */
@@ -79,7 +87,7 @@ export class Router {
       route.keys.forEach((k, i) => (params[k] = m[i + 1]));
       let body: any;
       try {
-        body = await readJson(req);
+        body = route.raw ? await readRaw(req) : await readJson(req);
       } catch {
         sendError(res, new EmulatorError(Code.INVALID_ARGUMENT, 'Invalid JSON payload received.', 'parseError'), route.style);
         return true;
@@ -105,19 +113,29 @@ export class Router {
   }
 }
 
-async function readJson(req: http.IncomingMessage): Promise<any> {
+async function readRaw(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<any> {
+  const raw = await readRaw(req);
+  if (raw.length === 0) return undefined;
+  const text = raw.toString('utf8');
   if (!text.trim()) return undefined;
   return JSON.parse(text);
 }
 
 export function send(res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-  if (status === 204 || body === undefined) {
+  if (Buffer.isBuffer(body)) {
+    res.writeHead(status, { 'content-type': 'application/octet-stream', 'content-length': String(body.length), ...headers });
+    res.end(body);
+    return;
+  }
+  if (status === 204 || status === 304 || body === undefined) {
     res.writeHead(status === 200 && body === undefined ? 200 : status, headers);
-    res.end(status === 204 ? undefined : '{}');
+    res.end(status === 204 || status === 304 ? undefined : '{}');
     return;
   }
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -137,7 +155,12 @@ export function sendError(res: http.ServerResponse, err: unknown, style: ErrorSt
   if (e.retryAfter) headers['retry-after'] = String(e.retryAfter);
   const reason = e.reason ?? defaultReason(e.grpcCode);
   let body: unknown;
-  if (style === 'compute' || style === 'storage') {
+  if (style === 'storage' && reason === 'conditionNotMet') {
+    // Cloud Storage names the precondition's location as a header, even for the JSON
+    // API's ifGenerationMatch query parameters (spec/storage.md, "Errors").
+    const item = { domain: 'global', reason, message: e.message, locationType: 'header', location: 'If-Match' };
+    body = { error: { code: status, message: e.message, errors: [item] } };
+  } else if (style === 'compute' || style === 'storage') {
     body = { error: { code: status, message: e.message, errors: [{ domain: 'global', reason, message: e.message }] } };
   } else {
     body = { error: { code: status, message: e.message, status: codeName(e.grpcCode) } };

@@ -1,14 +1,17 @@
 /**
- * Cloud Storage JSON API, buckets only: `/storage/v1/b` insert / list and
+ * Cloud Storage JSON API: buckets (`/storage/v1/b` insert / list and
  * `/storage/v1/b/{bucket}` get / patch / update / delete, with metageneration
- * preconditions. Served on the HTTP port for the unmodified `@google-cloud/storage`
- * client (`apiEndpoint: 'http://127.0.0.1:P+1'`). Objects are not emulated.
+ * preconditions) and objects (`storage/objects.ts`: simple uploads, get, media
+ * download, patch, list, delete, with generation preconditions). Served on the HTTP port
+ * for the unmodified `@google-cloud/storage` client (`apiEndpoint: 'http://127.0.0.1:P+1'`).
  * Behaviour: `src/emulator/spec/storage.md`.
  */
 import type { EmulatorModule } from './index';
 import type { EmulatorCore } from '../core';
 import type { HttpRequest, Router } from '../http';
 import { response } from '../http';
+import { Code, EmulatorError } from '../core';
+import { objectRoutes, type ObjectStore } from './storage/objects';
 import {
   type StoredBucket, buildBucket, bucketConflict, bucketNotFound, checkBucketName, invalidArg, preconditionFailed,
   renderBucket, requiredParam, userInput,
@@ -18,13 +21,12 @@ import {
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 1000;
 
-interface StorageState {
-  buckets: Record<string, StoredBucket>;
-}
+type StorageState = ObjectStore;
 
 function state(core: EmulatorCore): StorageState {
-  const st = core.ns<StorageState>('storage', () => ({ buckets: {} }));
+  const st = core.ns<StorageState>('storage', () => ({ buckets: {}, objects: {} }));
   st.buckets ??= {};
+  st.objects ??= {};
   return st;
 }
 
@@ -106,7 +108,12 @@ function change(core: EmulatorCore, req: HttpRequest, mode: 'patch' | 'update') 
 function remove(core: EmulatorCore, req: HttpRequest) {
   const b = existing(core, req);
   checkPreconditions(req, b);
-  delete state(core).buckets[b.name];
+  const st = state(core);
+  if (Object.keys(st.objects[b.name] ?? {}).length) {
+    throw new EmulatorError(Code.ALREADY_EXISTS, 'The bucket you tried to delete is not empty.', 'conflict');
+  }
+  delete st.buckets[b.name];
+  delete st.objects[b.name];
   return response(204);
 }
 
@@ -125,5 +132,11 @@ export const storageModule: EmulatorModule = {
     add('PATCH', '/storage/v1/b/:bucket', 'Patch', 'write', (req) => change(core, req, 'patch'));
     add('PUT', '/storage/v1/b/:bucket', 'Update', 'write', (req) => change(core, req, 'update'));
     add('DELETE', '/storage/v1/b/:bucket', 'Delete', 'write', (req) => remove(core, req));
+    objectRoutes(
+      (method, path, stat, kind, fn, raw) =>
+        router.add(method, path, (req) => core.call(`Objects.${stat}`, kind, () => fn(req)), 'storage', { raw }),
+      core,
+      () => state(core),
+    );
   },
 };
