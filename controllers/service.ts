@@ -2,7 +2,7 @@
  * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
  * split and its invoker IAM policy.
  */
-import type { Controller, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
+import type { Controller, Identity, LiveResource, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
 import { diffDeclared } from '../src/engine/diff';
 import { RunctlError, type Manifest } from '../src/engine/types';
 import { isAlreadyExists } from '../src/gcp/errors';
@@ -21,7 +21,7 @@ import {
 } from './lib/run-service';
 import { clockFor } from './lib/rollout-clock';
 import { planRollout, rolloutStatus, validateRollout } from './lib/rollout-plan';
-import { activeRollout, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './lib/rollout-state';
+import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './lib/rollout-state';
 import { beginRollout, driveRollout, type RolloutTarget } from './lib/rollout';
 
 const KIND = 'Service';
@@ -101,6 +101,41 @@ export function refusedRevision(svc: RunService | undefined): { revision: string
   return { revision: shortName(svc.latestCreatedRevision) ?? '(none)', reason: tc.reason, message: tc.message ?? '' };
 }
 
+/** Cloud Run's documented default split, in manifest form: everything on the latest ready revision. */
+const DEFAULT_TRAFFIC = [{ latest: true, percent: 100 }];
+
+/** Whether the manifest leaves traffic to the default (no spec.traffic, no rollout owning the split). */
+const defaultsTraffic = (m: Manifest) => m.spec.traffic === undefined && m.spec.rollout === undefined;
+
+/**
+ * A template change under the live revision's pinned name: Cloud Run refuses it with a
+ * 409 ("Revision named ... with different configuration already exists", gcp-apis.md
+ * §1.2), so it is refused at plan time, naming the field to change.
+ */
+function pinnedRevisionRefusal(desired: Record<string, any>, observed: Observed, template: string[]): Refusal | undefined {
+  const changed = template.filter((f) => f !== 'revision');
+  if (!changed.length || !desired.revision || desired.revision !== observed.spec?.revision) return undefined;
+  return {
+    path: 'spec.revision',
+    reason: `the template changes (${changed.join(', ')}) but spec.revision still names the live revision "${desired.revision}", and Cloud Run refuses a changed template under an existing revision name; change spec.revision or remove it (then Cloud Run names each revision)`,
+  };
+}
+
+/**
+ * With spec.rollout, a rollout of the manifest's template that failed, was aborted or
+ * undone leaves traffic on the old revision: the manifest's template is not serving,
+ * and applying again does not retry it (that needs a new template or `rollout promote`).
+ */
+function notServing(m: Manifest, live: RunService | undefined): string | undefined {
+  if (m.spec.rollout === undefined || !live) return undefined;
+  const rec = readRecord(live);
+  if (!rec || activeRollout(live) || !['failed', 'aborted', 'undone'].includes(rec.phase)) return undefined;
+  if (!rec.revision || rec.revision !== shortName(live.latestCreatedRevision)) return undefined;
+  const serving = ((live.trafficStatuses ?? []) as any[]).find((t) => t.revision === rec.revision && Number(t.percent ?? 0) > 0);
+  if (serving) return undefined;
+  return `not converged: the manifest's template (revision ${rec.revision}) serves no traffic since its rollout ${ended(rec.phase)}; applying again does not retry it`;
+}
+
 export const serviceController: Controller = {
   kind: KIND,
   schema: 'service.schema.json',
@@ -123,17 +158,28 @@ export const serviceController: Controller = {
   },
 
   desired(m, _id, ctx) {
-    return normalizeSpec(m.spec, writeContext(m, ctx));
+    const out = normalizeSpec(m.spec, writeContext(m, ctx));
+    // Without spec.traffic the manifest asks for the documented default, so a split left
+    // behind by an earlier release is a difference; with spec.rollout the rollout owns it.
+    if (defaultsTraffic(m)) out.traffic = normalizeSpec({ traffic: DEFAULT_TRAFFIC }, writeContext(m, ctx)).traffic;
+    return out;
   },
 
-  plan(m, desired, observed, ctx): ResourcePlan {
+  plan(m, declared, observed, ctx): ResourcePlan {
+    const desired = { ...declared };
+    // A new service gets the default split from Cloud Run itself: not worth a plan line.
+    if (!observed.exists && defaultsTraffic(m)) delete desired.traffic;
     if (!observed.exists) {
       const { changes } = diffDeclared(desired, {});
       return { action: 'create', changes, notes: ['creates the service and its first revision'] };
     }
-    const { changes } = diffDeclared(desired, observed.spec, { exact: ['env'] });
+    // An unfinished rollout whose spec.rollout is gone keeps its split until `rollout promote` or `abort`.
+    if (defaultsTraffic(m) && activeRollout(observed.raw as RunService)) delete desired.traffic;
+    const { changes } = diffDeclared(desired, observed.spec, { exact: ['env', 'traffic'] });
     const fields = new Set(changes.map((c) => c.path.split('.')[1]));
     const template = [...fields].filter((f) => TEMPLATE_FIELDS.has(f));
+    const pinned = pinnedRevisionRefusal(desired, observed, template);
+    if (pinned) return { action: 'update', changes, notes: [], refuse: pinned };
     const rollout = planRollout(m, observed.raw as RunService, template.length > 0, ctx.manifestOf);
     if (!changes.length) {
       const refused = refusedRevision(observed.raw as RunService);
@@ -143,14 +189,11 @@ export const serviceController: Controller = {
         }
         return { action: 'update', changes, notes: [`redeploys: latest revision ${refused.revision} was refused (${refused.reason}: ${refused.message}); the same template is deployed again as a new revision`] };
       }
-      return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes };
+      return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes, unsettled: rollout.resume ? undefined : notServing(m, observed.raw as RunService) };
     }
     const notes: string[] = [];
     if (template.length) notes.push(`creates a new revision (template fields changed: ${template.join(', ')})`);
     else notes.push('no new revision (only service-level, traffic or IAM settings change)');
-    if (template.length && observed.spec?.revision && desired.revision === observed.spec.revision) {
-      notes.push(`spec.revision is still "${desired.revision}": Cloud Run refuses a changed template under an existing revision name; give the new revision a new name`);
-    }
     notes.push(...rollout.notes);
     return { action: 'update', changes, notes };
   },
@@ -197,7 +240,8 @@ export const serviceController: Controller = {
         if (templateChanges && !changed.has('revision')) body.template.revision = m.spec.revision ? body.template.revision : '';
         for (const f of changed) {
           const spec = FIELD_BY_NAME.get(f);
-          if (spec && spec.scope !== 'iam') spec.write(body, m.spec[f], wctx);
+          const value = f === 'traffic' && defaultsTraffic(m) ? DEFAULT_TRAFFIC : m.spec[f];
+          if (spec && spec.scope !== 'iam') spec.write(body, value, wctx);
         }
         if (templateChanges && rollout) started = !!beginRollout(body, svc, rollout, await target.clock.now());
         else if (templateChanges && readRecord(svc) && m.spec.traffic === undefined) {

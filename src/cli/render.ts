@@ -69,10 +69,11 @@ function renderChild(c: SubChange, s: Style): string[] {
 
 export function renderEntry(e: PlanEntry, s: Style): string[] {
   const col = colorFor(e.action, s);
-  const label = e.action === 'blocked' ? 'blocked' : e.action === 'abandon' ? 'abandon (stop managing)' : e.action;
+  const label = e.action === 'blocked' ? 'blocked' : e.action === 'abandon' ? 'abandon (stop managing)' : e.action === 'noop' && e.unsettled ? 'not converged; apply changes nothing' : e.action;
   const where = e.identity.region ? ` ${s.dim(`[${e.identity.project}/${e.identity.region}]`)}` : ` ${s.dim(`[${e.identity.project}]`)}`;
   const lines = [`${col(SYMBOL[e.action] ?? '?')} ${s.bold(e.key)}${where} ${col(`(${label}${e.pruned ? ', pruned' : ''})`)}`];
   if (e.reason) lines.push(`    ${s.red(e.reason)}`);
+  if (e.unsettled) lines.push(`    ${s.yellow(`! ${e.unsettled}`)}`);
   for (const c of e.changes) lines.push(renderChange(c, s, '    '));
   for (const c of e.children ?? []) lines.push(...renderChild(c, s));
   for (const n of e.notes) lines.push(`    ${s.dim(`# ${n}`)}`);
@@ -94,7 +95,7 @@ export function planSummary(plan: Plan): string {
 /** The whole plan for a terminal. */
 export function renderPlan(plan: Plan, s: Style, header: string): string {
   const lines = [s.bold(header), `Set: ${plan.set}`, ''];
-  const shown = plan.entries.filter((e) => e.action !== 'noop');
+  const shown = plan.entries.filter((e) => e.action !== 'noop' || e.unsettled);
   if (!shown.length) lines.push(s.green('No changes. The live state matches the manifests.'), '');
   for (const e of shown) lines.push(...renderEntry(e, s), '');
   lines.push(planSummary(plan));

@@ -8,7 +8,7 @@
  * the engine, not in controllers.
  */
 import type { Clients } from '../gcp/clients';
-import type { Diagnostic, FieldPath, Manifest } from './types';
+import type { Diagnostic, ErrorCode, FieldPath, Manifest } from './types';
 
 /** Where a resource lives in Google Cloud, resolved from flags, env and spec. */
 export interface Identity {
@@ -112,6 +112,28 @@ export interface ResourcePlan {
   notes: string[];
   /** Sub-resource lines for composite kinds. */
   children?: SubChange[];
+  /**
+   * The change cannot be made as the manifest says it (the API would refuse the write):
+   * the engine blocks this resource at plan time, naming the file:line of `path`, writes
+   * nothing for it and skips its dependents; the rest of the set goes ahead.
+   */
+  refuse?: Refusal;
+  /**
+   * The live state differs from the manifest in a way applying will not change by
+   * itself (e.g. a canary rollout of the manifest's template failed and traffic went
+   * back): the plan shows it and `diff` reports a difference, but nothing is written.
+   */
+  unsettled?: string;
+}
+
+/** Why a manifest cannot be applied as written, and the field to fix. */
+export interface Refusal {
+  /** What is wrong and how to fix it, e.g. "... change spec.revision or remove it". */
+  reason: string;
+  /** Dotted field path of the field to fix, e.g. `spec.revision`. */
+  path: string;
+  /** @default 'InvalidValue' */
+  code?: ErrorCode;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';

@@ -79,7 +79,10 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
   const retries = opts.conflictRetries ?? 3;
   for (let attempt = 0; ; attempt++) {
     if (current.action === 'noop' || current.action === 'paused') return session.observed.get(entry.key);
-    if (current.action === 'blocked') throw new RunctlError('NotOwned', current.reason ?? `${entry.key} is not owned by runctl`);
+    if (current.action === 'blocked') {
+      if (current.refused) throw new RunctlError(current.refused.code, current.reason ?? `${entry.key} cannot be applied as written`, { source: 'user' });
+      throw new RunctlError('NotOwned', current.reason ?? `${entry.key} is not owned by runctl`);
+    }
     try {
       const observed = session.observed.get(entry.key) ?? { exists: false };
       // Stamp labels ride along only on writes (apply is never called for a noop).
@@ -99,7 +102,9 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
 
 /** Execute a plan. Creates/updates in dependency order, then deletions. */
 export async function executePlan(session: Session, plan: Plan, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-  const blocked = plan.entries.filter((e) => e.action === 'blocked');
+  // Ownership blocks hold the whole set back; a manifest the controller refused holds back
+  // only its own resource and dependents (they fail and are skipped below).
+  const blocked = plan.entries.filter((e) => e.action === 'blocked' && !e.refused);
   if (blocked.length) {
     throw new RunctlError('NotOwned', blocked.map((e) => e.reason).join('\n'), { source: 'user' });
   }
@@ -125,7 +130,7 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
       return limit(async () => {
         // After an abort (SIGINT/SIGTERM), work already started finishes; nothing new starts.
         if (opts.signal?.aborted) return { key: entry.key, action: entry.action, outcome: 'skipped', error: 'skipped: shutting down', errorCode: 'Aborted', synced: 'ReconcileError', elapsedMs: 0 } as ResourceResult;
-        const writes = entry.action !== 'noop' && entry.action !== 'paused' || !!entry.unknown?.length;
+        const writes = (entry.action !== 'noop' && entry.action !== 'paused' && entry.action !== 'blocked') || !!entry.unknown?.length;
         if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
         try {
           const observed = await applyOne(session, entry, opts);

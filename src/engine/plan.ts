@@ -5,7 +5,7 @@
  */
 import type { Operation } from 'fast-json-patch';
 import type { FieldChange, Identity, SubChange } from './controller';
-import type { Manifest } from './types';
+import type { ErrorCode, Manifest, SourcePos } from './types';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop' | 'blocked' | 'paused' | 'abandon';
 
@@ -32,6 +32,13 @@ export interface PlanEntry {
   adopt?: boolean;
   /** Why nothing can be done (NotOwned, ...). */
   reason?: string;
+  /**
+   * A `blocked` entry the controller refused because the manifest cannot be applied as
+   * written: only this resource (and its dependents) is held back, not the whole set.
+   */
+  refused?: { code: ErrorCode; path: string; pos?: SourcePos };
+  /** The live state differs in a way applying will not change by itself (shown; nothing written). */
+  unsettled?: string;
   /** References whose values are known only after their targets are applied. */
   unknown?: string[];
   /** Who last changed the live resource, when the API says. */
@@ -57,6 +64,11 @@ export function summarize(entries: PlanEntry[]): Record<Action, number> {
   const s: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0, noop: 0, blocked: 0, paused: 0, abandon: 0 };
   for (const e of entries) s[e.action]++;
   return s;
+}
+
+/** True when the live state differs from the manifests (`diff` exits 2), even where applying writes nothing. */
+export function hasDifferences(plan: Plan): boolean {
+  return hasChanges(plan) || plan.entries.some((e) => !!e.unsettled);
 }
 
 /** True when applying the plan would write anything. */

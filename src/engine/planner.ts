@@ -11,6 +11,7 @@ import type { Plan, PlanEntry } from './plan';
 import { summarize } from './plan';
 import { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
 import { findReferences, resolveReferences } from './references';
+import { manifestPosition } from '../load/positions';
 import type { Session } from './session';
 import {
   ANNOTATION_DELETION_POLICY,
@@ -152,7 +153,14 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
   }
 
   const rp: ResourcePlan = controller.plan(withLabels, desired, observed, ctx);
+  if (rp.refuse) {
+    const { reason, path, code = 'InvalidValue' } = rp.refuse;
+    const pos = manifestPosition(m, path.split('.'));
+    const where = pos ? `${pos.file}:${pos.line}:${pos.col}: ` : '';
+    return { ...base, action: 'blocked', changes: rp.changes, patch: [], notes: rp.notes, reason: `${where}${key}: ${path}: ${reason} [${code}]`, refused: { code, path, pos } };
+  }
   const entry: PlanEntry = { ...base, action: rp.action, changes: [...rp.changes], patch: [], notes: [...rp.notes], children: rp.children, unknown: unknown.length ? unknown : undefined };
+  if (rp.unsettled) entry.unsettled = rp.unsettled;
 
   // Labels are compared by the engine: declared keys only; unmanaged extra labels stay.
   if (observed.exists) {

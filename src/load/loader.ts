@@ -7,9 +7,9 @@ import { promises as fsp } from 'node:fs';
 import { isCollection, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, LoadedManifest, Manifest, SourcePos } from '../engine/types';
 import { expandPaths, type Source } from './files';
-import { attachLocator, makeLocator } from './positions';
+import { attachLocator, attachSource, makeLocator } from './positions';
 
-export { keyPositionOf } from './positions';
+export { keyPositionOf, manifestPosition } from './positions';
 
 /** Limits that keep a hostile or mistaken input from exhausting memory. */
 export const LOAD_LIMITS = {
@@ -136,6 +136,7 @@ function toLoaded(manifest: Manifest, doc: Document, lines: LineCounter, file: s
   const locator = makeLocator(doc, lines, file, docPos);
   const lm: LoadedManifest = { manifest, file, pos: docPos, positionOf: (path) => locator.valueAt(path) };
   attachLocator(lm, locator);
+  attachSource(lm);
   return lm;
 }
 

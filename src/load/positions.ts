@@ -3,7 +3,7 @@
  * `file:line:column` of the value a person has to fix.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
-import type { FieldPath, LoadedManifest, SourcePos } from '../engine/types';
+import type { FieldPath, LoadedManifest, Manifest, SourcePos } from '../engine/types';
 
 /** Where one path lands: the value node and, inside a mapping, the key node. */
 interface Hit {
@@ -23,6 +23,26 @@ const KEY_LOCATOR = Symbol.for('runctl.keyLocator');
 /** Attach the key locator to a loaded manifest (non-enumerable: it is not data). */
 export function attachLocator(lm: LoadedManifest, loc: Locator): void {
   Object.defineProperty(lm, KEY_LOCATOR, { value: loc, enumerable: false });
+}
+
+const MANIFEST_SOURCE = Symbol.for('runctl.manifestSource');
+
+/**
+ * Remember where a manifest was loaded from, on the manifest object itself (a
+ * non-enumerable symbol: not data, not serialised, not copied by spreads), so steps
+ * after validation (planning) can still name `file:line:column`.
+ */
+export function attachSource(lm: LoadedManifest): void {
+  Object.defineProperty(lm.manifest, MANIFEST_SOURCE, { value: lm, enumerable: false, configurable: true });
+}
+
+/**
+ * Position of the value at `path` in the file a manifest came from; undefined for
+ * manifests not from the loader (saved plans, tests building objects).
+ */
+export function manifestPosition(m: Manifest, path: FieldPath): SourcePos | undefined {
+  const lm = (m as any)[MANIFEST_SOURCE] as LoadedManifest | undefined;
+  return lm?.positionOf(path);
 }
 
 /**

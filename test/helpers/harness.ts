@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { run } from '../../src/cli/program';
 import { Clients } from '../../src/gcp/clients';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
@@ -21,7 +22,7 @@ export interface Harness {
   clients: Clients;
   dir: string;
   /** Run `runctl ...` in-process against the emulator. */
-  cli(args: string[], opts?: { env?: Record<string, string>; confirm?: (q: string) => Promise<boolean> }): Promise<CliResult>;
+  cli(args: string[], opts?: { env?: Record<string, string>; confirm?: (q: string) => Promise<boolean>; stdin?: string }): Promise<CliResult>;
   /** Write a manifest file under the temp dir; returns its path. */
   write(name: string, text: string): string;
   stats(): Promise<{ reads: number; writes: number; calls: Record<string, number> }>;
@@ -47,6 +48,7 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
         env: { RUNCTL_EMULATOR_HOST: emu.grpc, ...opts.env },
         cwd: dir,
         confirm: opts.confirm,
+        ...(opts.stdin !== undefined ? { stdin: Readable.from([Buffer.from(opts.stdin)]) } : {}),
       });
       return { code, stdout, stderr };
     },

@@ -1,7 +1,7 @@
 /** `diff -f` / `plan -f`: show the plan; exit 2 when it has changes. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasChanges, type Plan } from '../../engine/plan';
+import { hasDifferences, type Plan } from '../../engine/plan';
 import { makePlan } from '../../engine/planner';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
@@ -32,6 +32,6 @@ export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
       if (flags.output !== 'json') io.stdout.write(`Saved the plan to ${flags.out}; run "runctl apply ${flags.out}" to execute exactly this plan.\n`);
     }
     if (plan.entries.some((e) => e.action === 'blocked')) return 1;
-    return hasChanges(plan) ? 2 : 0;
+    return hasDifferences(plan) ? 2 : 0;
   });
 }
