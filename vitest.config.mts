@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The developer's gcloud configuration and Google Cloud variables never reach a test.
+    setupFiles: ['test/helpers/hermetic-env.ts'],
   },
 });

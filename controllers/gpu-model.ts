@@ -12,7 +12,7 @@ import { RunctlError, type Manifest } from '../src/engine/types';
 import { isAlreadyExists, isConflict } from '../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './lib/gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, writeGpuService } from './lib/gpu-service';
-import { resolveProject, resolveRegion } from './lib/location';
+import { projectOf, regionOf } from '../src/engine/location';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import { iamView, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
 
@@ -107,9 +107,9 @@ export const gpuModelController: Controller = {
   },
 
   identify(m, ctx): Identity {
-    const project = resolveProject(m, ctx);
-    const region = resolveRegion(m, ctx);
-    // The region may come from --region, which validation cannot see: check it before any call.
+    const project = projectOf(m, ctx.target);
+    const region = regionOf(m, ctx.target);
+    // The region may be a default (--region, gcloud), which validation cannot see: check it before any call.
     const problem = regionProblem(m.spec.gpu?.type, region);
     if (problem) throw new RunctlError('InvalidValue', `${KIND}/${m.metadata.name}: ${problem}`, { source: 'user' });
     return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };

@@ -19,7 +19,7 @@ import {
   readPolicy,
   type ApiPolicy,
 } from './lib/binauthz-policy';
-import { resolveProject } from './lib/location';
+import { projectOf } from '../src/engine/location';
 
 const KIND = 'Policy';
 const NAME = 'default';
@@ -80,7 +80,7 @@ export const policyController: Controller = {
   },
 
   identify(m, ctx): Identity {
-    const project = resolveProject(m, ctx);
+    const project = projectOf(m, ctx.target);
     return { project, name: NAME, fullName: `projects/${project}/policy` };
   },
 

@@ -4,6 +4,7 @@
  */
 import type { Controller, Identity, LiveResource, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
 import { diffDeclared } from '../src/engine/diff';
+import { projectOf, regionOf } from '../src/engine/location';
 import { RunctlError, type Manifest } from '../src/engine/types';
 import { isAlreadyExists } from '../src/gcp/errors';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
@@ -25,13 +26,6 @@ import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } f
 import { beginRollout, driveRollout, type RolloutTarget } from './lib/rollout';
 
 const KIND = 'Service';
-
-export function resolveLocation(m: Manifest, ctx: PlanContext): { project: string; region: string } {
-  const project = ctx.target.project ?? m.spec.project ?? ctx.target.fallbackProject;
-  if (!project) throw new RunctlError('Usage', `${KIND}/${m.metadata.name}: no project: pass --project, set GOOGLE_CLOUD_PROJECT or spec.project`, { source: 'user' });
-  const region = ctx.target.region ?? m.spec.region ?? ctx.target.fallbackRegion;
-  return { project, region };
-}
 
 function writeContext(m: Manifest, ctx: PlanContext): WriteContext {
   return {
@@ -146,7 +140,8 @@ export const serviceController: Controller = {
   },
 
   identify(m, ctx): Identity {
-    const { project, region } = resolveLocation(m, ctx);
+    const project = projectOf(m, ctx.target);
+    const region = regionOf(m, ctx.target);
     return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
   },
 

@@ -7,6 +7,7 @@
  */
 import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../src/engine/controller';
 import { diffDeclared } from '../src/engine/diff';
+import { projectOf } from '../src/engine/location';
 import { ownedBy, ownedLabels } from '../src/engine/planner';
 import { RunctlError, type Diagnostic, type Manifest } from '../src/engine/types';
 import { isConflict, isNotFound } from '../src/gcp/errors';
@@ -17,12 +18,6 @@ const KIND = 'Volume';
 const LABEL_VOLUME = 'runctl-volume';
 
 type Bucket = Record<string, any>;
-
-function projectOf(m: Manifest, ctx: PlanContext): string {
-  const project = ctx.target.project ?? m.spec.project ?? ctx.target.fallbackProject;
-  if (!project) throw new RunctlError('Usage', `${KIND}/${m.metadata.name}: no project: pass --project, set GOOGLE_CLOUD_PROJECT or spec.project`, { source: 'user' });
-  return project;
-}
 
 const creates = (m: Manifest) => !!m.spec.gcs?.create;
 
@@ -99,7 +94,7 @@ export const volumeController: Controller = {
   },
 
   identify(m, ctx): Identity {
-    const project = projectOf(m, ctx);
+    const project = projectOf(m, ctx.target);
     const s = m.spec;
     const fullName = s.gcs ? `projects/_/buckets/${s.gcs.bucket}` : s.nfs ? `nfs://${s.nfs.server}${s.nfs.path}` : `memory/${m.metadata.name}`;
     return { project, name: m.metadata.name, fullName };
@@ -134,7 +129,7 @@ export const volumeController: Controller = {
   },
 
   async apply(m, desired, observed, plan, ctx: ApplyContext) {
-    const project = projectOf(m, ctx);
+    const project = projectOf(m, ctx.target);
     const name = m.metadata.name;
     if (plan.action === 'replace') throw new RunctlError('Refused', `${KIND}/${name}: bucket ${desired.gcs.bucket} is in ${observed.spec?.gcs?.location}, not ${desired.gcs.location}; a bucket cannot move and runctl will not replace it`, { source: 'user' });
     if (!m.spec.gcs) return observed.exists ? observed : passThrough(m, ctx, { fields: {} });

@@ -8,7 +8,13 @@ import { RunctlError } from '../../src/engine/types';
 import { apiError, isNotFound } from '../../src/gcp/errors';
 import { iamView, type IamView, type RunService } from './run-service';
 
-/** List every service in a project/region once per run, keyed by full name. */
+/** Cloud Run's all-locations wildcard: `projects/P/locations/-` lists a project's services in every region. */
+export const ALL_REGIONS = '-';
+
+/**
+ * List every service in a project/region (or, with {@link ALL_REGIONS}, in every region)
+ * once per run, keyed by full name.
+ */
 export async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
   const parent = `projects/${project}/locations/${region}`;
   return ctx.cached(`run.services:${parent}`, async () => {
@@ -74,6 +80,7 @@ export const shortName = (n?: string) => (n ? String(n).split('/').pop() : undef
 /**
  * Live Cloud Run services in the scopes as `kind` resources (for `get` and `--prune`):
  * `describe` returns the manifest-form spec and status, or undefined to skip a service.
+ * A scope without a region is listed in every region with one call.
  */
 export async function liveServices(
   ctx: ObserveContext,
@@ -81,16 +88,17 @@ export async function liveServices(
   kind: string,
   describe: (svc: RunService, scope: Scope & { region: string }) => { spec: Record<string, any>; status: ResourceStatus } | undefined,
 ): Promise<LiveResource[]> {
-  const out: LiveResource[] = [];
+  const out = new Map<string, LiveResource>();
   for (const s of scopes) {
-    if (!s.region) continue;
-    const scope = { project: s.project, region: s.region };
-    for (const svc of (await listServices(ctx, s.project, s.region)).values()) {
+    for (const svc of (await listServices(ctx, s.project, s.region ?? ALL_REGIONS)).values()) {
+      const fullName = svc.name as string;
+      if (out.has(fullName)) continue;
+      const scope = { project: s.project, region: fullName.split('/')[3] };
       const d = describe(svc, scope);
       if (!d) continue;
-      const name = shortName(svc.name)!;
-      out.push({ kind, name, identity: { ...scope, name, fullName: svc.name }, labels: { ...(svc.labels ?? {}) }, ...d });
+      const name = shortName(fullName)!;
+      out.set(fullName, { kind, name, identity: { ...scope, name, fullName }, labels: { ...(svc.labels ?? {}) }, ...d });
     }
   }
-  return out;
+  return [...out.values()];
 }

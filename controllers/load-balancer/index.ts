@@ -8,7 +8,8 @@
  */
 import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { RunctlError, type Manifest } from '../../src/engine/types';
+import { locationOf, projectOf } from '../../src/engine/location';
+import type { Manifest } from '../../src/engine/types';
 import { digest } from '../lib/compute-ops';
 import { StepRunner } from './execute';
 import { desiredModel, type LiveModel, type LiveSub, type ModelInput } from './model';
@@ -20,18 +21,8 @@ import { publicNotes, validateLoadBalancer } from './validate';
 
 const KIND = 'LoadBalancer';
 
-function projectOf(m: Manifest, ctx: PlanContext): string {
-  const project = ctx.target.project ?? m.spec?.project ?? ctx.target.fallbackProject;
-  if (!project) throw new RunctlError('Usage', `${KIND}/${m.metadata.name}: no project: pass --project, set GOOGLE_CLOUD_PROJECT or spec.project`, { source: 'user' });
-  return project;
-}
-
-/** A backing Service's region: flags, its manifest, its observed status, the default. */
-function serviceRegion(ctx: PlanContext, service: string): string {
-  const m = ctx.manifestOf(`Service/${service}`);
-  const live = ctx.statusOf(`Service/${service}`)?.fields.region as string | undefined;
-  return ctx.target.region ?? m?.spec.region ?? live ?? ctx.target.fallbackRegion;
-}
+/** A backing Service's region: its manifest's, else its observed one, else the default. */
+const serviceRegion = (ctx: PlanContext, service: string): string => locationOf(`Service/${service}`, ctx).region;
 
 function modelInput(m: Manifest, project: string, ctx: PlanContext): ModelInput {
   return { project, lb: m.metadata.name, set: ctx.set, labels: m.metadata.labels ?? {}, regionOf: (s) => serviceRegion(ctx, s) };
@@ -115,7 +106,7 @@ export const loadBalancerController: Controller = {
   validate: validateLoadBalancer,
 
   identify(m, ctx): Identity {
-    const project = projectOf(m, ctx);
+    const project = projectOf(m, ctx.target);
     return { project, name: m.metadata.name, fullName: `projects/${project}/global/urlMaps/${lbNames(m.metadata.name).urlMap}` };
   },
 
@@ -128,7 +119,7 @@ export const loadBalancerController: Controller = {
   },
 
   plan(m, desired, observed, ctx): ResourcePlan {
-    const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, projectOf(m, ctx), ctx));
+    const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, projectOf(m, ctx.target), ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
     const steps = planSteps(wants, live, { lb: m.metadata.name, ip: observed.status?.fields.ip as string | undefined });
     const children = steps.map(toSubChange);
@@ -142,7 +133,7 @@ export const loadBalancerController: Controller = {
   },
 
   async apply(m, desired, observed, _plan, ctx) {
-    const project = projectOf(m, ctx);
+    const project = projectOf(m, ctx.target);
     const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
     const steps = planSteps(wants, live, { lb: m.metadata.name });

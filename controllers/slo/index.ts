@@ -9,7 +9,7 @@
  */
 import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourceStatus, Scope } from '../../src/engine/controller';
 import type { Manifest } from '../../src/engine/types';
-import { resolveProject, serviceLocation } from '../lib/location';
+import { locationOf, projectOf } from '../../src/engine/location';
 import { applySlo, deleteSlo } from './apply';
 import { cloudRunOf, listMonitoredServices, listSlos, liveForm, readLive, type LiveSlo, type Reader } from './live';
 import { monitoredServiceId, sloForm, type SloForm, type Target } from './model';
@@ -18,8 +18,9 @@ import { planSlo, type DesiredSlo } from './plan';
 const KIND = 'Slo';
 
 function target(m: Manifest, ctx: PlanContext): Target {
-  const loc = serviceLocation(m.spec.service, ctx);
-  return { project: resolveProject(m, ctx, loc.project), service: m.spec.service, location: loc.region };
+  // The Slo lives with the Service it measures unless it names its own project.
+  const loc = locationOf(`Service/${m.spec.service}`, ctx);
+  return { project: projectOf(m, ctx.target, loc.explicitProject), service: m.spec.service, location: loc.region };
 }
 
 function status(live: LiveSlo): ResourceStatus {

@@ -4,6 +4,7 @@
  */
 import { CONTROLLERS } from '../../controllers/index';
 import { loadManifests } from '../load/loader';
+import type { LocationFlags } from '../validate/locations';
 import { validateManifests } from '../validate/validate';
 import { formatDiagnostic, RunctlError, type Diagnostic, type Manifest } from '../engine/types';
 import type { Io } from './io';
@@ -20,21 +21,32 @@ export function extraChecks(): Map<string, (m: Manifest, all: Manifest[]) => Dia
   return checks;
 }
 
-export async function loadAndValidate(paths: string[], io: Io): Promise<LoadedSet> {
+/** What a verb checks beyond the manifests themselves. */
+export interface LoadOptions {
+  /** Explicit `--project` / `--region`: a value contradicting a manifest is refused. */
+  flags?: LocationFlags;
+  /** `delete -f`: only identities matter; references outside the files are not resolved. */
+  identitiesOnly?: boolean;
+}
+
+export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions = {}): Promise<LoadedSet> {
   if (!paths.length) throw new RunctlError('Usage', 'no manifests given: use -f PATH (a file, a directory, or - for stdin)', { source: 'user' });
   const loaded = await loadManifests(paths, { stdin: io.stdin, cwd: io.cwd });
   const diagnostics = [...loaded.diagnostics];
   if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
-    diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks() }));
+    diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks(), locationFlags: opts.flags, identitiesOnly: opts.identitiesOnly }));
   }
   return { manifests: loaded.resources.map((r) => r.manifest), diagnostics };
 }
 
 /** Load, validate, and throw one error carrying all diagnostics when any. */
-export async function loadValid(paths: string[], io: Io): Promise<Manifest[]> {
-  const set = await loadAndValidate(paths, io);
+export async function loadValid(paths: string[], io: Io, opts: LoadOptions = {}): Promise<Manifest[]> {
+  const set = await loadAndValidate(paths, io, opts);
   if (set.diagnostics.length) {
     const n = set.diagnostics.length;
+    if (set.diagnostics.every((d) => d.code === 'Usage')) {
+      throw new RunctlError('Usage', `${n === 1 ? 'a flag contradicts' : `flags contradict ${n} values in`} the manifests; nothing was changed`, { source: 'user', diagnostics: set.diagnostics });
+    }
     throw new RunctlError('SchemaViolation', `${n} problem${n === 1 ? '' : 's'} in the manifests; nothing was changed`, { source: 'user', diagnostics: set.diagnostics });
   }
   return set.manifests;

@@ -2,11 +2,13 @@
  * Choosing the target, by flags and environment only (never by manifest content):
  * RUNCTL_EMULATOR_HOST → that standalone emulator; --project / GOOGLE_CLOUD_PROJECT →
  * real Google Cloud with Application Default Credentials; otherwise an embedded
- * emulator whose state persists under `.runctl/`.
+ * emulator whose state persists under `.runctl/`. Also the default project and region
+ * for manifests that name none (flags, environment, then the gcloud configuration).
  */
 import * as path from 'node:path';
 import type { TargetInfo } from '../engine/controller';
 import { Clients } from '../gcp/clients';
+import { readGcloudDefaults } from '../gcp/gcloud-config';
 import { rateLimitsFor } from '../gcp/rate-limit';
 import type { RunningEmulator } from '../emulator/server';
 
@@ -30,22 +32,34 @@ export interface TargetEnv {
   cwd: string;
 }
 
-/** Resolve the target without connecting (for messages and `validate`). */
+/** The default project and region, and where each came from (DESIGN.md "The manifest wins"). */
+export function locationDefaults(flags: TargetFlags, env: NodeJS.ProcessEnv): Pick<TargetInfo, 'project' | 'region' | 'sources' | 'flags'> {
+  const gcloud = readGcloudDefaults(env);
+  const fromGcloud = `gcloud configuration "${gcloud.configuration}"`;
+  const pick = (...options: Array<[string | undefined, string]>) => options.find(([v]) => !!v) ?? [undefined, undefined];
+  const [project, projectSource] = pick([flags.project, '--project'], [env.GOOGLE_CLOUD_PROJECT, 'GOOGLE_CLOUD_PROJECT'], [gcloud.project, `${fromGcloud} (core/project)`]);
+  const [region, regionSource] = pick([flags.region, '--region'], [env.CLOUDSDK_RUN_REGION, 'CLOUDSDK_RUN_REGION'], [gcloud.region, `${fromGcloud} (run/region)`]);
+  return { project, region, sources: { project: projectSource, region: regionSource }, flags: { project: flags.project, region: flags.region } };
+}
+
+/**
+ * Resolve the target without connecting (for messages and `validate`). The mode comes
+ * from RUNCTL_EMULATOR_HOST, --project and GOOGLE_CLOUD_PROJECT only: the gcloud
+ * configuration supplies defaults, never the decision to write to real Google Cloud.
+ */
 export function describeTarget(flags: TargetFlags, io: TargetEnv): TargetInfo {
   const emulatorHost = io.env.RUNCTL_EMULATOR_HOST;
-  const project = flags.project ?? io.env.GOOGLE_CLOUD_PROJECT ?? undefined;
-  const region = flags.region ?? io.env.CLOUDSDK_RUN_REGION ?? undefined;
+  const defaults = locationDefaults(flags, io.env);
   if (emulatorHost) {
-    return { mode: 'emulator', description: `emulator at ${emulatorHost}`, project, region, fallbackProject: DEFAULT_EMULATOR_PROJECT, fallbackRegion: DEFAULT_REGION };
+    return { mode: 'emulator', description: `emulator at ${emulatorHost}`, ...defaults, fallbackProject: DEFAULT_EMULATOR_PROJECT, fallbackRegion: DEFAULT_REGION };
   }
-  if (project) {
-    return { mode: 'google', description: 'Google Cloud (Application Default Credentials)', project, region, fallbackRegion: DEFAULT_REGION };
+  if (flags.project || io.env.GOOGLE_CLOUD_PROJECT) {
+    return { mode: 'google', description: 'Google Cloud (Application Default Credentials)', ...defaults, fallbackRegion: DEFAULT_REGION };
   }
   return {
     mode: 'embedded',
     description: `embedded emulator (state in ${path.relative(io.cwd, stateDir(io)) || '.'}/)`,
-    project,
-    region,
+    ...defaults,
     fallbackProject: DEFAULT_EMULATOR_PROJECT,
     fallbackRegion: DEFAULT_REGION,
   };

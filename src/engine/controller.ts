@@ -27,13 +27,21 @@ export interface TargetInfo {
   mode: 'embedded' | 'emulator' | 'google';
   /** Human-readable description for the plan's first line. */
   description: string;
-  /** Project from --project / GOOGLE_CLOUD_PROJECT (undefined: use spec.project or local-project). */
+  /**
+   * Default project for manifests without `spec.project`: --project, else
+   * GOOGLE_CLOUD_PROJECT, else the gcloud configuration's `core/project`. A manifest's
+   * own value always wins (`src/engine/location.ts`).
+   */
   project?: string;
-  /** Region from --region / CLOUDSDK_RUN_REGION. */
+  /** Default region for manifests without `spec.region`: --region, CLOUDSDK_RUN_REGION, gcloud's `run/region`. */
   region?: string;
-  /** Project used when neither flags nor spec name one (emulators only). */
+  /** Where `project` / `region` came from, for messages (e.g. `--project`, `gcloud configuration "default"`). */
+  sources?: { project?: string; region?: string };
+  /** The explicit `--project` / `--region` flags: one contradicting a manifest's own value is an error. */
+  flags?: { project?: string; region?: string };
+  /** Project used when neither a manifest nor the defaults name one (emulators only). */
   fallbackProject?: string;
-  /** Region used when neither flags nor spec name one. @default 'us-central1' */
+  /** Region used when neither a manifest nor the defaults name one. @default 'us-central1' */
   fallbackRegion: string;
 }
 
@@ -164,7 +172,10 @@ export interface LiveResource {
   annotations?: Record<string, string>;
 }
 
-/** A scope to list in: the project/region pairs the manifests (or flags) name. */
+/**
+ * A scope to list in: a project the manifests (or the defaults) name. `region`
+ * undefined means every region: regional kinds list with the API's all-locations form.
+ */
 export interface Scope {
   project: string;
   region?: string;

@@ -7,6 +7,7 @@ import type { Observed, ResourcePlan, Scope } from './controller';
 import { diffDeclared, getPath, setPath } from './diff';
 import { buildGraph } from './graph';
 import { limiter } from './limit';
+import { defaultProject } from './location';
 import type { Plan, PlanEntry } from './plan';
 import { summarize } from './plan';
 import { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
@@ -186,15 +187,16 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
   return entry;
 }
 
-/** Scopes to list for prune and get: every project/region the manifests or flags name. */
-export function scopesFor(session: Session, kind: string): Scope[] {
-  const c = session.controllerFor(kind);
-  const seen = new Map<string, Scope>();
-  const add = (s: Scope) => seen.set(`${s.project}/${s.region ?? ''}`, s);
-  for (const id of session.identities.values()) add({ project: id.project, region: c.regional ? id.region : undefined });
-  const project = session.target.project ?? session.target.fallbackProject;
-  if (project) add({ project, region: c.regional ? session.target.region ?? session.target.fallbackRegion : undefined });
-  return [...seen.values()].filter((s) => !c.regional || s.region);
+/**
+ * Scopes to list for prune and get: every project the manifests or the defaults name,
+ * each in every region (a set's resources are found wherever they are, also in a region
+ * no manifest names any more).
+ */
+export function scopesFor(session: Session, _kind?: string): Scope[] {
+  const projects = new Set([...session.identities.values()].map((id) => id.project));
+  const fallback = defaultProject(session.target);
+  if (fallback) projects.add(fallback);
+  return [...projects].sort().map((project) => ({ project }));
 }
 
 /** Live resources of the set that the manifests no longer name. */

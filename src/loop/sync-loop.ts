@@ -157,7 +157,7 @@ export class SyncLoop {
       loaded.resources.push(...r.resources);
       loaded.diagnostics.push(...r.diagnostics);
     }
-    const checked = checkLoaded(loaded);
+    const checked = checkLoaded(loaded, this.opts.env.target.info.flags);
     if (!checked.diagnostics.length) return { ok: true, manifests: checked.manifests };
     const n = checked.diagnostics.length;
     return { ok: false, reason: `${n} problem${n === 1 ? '' : 's'} in the manifests`, diagnostics: checked.diagnostics.map(formatDiagnostic), parsed: checked.manifests };

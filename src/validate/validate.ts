@@ -7,6 +7,7 @@ import { buildGraph, edgeKey, findCycles } from '../engine/graph';
 import { scanReferences } from '../engine/references';
 import { keyOf, type Diagnostic, type FieldPath, type LoadedManifest, type Manifest, type SourcePos } from '../engine/types';
 import { keyPositionOf } from '../load/positions';
+import { checkLocationFlags, type LocationFlags } from './locations';
 import { formatPath, parsePath } from './paths';
 import { translateErrors } from './schema-errors';
 import { knownKinds, schemaFor, schemaRegistry, type SchemaRegistry } from './schemas';
@@ -22,6 +23,13 @@ export interface ValidateOptions {
   extraChecks?: Map<string, ExtraCheck>;
   /** Where the schemas are. @default `<package root>/schemas` */
   schemaDir?: string;
+  /** The command's explicit `--project` / `--region`: values contradicting a manifest are `Usage` problems. */
+  locationFlags?: LocationFlags;
+  /**
+   * Check only what identifies resources (`delete -f`): references to resources outside
+   * the given files are not resolved, so they are no DanglingReference. @default false
+   */
+  identitiesOnly?: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -43,8 +51,9 @@ export function validateManifests(loaded: LoadedManifest[], opts: ValidateOption
     if (found.length === 0) schemaValid.push(lm);
   }
   diags.push(...checkDuplicates(loaded));
-  diags.push(...checkReferences(loaded, opts.schemaDir));
+  if (!opts.identitiesOnly) diags.push(...checkReferences(loaded, opts.schemaDir));
   diags.push(...checkCycles(loaded, opts.schemaDir));
+  diags.push(...checkLocationFlags(loaded, opts.locationFlags));
   if (opts.extraChecks) diags.push(...runExtraChecks(schemaValid, loaded, opts.extraChecks));
   return sortDiagnostics(diags, loaded);
 }

@@ -160,8 +160,14 @@ describe('ListServices', () => {
     expect(rest.map((s) => s.name!.split('/').pop())).toEqual(names.slice(20));
   });
 
-  it('rejects the location wildcard', async () => {
-    expect((await failure(services().listServices({ parent: 'projects/p/locations/-' }))).code).toBe(3);
+  it('lists every region of the project with the location wildcard, and only there', async () => {
+    await create('wild-a', {}, 'projects/wild/locations/us-east1');
+    await create('wild-b', {}, 'projects/wild/locations/asia-south1');
+    await create('wild-c', {}, 'projects/other-wild/locations/us-east1');
+    const [all] = await services().listServices({ parent: 'projects/wild/locations/-' });
+    expect(all.map((s) => s.name).sort()).toEqual(['projects/wild/locations/asia-south1/services/wild-b', 'projects/wild/locations/us-east1/services/wild-a']);
+    expect((await failure(services().createService({ parent: 'projects/wild/locations/-', serviceId: 'x', service: { template: { containers: [{ image: IMAGE }] } } }))).code).toBe(3);
+    expect((await failure(services().getService({ name: 'projects/wild/locations/-/services/wild-a' }))).code).toBe(3);
   });
 });
 

@@ -45,7 +45,8 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
       const code = await run(args, {
         stdout: { write: (s: string) => (stdout += s) },
         stderr: { write: (s: string) => (stderr += s) },
-        env: { RUNCTL_EMULATOR_HOST: emu.grpc, ...opts.env },
+        // An empty gcloud configuration unless a test brings its own (test/helpers/hermetic-env.ts).
+        env: { RUNCTL_EMULATOR_HOST: emu.grpc, CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG!, ...opts.env },
         cwd: dir,
         confirm: opts.confirm,
         ...(opts.stdin !== undefined ? { stdin: Readable.from([Buffer.from(opts.stdin)]) } : {}),

@@ -50,7 +50,7 @@ function conditions(r: ExecuteResult['results'][number]) {
 export async function applyCommand(flags: ApplyFlags, planFile: string | undefined, io: Io): Promise<number> {
   if (planFile && flags.filename?.length) throw new RunctlError('Usage', 'give either -f PATH or a saved PLANFILE, not both', { source: 'user' });
   if (planFile) return applySaved(flags, planFile, io);
-  const manifests = await loadValid(flags.filename ?? [], io);
+  const manifests = await loadValid(flags.filename ?? [], io, { flags });
   // An empty set with --prune means "delete everything of the set": only on an explicit
   // --yes, never on a prompt answered by habit.
   if (flags.prune && !manifests.length && !flags.yes) {

@@ -14,7 +14,9 @@ export interface DeleteFlags extends GlobalFlags {
 }
 
 export async function deleteCommand(flags: DeleteFlags, io: Io): Promise<number> {
-  const manifests = await loadValid(flags.filename, io);
+  // Deleting needs only the identities of what the files name: references to resources
+  // outside them are not resolved (DESIGN.md: delete what the manifests name).
+  const manifests = await loadValid(flags.filename, io, { flags, identitiesOnly: true });
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { destroy: true });
     io.stdout.write(renderPlan(plan, o.style, header(o)));

@@ -21,7 +21,7 @@ export function writePlanFile(file: string, plan: Plan, headerLine: string, io: 
 }
 
 export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
-  const manifests = await loadValid(flags.filename, io);
+  const manifests = await loadValid(flags.filename, io, { flags });
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
     const head = header(o);

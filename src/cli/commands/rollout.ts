@@ -25,7 +25,7 @@ export async function rolloutCommand(action: string, service: string, flags: Rol
   if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
     throw new RunctlError('Usage', `unknown rollout action "${action}"; use one of ${ROLLOUT_ACTIONS.join(', ')}`, { source: 'user' });
   }
-  const manifests = flags.filename?.length ? await loadValid(flags.filename, io) : [];
+  const manifests = flags.filename?.length ? await loadValid(flags.filename, io, { flags, identitiesOnly: true }) : [];
   if (manifests.length && !manifests.some((m) => m.kind === 'Service' && m.metadata.name === service)) {
     throw new RunctlError('Usage', `Service/${service} is not in the manifests given with -f`, { source: 'user' });
   }

@@ -112,9 +112,11 @@ function remove(core: EmulatorCore, req: any): unknown {
 }
 
 function list(core: EmulatorCore, req: any): unknown {
-  const { parent } = parseParent(req.parent, 'ListServicesRequest.parent');
+  const { project, location, parent } = parseParent(req.parent, 'ListServicesRequest.parent', true);
+  // `locations/-` lists the project's services in every region (spec/cloud-run.md).
+  const inScope = location === '-' ? (name: string) => name.startsWith(`projects/${project}/locations/`) : (name: string) => name.startsWith(`${parent}/services/`);
   const items = Object.values(runNs(core).services)
-    .filter((r) => r.service.name.startsWith(`${parent}/services/`))
+    .filter((r) => inScope(r.service.name))
     .sort((a, b) => b.createMs - a.createMs || b.seq - a.seq);
   const { page, nextPageToken } = paginate(items, req.pageSize, req.pageToken, 'ListServicesRequest');
   return { services: page.map((r) => r.service), nextPageToken };

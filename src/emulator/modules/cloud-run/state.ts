@@ -106,13 +106,16 @@ export function violation(field: string, description: string): EmulatorError {
 
 const SEGMENT = /^[^/]+$/;
 
-/** Parse `projects/{p}/locations/{l}`; the `-` wildcard location is refused. */
-export function parseParent(parent: unknown, field: string): { project: string; location: string; parent: string } {
+/**
+ * Parse `projects/{p}/locations/{l}`; the `-` wildcard location is refused unless
+ * `allowWildcard` (ListServices: every location of the project).
+ */
+export function parseParent(parent: unknown, field: string, allowWildcard = false): { project: string; location: string; parent: string } {
   const parts = typeof parent === 'string' ? parent.split('/') : [];
   if (parts.length !== 4 || parts[0] !== 'projects' || parts[2] !== 'locations' || !SEGMENT.test(parts[1]) || !SEGMENT.test(parts[3])) {
     throw violation(field, `must be of the form projects/{project}/locations/{location}, got '${String(parent ?? '')}'.`);
   }
-  if (parts[3] === '-') throw violation(field, "location '-' is not supported; specify a region.");
+  if (parts[3] === '-' && !allowWildcard) throw violation(field, "location '-' is not supported; specify a region.");
   return { project: parts[1], location: parts[3], parent: parts.join('/') };
 }
 
