@@ -156,9 +156,9 @@ export const gpuModelController: Controller = {
     return observedFrom(svc, iam);
   },
 
-  async delete(_m, id, _obs, ctx) {
+  async delete(_m, id, obs, ctx) {
     ctx.progress('deleting the GPU service');
-    await deleteService(ctx, id.fullName);
+    await deleteService(ctx, id.fullName, obs.etag);
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

@@ -157,6 +157,7 @@ export const policyController: Controller = {
         labels: o.labels ?? {},
         spec: o.spec ?? {},
         status: o.status,
+        etag: o.etag,
       });
     }
     return out;

@@ -273,9 +273,9 @@ export const serviceController: Controller = {
     return observedFrom(svc, iam);
   },
 
-  async delete(_m, id, _observed, ctx) {
+  async delete(_m, id, observed, ctx) {
     ctx.progress('deleting service');
-    await deleteService(ctx, id.fullName);
+    await deleteService(ctx, id.fullName, observed.etag);
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

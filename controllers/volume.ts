@@ -160,21 +160,16 @@ export const volumeController: Controller = {
     return fromBucket(m, b as Bucket);
   },
 
-  async delete(m, _id, _observed, ctx) {
+  async delete(m, _id, observed, ctx) {
     const bucket = m.spec.gcs?.bucket;
     if (!bucket || !creates(m)) return; // nothing of ours to delete
-    let b: Bucket;
-    try {
-      [b] = (await ctx.clients.storage().bucket(bucket).getMetadata()) as [Bucket, ...unknown[]];
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    // Only a bucket runctl created for this set: its labels say so.
-    if (!ownedBy(b.labels, ctx.set)) return;
+    // Only a bucket runctl created for this set: its labels, as the engine read them right
+    // before this call, say so; the metageneration read then is the delete's precondition
+    // (412 if anyone changed the bucket since).
+    if (!observed.exists || !ownedBy(observed.labels, ctx.set)) return;
     ctx.progress(`deleting bucket ${bucket}`);
     try {
-      await ctx.clients.storage().bucket(bucket).delete({ ifMetagenerationMatch: b.metageneration });
+      await ctx.clients.storage().bucket(bucket).delete(observed.etag ? { ifMetagenerationMatch: observed.etag } : {});
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -192,6 +187,7 @@ export const volumeController: Controller = {
           name,
           identity: { project, name, fullName: `projects/_/buckets/${b.name}` },
           labels: { ...labels },
+          etag: String(b.metageneration ?? ''),
           spec: { gcs: { bucket: b.name, create: true, location: b.location } },
           status: bucketStatus(b),
         });

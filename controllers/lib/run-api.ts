@@ -55,10 +55,14 @@ export async function waitForService(ctx: ApplyContext, op: any, name: string, w
   return svc as RunService;
 }
 
-/** Delete a service; one already gone is success. */
-export async function deleteService(ctx: ApplyContext, name: string): Promise<void> {
+/**
+ * Delete a service; one already gone is success. With `etag` (the one the engine just
+ * read) Cloud Run refuses the delete if the service changed since (ABORTED), so a
+ * service relabelled or changed by another writer in between is not deleted.
+ */
+export async function deleteService(ctx: ApplyContext, name: string, etag?: string): Promise<void> {
   try {
-    const [op] = await ctx.clients.runServices().deleteService({ name });
+    const [op] = await ctx.clients.runServices().deleteService({ name, ...(etag ? { etag } : {}) });
     await op.promise();
   } catch (err) {
     if (!isNotFound(err)) throw err;
@@ -97,7 +101,7 @@ export async function liveServices(
       const d = describe(svc, scope);
       if (!d) continue;
       const name = shortName(fullName)!;
-      out.set(fullName, { kind, name, identity: { ...scope, name, fullName }, labels: { ...(svc.labels ?? {}) }, ...d });
+      out.set(fullName, { kind, name, identity: { ...scope, name, fullName }, labels: { ...(svc.labels ?? {}) }, etag: svc.etag, ...d });
     }
   }
   return [...out.values()];

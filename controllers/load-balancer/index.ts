@@ -162,7 +162,7 @@ export const loadBalancerController: Controller = {
         const live = await scanLive({ ...ctx, set }, { project, lb, set, wanted: new Set(), regions: [] });
         const o = observedFrom(live, lb, set);
         if (!o.exists) continue;
-        out.push({ kind: KIND, name: lb, identity: { project, name: lb, fullName: `projects/${project}/global/urlMaps/${lbNames(lb).urlMap}` }, labels: o.labels ?? {}, spec: o.spec ?? {}, status: o.status });
+        out.push({ kind: KIND, name: lb, identity: { project, name: lb, fullName: `projects/${project}/global/urlMaps/${lbNames(lb).urlMap}` }, labels: o.labels ?? {}, spec: o.spec ?? {}, status: o.status, etag: o.etag });
       }
     }
     return out;

@@ -8,6 +8,7 @@
  * runctl finds its own through `userLabels`; the SLO's ID is `metadata.name`.
  */
 import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourceStatus, Scope } from '../../src/engine/controller';
+import { digestOf } from '../../src/engine/saved-plan';
 import type { Manifest } from '../../src/engine/types';
 import { locationOf, projectOf } from '../../src/engine/location';
 import { applySlo, deleteSlo } from './apply';
@@ -36,10 +37,19 @@ function status(live: LiveSlo): ResourceStatus {
   };
 }
 
+/**
+ * Monitoring objects carry no etag: the SLO and this Slo's alert policies (whose
+ * `mutationRecord` changes on every write), digested, stand for one. Channels are shared
+ * between Slos, so they are left out.
+ */
+function etagOf(live: LiveSlo): string {
+  return digestOf({ slo: live.slo, policies: live.policies }).slice('sha256:'.length, 'sha256:'.length + 16);
+}
+
 function observed(live: LiveSlo): Observed<LiveSlo> {
   const spec = liveForm(live);
   if (!live.slo || !spec) return { exists: false, raw: live };
-  return { exists: true, spec: spec as unknown as Record<string, any>, labels: { ...(live.slo.userLabels ?? {}) }, raw: live, status: status(live) };
+  return { exists: true, spec: spec as unknown as Record<string, any>, labels: { ...(live.slo.userLabels ?? {}) }, etag: etagOf(live), raw: live, status: status(live) };
 }
 
 function desiredSlo(m: Manifest, ctx: PlanContext, form?: SloForm): DesiredSlo {
@@ -90,7 +100,7 @@ export const sloController: Controller = {
           const name = slo.name.split('/').pop();
           const live = await readLive(r, t, name, ctx.set);
           const o = observed(live.slo?.name === slo.name ? live : { ...live, slo, sloParent: svc });
-          out.push({ kind: KIND, name, identity: { project, name, fullName: slo.name }, labels: { ...(slo.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status });
+          out.push({ kind: KIND, name, identity: { project, name, fullName: slo.name }, labels: { ...(slo.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status, etag: o.etag });
         }
       }
     }

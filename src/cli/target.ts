@@ -14,6 +14,8 @@ import type { RunningEmulator } from '../emulator/server';
 
 export const DEFAULT_EMULATOR_PROJECT = 'local-project';
 export const DEFAULT_REGION = 'us-central1';
+/** The API root of real Google Cloud (the default universe), as saved plans record it. */
+export const GOOGLE_API_ROOT = 'https://googleapis.com';
 
 export interface TargetFlags {
   project?: string;
@@ -51,14 +53,17 @@ export function describeTarget(flags: TargetFlags, io: TargetEnv): TargetInfo {
   const emulatorHost = io.env.RUNCTL_EMULATOR_HOST;
   const defaults = locationDefaults(flags, io.env);
   if (emulatorHost) {
-    return { mode: 'emulator', description: `emulator at ${emulatorHost}`, ...defaults, fallbackProject: DEFAULT_EMULATOR_PROJECT, fallbackRegion: DEFAULT_REGION };
+    const ep = emulatorEndpoints(emulatorHost);
+    return { mode: 'emulator', description: `emulator at ${emulatorHost}`, endpoint: `grpc=${ep.grpc} http=${ep.http}`, ...defaults, fallbackProject: DEFAULT_EMULATOR_PROJECT, fallbackRegion: DEFAULT_REGION };
   }
   if (flags.project || io.env.GOOGLE_CLOUD_PROJECT) {
-    return { mode: 'google', description: 'Google Cloud (Application Default Credentials)', ...defaults, fallbackRegion: DEFAULT_REGION };
+    return { mode: 'google', description: 'Google Cloud (Application Default Credentials)', endpoint: GOOGLE_API_ROOT, ...defaults, fallbackRegion: DEFAULT_REGION };
   }
   return {
     mode: 'embedded',
     description: `embedded emulator (state in ${path.relative(io.cwd, stateDir(io)) || '.'}/)`,
+    // The embedded emulator listens on a new port each run: its state is its identity.
+    endpoint: `embedded:${stateDir(io)}`,
     ...defaults,
     fallbackProject: DEFAULT_EMULATOR_PROJECT,
     fallbackRegion: DEFAULT_REGION,

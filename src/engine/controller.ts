@@ -28,6 +28,11 @@ export interface TargetInfo {
   /** Human-readable description for the plan's first line. */
   description: string;
   /**
+   * Which API endpoint this is, for saved plans' target check: `grpc=H:P http=H:P+1`
+   * (standalone emulator), `embedded:<state directory>`, or the Google API root.
+   */
+  endpoint?: string;
+  /**
    * Default project for manifests without `spec.project`: --project, else
    * GOOGLE_CLOUD_PROJECT, else the gcloud configuration's `core/project`. A manifest's
    * own value always wins (`src/engine/location.ts`).
@@ -170,6 +175,12 @@ export interface LiveResource {
   spec: Record<string, any>;
   status?: ResourceStatus;
   annotations?: Record<string, string>;
+  /**
+   * Optimistic-concurrency token, equal to what `observe` reports for the same object
+   * when listed the same way: a pruned resource's plan records it, and the engine
+   * compares it with a fresh read right before deleting.
+   */
+  etag?: string;
 }
 
 /**

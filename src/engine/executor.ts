@@ -6,12 +6,16 @@
  * were unknown at plan time or that changed under it (a conflict).
  */
 import { apiError, isConflict } from '../gcp/errors';
-import type { Observed, ResourcePlan, ResourceStatus } from './controller';
+import type { ApplyContext, Observed, ResourcePlan, ResourceStatus } from './controller';
+import { guardedDelete, observeEntry } from './delete-guard';
+import { getPath, setPath } from './diff';
 import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
-import { desiredState, observeAll, planResource, type PlanOptions } from './planner';
+import { ownedBy, ownerOf } from './ownership';
+import { desiredState, ignoredPaths, planResource, type PlanOptions } from './planner';
+import { resolvePending } from './saved-plan';
 import type { Session } from './session';
-import { keyOf, RunctlError, type Manifest } from './types';
+import { RunctlError } from './types';
 
 export interface ResourceResult {
   key: string;
@@ -28,6 +32,13 @@ export interface ResourceResult {
 export interface ExecuteOptions extends PlanOptions {
   /** Re-check each entry's etag against live before writing (saved plans). */
   checkEtags?: boolean;
+  /**
+   * Execute the plan's recorded manifests and desired states (saved plans): nothing is
+   * re-resolved or re-planned, except fields shown as `(known after apply)`.
+   */
+  recorded?: boolean;
+  /** Keys of the entries this plan writes (filled in by `executePlan` for `recorded`). */
+  recordedWrites?: Set<string>;
   /** Times to re-read and re-plan after a write conflict. @default 3 */
   conflictRetries?: number;
   signal?: AbortSignal;
@@ -44,20 +55,77 @@ function describe(err: unknown): { message: string; code: string } {
   return { message: info.message, code: 'ApiError' };
 }
 
-/** Refuse a saved plan when any live etag changed since it was made. */
+/** What changed about one entry's live object since the plan, or undefined. */
+function staleness(session: Session, e: PlanEntry, live: Observed): string | undefined {
+  if (!!live.exists !== e.exists) return `${e.key} was ${live.exists ? 'created' : 'deleted'} by someone else since the plan was made`;
+  if (!live.exists) return undefined;
+  // An entry planned as owned (not an adoption) that another owner took over since.
+  if (!e.adopt && !ownedBy(live.labels, session.set)) return `${e.key} is now managed by ${ownerOf(live.labels)}`;
+  if ((live.etag ?? '') !== (e.etag ?? '')) return `${e.key} changed since the plan was made (etag ${e.etag ?? '(none)'} → ${live.etag ?? '(none)'})`;
+  return undefined;
+}
+
+/**
+ * Refuse a saved plan when any live object it names (updates, creates and deletes
+ * alike) changed, appeared, vanished or changed owner since it was made. Leaves the
+ * fresh observations in the session for execution.
+ */
 export async function checkStale(session: Session, plan: Plan): Promise<void> {
   session.invalidate();
-  const manifests = plan.manifests.filter((m) => plan.entries.some((e) => e.key === keyOf(m)));
-  await observeAll(session, manifests);
-  const stale: string[] = [];
-  for (const e of plan.entries) {
-    if (e.pruned) continue;
-    const o = session.observed.get(e.key);
-    const exists = !!o?.exists;
-    if (exists !== e.exists || (exists && (o?.etag ?? '') !== (e.etag ?? ''))) stale.push(e.key);
-  }
+  const ctx = session.observeContext();
+  const limit = limiter(Math.max(session.parallelism, 8));
+  const reasons = await Promise.all(
+    plan.entries.map((e) =>
+      limit(async () => {
+        const live = await observeEntry(session, e, ctx);
+        session.observed.set(e.key, live);
+        return staleness(session, e, live);
+      }),
+    ),
+  );
+  const stale = reasons.filter((r): r is string => !!r);
   if (stale.length) {
-    throw new RunctlError('StalePlan', `the saved plan is stale: ${stale.join(', ')} changed since the plan was made; run plan again`, { source: 'user' });
+    throw new RunctlError('StalePlan', `the saved plan is stale and was not applied: ${stale.join('; ')}. Nothing was changed; run plan again`, { source: 'user' });
+  }
+}
+
+/**
+ * Execute one saved-plan entry with exactly the manifest and desired state it recorded.
+ * Only fields shown as `(known after apply)` are filled in, from what this plan wrote.
+ * A write conflict means the world moved: the entry fails as stale, never re-planned.
+ */
+async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOptions, ctx: ApplyContext): Promise<Observed | undefined> {
+  const controller = session.controllerFor(entry.kind);
+  const observed = session.observed.get(entry.key) ?? { exists: false };
+  if (entry.action === 'noop' || entry.action === 'paused') return observed;
+  if (!entry.manifest || !entry.desired) throw new RunctlError('PlanEdited', `${entry.key}: the saved plan records no desired state for it`, { source: 'user' });
+  let manifest = entry.manifest;
+  let desired = entry.desired;
+  let current: ResourcePlan = { action: entry.action as ResourcePlan['action'], changes: entry.changes, notes: entry.notes, children: entry.children };
+  if (entry.pending?.length) {
+    const written = opts.recordedWrites ?? new Set<string>();
+    const resolved = resolvePending(entry, (ref) => {
+      const key = `${ref.kind}/${ref.name}`;
+      const o = session.observed.get(key);
+      if (!written.has(key) || !o?.exists || !ref.path.startsWith('status.')) return undefined;
+      return getPath(o.status?.fields, ref.path.slice('status.'.length));
+    });
+    if (resolved.missing.length) {
+      throw new RunctlError('DependencyFailed', `${entry.key}: ${resolved.missing.join(', ')} is still unknown after the resources of this plan were applied`);
+    }
+    manifest = resolved.manifest;
+    desired = controller.desired(manifest, entry.identity, session.planContext());
+    if (observed.exists) for (const p of ignoredPaths(manifest)) setPath(desired, p, getPath(observed.spec, p));
+    const rp = controller.plan(manifest, desired, observed, session.planContext());
+    const labels = entry.changes.filter((c) => c.path.startsWith('metadata.'));
+    current = { ...rp, changes: [...rp.changes, ...labels], action: rp.action === 'noop' && labels.length ? 'update' : rp.action };
+    if (current.action === 'noop') return observed;
+  }
+  try {
+    return await controller.apply(manifest, desired, observed, current, ctx);
+  } catch (err) {
+    if (!isConflict(err) && !(err instanceof RunctlError && err.code === 'Conflict')) throw err;
+    throw new RunctlError('StalePlan', `${entry.key} changed while the saved plan was running (its write met a newer etag); it was not changed: plan again`, { source: 'user', cause: err });
   }
 }
 
@@ -66,12 +134,12 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
   const controller = session.controllerFor(entry.kind);
   const ctx = session.applyContext(entry.key, opts.signal);
   if (entry.action === 'delete') {
-    const observed = session.observed.get(entry.key) ?? { exists: true };
-    const manifest: Manifest = m ?? { apiVersion: 'runctl.dev/v1alpha1', kind: entry.kind, metadata: { name: entry.name }, spec: observed.spec ?? {} };
-    await controller.delete(manifest, entry.identity, observed, ctx);
+    // Ownership and etag are checked on a fresh read right before deleting.
+    await guardedDelete(session, entry, ctx, opts.checkEtags ? 'StalePlan' : 'Conflict');
     return { exists: false };
   }
   if (entry.action === 'abandon') return session.observed.get(entry.key);
+  if (opts.recorded) return applyRecorded(session, entry, opts, ctx);
   if (!m) throw new RunctlError('Internal', `no manifest for ${entry.key}`);
   let current = entry;
   // Inputs that were unknown at plan time are known now: re-plan with them.
@@ -109,6 +177,7 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
     throw new RunctlError('NotOwned', blocked.map((e) => e.reason).join('\n'), { source: 'user' });
   }
   if (opts.checkEtags) await checkStale(session, plan);
+  if (opts.recorded) opts = { ...opts, recordedWrites: new Set(plan.entries.filter((e) => e.action === 'create' || e.action === 'update' || e.action === 'replace').map((e) => e.key)) };
   const limit = limiter(session.parallelism);
   const results = new Map<string, ResourceResult>();
   const done = new Map<string, Promise<ResourceResult>>();

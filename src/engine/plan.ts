@@ -1,11 +1,47 @@
 /**
  * A plan is data: per resource, the action, the field changes (as JSON Patch and as
- * old → new pairs), notes, sub-resource lines, and the etag observed while planning
- * (so a saved plan can be refused when the live resource changed since).
+ * old → new pairs), notes, sub-resource lines, the etag observed while planning (so a
+ * saved plan can be refused when the live resource changed since), and the resolved
+ * manifest and desired state the changes were computed from (what `apply PLANFILE`
+ * executes, never the manifests re-read). Format `runctl.plan/v2`; see
+ * `saved-plan.ts` for how a saved plan is sealed and checked.
  */
 import type { Operation } from 'fast-json-patch';
 import type { FieldChange, Identity, SubChange } from './controller';
-import type { ErrorCode, Manifest, SourcePos } from './types';
+import type { ErrorCode, FieldPath, Manifest, SourcePos } from './types';
+
+/** The format of plans (`plan -o json`, `plan --out`). */
+export const PLAN_FORMAT = 'runctl.plan/v2';
+
+/**
+ * A field whose value is known only after a resource of the same plan is applied
+ * (`(known after apply)`): the text as written, and the values of the other references
+ * in it as they were when planned. Executing a saved plan resolves only these.
+ */
+export interface PendingField {
+  /** Where in the manifest, e.g. `['spec', 'env', 'BACKEND_URL']`. */
+  field: FieldPath;
+  /** The value as written, with its `${...}` references. */
+  template: string;
+  /** Values of the references that were known when planned, by `${...}` text. */
+  known: Record<string, unknown>;
+}
+
+/** Which API endpoint and projects a plan was made against. */
+export interface PlanTarget {
+  mode: string;
+  description: string;
+  /**
+   * The API endpoint: `grpc=H:P http=H:P+1` for a standalone emulator, the state
+   * directory for the embedded one, the API root for Google Cloud.
+   */
+  endpoint: string;
+  /** Project and region from flags/environment (undefined: none given). */
+  project?: string;
+  region?: string;
+  /** Every project the plan's resources live in. */
+  projects: string[];
+}
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop' | 'blocked' | 'paused' | 'abandon';
 
@@ -47,16 +83,23 @@ export interface PlanEntry {
   dependsOn: string[];
   /** Deletion because the manifests no longer name it (`--prune`). */
   pruned?: boolean;
+  /**
+   * The manifest as planned: references resolved (unknown ones as `(known after
+   * apply)`), runctl's labels included. Absent for pruned entries (no manifest).
+   */
+  manifest?: Manifest;
+  /** The controller's desired state the changes were computed from. */
+  desired?: Record<string, any>;
+  /** Fields whose values this plan learns while it runs (see `PendingField`). */
+  pending?: PendingField[];
 }
 
 export interface Plan {
-  format: 'runctl.plan/v1';
-  target: { mode: string; description: string; project?: string };
+  format: typeof PLAN_FORMAT;
+  target: PlanTarget;
   set: string;
   createdAt: string;
   entries: PlanEntry[];
-  /** The manifests the plan was made from (references unresolved), for `apply PLANFILE`. */
-  manifests: Manifest[];
   summary: Record<Action, number>;
 }
 

@@ -8,10 +8,10 @@ import { diffDeclared, getPath, setPath } from './diff';
 import { buildGraph } from './graph';
 import { limiter } from './limit';
 import { defaultProject } from './location';
-import type { Plan, PlanEntry } from './plan';
-import { summarize } from './plan';
+import { PLAN_FORMAT, summarize, type PendingField, type Plan, type PlanEntry } from './plan';
 import { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
 import { findReferences, resolveReferences } from './references';
+import { pendingFields, planTarget } from './saved-plan';
 import { manifestPosition } from '../load/positions';
 import type { Session } from './session';
 import {
@@ -51,9 +51,9 @@ export function isPaused(m: Manifest): boolean {
   return m.metadata.annotations?.[ANNOTATION_PAUSED] === 'true';
 }
 
-/** Resolve `${Kind/name.path}` references against manifests and observed status. */
-export function resolveManifest(session: Session, m: Manifest): { manifest: Manifest; unknown: string[] } {
-  const { value, unknown } = resolveReferences(m, (ref) => {
+/** How `${Kind/name.path}` references resolve in this session: manifests and observed status. */
+function referenceLookup(session: Session): (ref: { kind: string; name: string; path: string }) => unknown {
+  return (ref) => {
     const key = `${ref.kind}/${ref.name}`;
     const path = ref.path;
     if (path.startsWith('status.')) {
@@ -63,8 +63,22 @@ export function resolveManifest(session: Session, m: Manifest): { manifest: Mani
     }
     const target = session.manifests.get(key);
     return target ? getPath(target, path) : undefined;
-  });
-  return { manifest: value, unknown: unknown.map((r) => r.expr ?? `${r.kind}/${r.name}${r.path ? `.${r.path}` : ''}`) };
+  };
+}
+
+/**
+ * Resolve `${Kind/name.path}` references against manifests and observed status. The
+ * fields holding references still unknown are `pending` (what a saved plan resolves
+ * while it runs).
+ */
+export function resolveManifest(session: Session, m: Manifest): { manifest: Manifest; unknown: string[]; pending: PendingField[] } {
+  const lookup = referenceLookup(session);
+  const { value, unknown } = resolveReferences(m, lookup);
+  return {
+    manifest: value,
+    unknown: unknown.map((r) => r.expr ?? `${r.kind}/${r.name}${r.path ? `.${r.path}` : ''}`),
+    pending: unknown.length ? pendingFields(m, unknown, lookup) : [],
+  };
 }
 
 /**
@@ -77,13 +91,13 @@ export function desiredState(
   m: Manifest,
   observed: Observed,
   extraLabels: Record<string, string> = {},
-): { manifest: Manifest; desired: Record<string, any>; unknown: string[] } {
-  const { manifest: resolved, unknown } = resolveManifest(session, m);
+): { manifest: Manifest; desired: Record<string, any>; unknown: string[]; pending: PendingField[] } {
+  const { manifest: resolved, unknown, pending } = resolveManifest(session, m);
   const labels = { ...ownedLabels(resolved, session.set), ...extraLabels };
   const manifest: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels } };
   const desired = session.controllerFor(m.kind).desired(manifest, session.identify(m), session.planContext());
   if (observed.exists) for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
-  return { manifest, desired, unknown };
+  return { manifest, desired, unknown, pending };
 }
 
 /** Observe every manifest concurrently. */
@@ -125,13 +139,15 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     if (!ownedBy(observed.labels, session.set)) {
       return { ...base, action: 'blocked', changes: [], patch: [], notes: [], reason: `NotOwned: ${key} exists but is not managed by runctl set "${session.set}"; it is never deleted` };
     }
+    const resolved = resolveManifest(session, m).manifest;
+    const manifest: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels: ownedLabels(resolved, session.set) } };
     if (m.metadata.annotations?.[ANNOTATION_DELETION_POLICY] === 'abandon') {
-      return { ...base, action: 'abandon', changes: [], patch: [], notes: ['deletion-policy abandon: stop managing, do not delete'] };
+      return { ...base, action: 'abandon', changes: [], patch: [], notes: ['deletion-policy abandon: stop managing, do not delete'], manifest };
     }
-    return { ...base, action: 'delete', changes: [], patch: [], notes: [] };
+    return { ...base, action: 'delete', changes: [], patch: [], notes: [], manifest };
   }
 
-  const { manifest: withLabels, desired, unknown } = desiredState(session, m, observed);
+  const { manifest: withLabels, desired, unknown, pending } = desiredState(session, m, observed);
   const labels = withLabels.metadata.labels!;
   const ctx = session.planContext();
 
@@ -160,7 +176,19 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     const where = pos ? `${pos.file}:${pos.line}:${pos.col}: ` : '';
     return { ...base, action: 'blocked', changes: rp.changes, patch: [], notes: rp.notes, reason: `${where}${key}: ${path}: ${reason} [${code}]`, refused: { code, path, pos } };
   }
-  const entry: PlanEntry = { ...base, action: rp.action, changes: [...rp.changes], patch: [], notes: [...rp.notes], children: rp.children, unknown: unknown.length ? unknown : undefined };
+  const entry: PlanEntry = {
+    ...base,
+    action: rp.action,
+    changes: [...rp.changes],
+    patch: [],
+    notes: [...rp.notes],
+    children: rp.children,
+    unknown: unknown.length ? unknown : undefined,
+    // What `apply PLANFILE` executes: exactly the values these changes were computed from.
+    manifest: withLabels,
+    desired,
+    pending: pending.length ? pending : undefined,
+  };
   if (rp.unsettled) entry.unsettled = rp.unsettled;
 
   // Labels are compared by the engine: declared keys only; unmanaged extra labels stay.
@@ -214,7 +242,7 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
       if (claimed.has(r.identity.fullName)) continue;
       claimed.add(r.identity.fullName);
       const abandon = r.labels[LABEL_DELETION_POLICY] === 'abandon';
-      session.observed.set(key, { exists: true, spec: r.spec, labels: r.labels, status: r.status });
+      session.observed.set(key, { exists: true, spec: r.spec, labels: r.labels, status: r.status, etag: r.etag });
       session.identities.set(key, r.identity);
       entries.push({
         key,
@@ -226,6 +254,7 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
         patch: [],
         notes: [abandon ? 'no longer in the manifests; deletion-policy abandon: runctl stops managing it' : 'no longer in the manifests'],
         exists: true,
+        etag: r.etag,
         dependsOn: [],
         pruned: true,
       });
@@ -244,12 +273,11 @@ export async function makePlan(session: Session, manifests: Manifest[], opts: Pl
   const entries = order.map((k) => planResource(session, byKey.get(k)!, opts));
   if (opts.prune && !opts.destroy) entries.push(...(await pruneEntries(session)));
   return {
-    format: 'runctl.plan/v1',
-    target: { mode: session.target.mode, description: session.target.description, project: session.target.project },
+    format: PLAN_FORMAT,
+    target: planTarget(session.target, entries.map((e) => e.identity.project)),
     set: session.set,
     createdAt: new Date().toISOString(),
     entries,
-    manifests,
     summary: summarize(entries),
   };
 }

@@ -70,6 +70,8 @@ export type ErrorCode =
   | 'DependencyCycle'
   | 'InvalidValue'
   | 'StalePlan'
+  | 'PlanEdited'
+  | 'WrongTarget'
   | 'Conflict'
   | 'NotOwned'
   | 'ApiError'

@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { executePlan, type ExecuteResult } from '../../engine/executor';
 import type { Plan } from '../../engine/plan';
 import { makePlan } from '../../engine/planner';
+import { checkTarget, verifySavedPlan } from '../../engine/saved-plan';
 import { RunctlError } from '../../engine/types';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
 import { renderPlan, renderResults } from '../render';
+import { targetLine } from '../target';
 import { header, withSession, type GlobalFlags, type Opened } from './common';
 
 export interface ApplyFlags extends GlobalFlags {
@@ -70,23 +72,30 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
   });
 }
 
+/**
+ * `apply PLANFILE`: verify the file's digest (any edit is refused), check the target,
+ * print the plan as recorded, check every live object against it (stale: refused), then
+ * execute exactly the recorded desired states.
+ */
 async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<number> {
-  let plan: Plan;
+  let raw: unknown;
   try {
-    plan = JSON.parse(fs.readFileSync(path.resolve(io.cwd, file), 'utf8'));
+    raw = JSON.parse(fs.readFileSync(path.resolve(io.cwd, file), 'utf8'));
   } catch (err) {
+    if (err instanceof SyntaxError) {
+      throw new RunctlError('PlanEdited', `the saved plan ${file} was edited or is corrupted (it is not valid JSON: ${err.message}); it is refused and nothing was changed`, { source: 'user' });
+    }
     throw new RunctlError('Usage', `cannot read plan file ${file}: ${(err as Error).message}`, { source: 'user' });
   }
-  if (plan.format !== 'runctl.plan/v1') throw new RunctlError('Usage', `${file} is not a runctl plan (format ${String(plan.format)})`, { source: 'user' });
+  const plan = verifySavedPlan(raw, file);
   return withSession({ ...flags, set: plan.set }, io, async (o) => {
-    if (o.target.info.mode !== plan.target.mode || (o.target.info.project ?? '') !== (plan.target.project ?? '')) {
-      throw new RunctlError('StalePlan', `the plan was made for ${plan.target.description}${plan.target.project ? ` (project ${plan.target.project})` : ''}, not ${o.target.info.description}`, { source: 'user' });
-    }
-    o.session.addManifests(plan.manifests);
+    checkTarget(plan, o.target.info, file);
+    // The recorded, resolved manifests stand in for the files: nothing is re-read.
+    o.session.addManifests(plan.entries.flatMap((e) => (e.manifest ? [e.manifest] : [])));
     for (const e of plan.entries) o.session.identities.set(e.key, e.identity);
-    io.stdout.write(renderPlan(plan, o.style, header(o)));
+    io.stdout.write(renderPlan(plan, o.style, targetLine(o.target.info, plan.target.projects)));
     await confirmDeletions(plan, flags, io, 'apply');
-    const result = await executePlan(o.session, plan, { checkEtags: true, signal: io.signal });
+    const result = await executePlan(o.session, plan, { checkEtags: true, recorded: true, signal: io.signal });
     return finishApply(o, plan, result, flags, io);
   });
 }

@@ -1,0 +1,95 @@
+/**
+ * Ownership at the moment of deletion. Every delete the engine makes — `--prune`,
+ * `delete -f`, a saved plan's delete entry — first reads the live object afresh (never
+ * from the run's memoised lists), refuses when it is no longer owned by the set
+ * (`NotOwned`, naming the new owner) or changed since the plan recorded it (`Conflict`,
+ * or `StalePlan` for a saved plan), and then hands the etag it just read to the
+ * controller, which sends it as the API's delete precondition where there is one
+ * (Cloud Run `DeleteServiceRequest.etag`, Storage `ifMetagenerationMatch`). Where an API
+ * has none (Compute, Monitoring) the fresh read right before the delete is the guard.
+ */
+import { isConflict } from '../gcp/errors';
+import type { ApplyContext, Observed, ObserveContext } from './controller';
+import { ownedBy, ownerOf } from './ownership';
+import type { PlanEntry } from './plan';
+import type { Session } from './session';
+import { API_VERSION, RunctlError, type Manifest } from './types';
+
+/** An observe context whose reads share nothing with the session's memoised ones. */
+export function freshContext(session: Session, signal?: AbortSignal): ObserveContext {
+  const memo = new Map<string, Promise<unknown>>();
+  return {
+    ...session.observeContext(signal),
+    cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let p = memo.get(key) as Promise<T> | undefined;
+      if (!p) {
+        p = load();
+        memo.set(key, p);
+      }
+      return p;
+    },
+  };
+}
+
+/**
+ * Read one plan entry's live object through `ctx`: through `observe` with its manifest,
+ * or, for a pruned resource (no manifest), through the kind's `list` in its scope,
+ * which is how the plan saw it.
+ */
+export async function observeEntry(session: Session, entry: PlanEntry, ctx: ObserveContext): Promise<Observed> {
+  const controller = session.controllerFor(entry.kind);
+  const m = entry.pruned ? undefined : session.manifests.get(entry.key) ?? entry.manifest;
+  if (m) return controller.observe(m, entry.identity, ctx);
+  const scope = { project: entry.identity.project, region: controller.regional ? entry.identity.region : undefined };
+  const live = (await controller.list([scope], ctx)).find((r) => r.kind === entry.kind && r.identity.fullName === entry.identity.fullName);
+  if (!live) return { exists: false };
+  return { exists: true, spec: live.spec, labels: live.labels, etag: live.etag, status: live.status };
+}
+
+/** Read one plan entry's live object now, sharing nothing with the session's memoised reads. */
+export function observeFresh(session: Session, entry: PlanEntry, signal?: AbortSignal): Promise<Observed> {
+  return observeEntry(session, entry, freshContext(session, signal));
+}
+
+/** Why a live object may not be deleted for this entry, or undefined when it may. */
+export function deleteRefusal(session: Session, entry: PlanEntry, live: Observed, staleCode: 'Conflict' | 'StalePlan'): RunctlError | undefined {
+  if (!live.exists) return undefined;
+  if (!ownedBy(live.labels, session.set)) {
+    return new RunctlError('NotOwned', `${entry.key} is now managed by ${ownerOf(live.labels)}, not by runctl set "${session.set}"; it was not deleted`, { source: 'user' });
+  }
+  if ((live.etag ?? '') !== (entry.etag ?? '')) {
+    return new RunctlError(
+      staleCode,
+      `${entry.key} changed since the plan was made (etag ${entry.etag ?? '(none)'} → ${live.etag ?? '(none)'}); it was not deleted: plan again`,
+      { source: 'user' },
+    );
+  }
+  return undefined;
+}
+
+/** The manifest a controller's `delete` is handed: the plan's, or one built from the live spec. */
+function manifestFor(session: Session, entry: PlanEntry, live: Observed): Manifest {
+  return session.manifests.get(entry.key) ?? entry.manifest ?? { apiVersion: API_VERSION, kind: entry.kind, metadata: { name: entry.name }, spec: live.spec ?? {} };
+}
+
+/**
+ * Delete one entry's live object if, read right now, it is still the set's and
+ * unchanged since the plan; the controller deletes with the etag just read.
+ */
+export async function guardedDelete(session: Session, entry: PlanEntry, ctx: ApplyContext, staleCode: 'Conflict' | 'StalePlan'): Promise<void> {
+  const live = await observeFresh(session, entry, ctx.signal);
+  const refusal = deleteRefusal(session, entry, live, staleCode);
+  if (refusal) throw refusal;
+  if (!live.exists) return; // already gone: deleting something gone succeeds
+  try {
+    await session.controllerFor(entry.kind).delete(manifestFor(session, entry, live), entry.identity, live, ctx);
+  } catch (err) {
+    if (!isConflict(err) && !(err instanceof RunctlError && err.code === 'Conflict')) throw err;
+    // The precondition failed: it changed between the read and the delete. Say how.
+    const now = await observeFresh(session, entry, ctx.signal).catch(() => undefined);
+    if (now?.exists && !ownedBy(now.labels, session.set)) {
+      throw new RunctlError('NotOwned', `${entry.key} was relabelled while it was being deleted and is now managed by ${ownerOf(now.labels)}; it was not deleted`, { source: 'user', cause: err });
+    }
+    throw new RunctlError(staleCode, `${entry.key} changed while it was being deleted (the delete's etag precondition failed); it was not deleted: plan again`, { source: 'user', cause: err });
+  }
+}
