@@ -33,17 +33,21 @@ export function freshContext(session: Session, signal?: AbortSignal): ObserveCon
 
 /**
  * Read one plan entry's live object through `ctx`: through `observe` with its manifest,
- * or, for a pruned resource (no manifest), through the kind's `list` in its scope,
- * which is how the plan saw it.
+ * or, for a pruned resource, through the kind's `list` in its scope, which is how the
+ * plan saw it. A kind may list only what carries runctl's markers, so a pruned object
+ * missing from the list is looked up once more through `observe` (with the manifest
+ * form the plan recorded): one that another owner took over is found, not "gone".
  */
 export async function observeEntry(session: Session, entry: PlanEntry, ctx: ObserveContext): Promise<Observed> {
   const controller = session.controllerFor(entry.kind);
-  const m = entry.pruned ? undefined : session.manifests.get(entry.key) ?? entry.manifest;
-  if (m) return controller.observe(m, entry.identity, ctx);
+  if (!entry.pruned) {
+    const m = session.manifests.get(entry.key) ?? entry.manifest;
+    if (m) return controller.observe(m, entry.identity, ctx);
+  }
   const scope = { project: entry.identity.project, region: controller.regional ? entry.identity.region : undefined };
   const live = (await controller.list([scope], ctx)).find((r) => r.kind === entry.kind && r.identity.fullName === entry.identity.fullName);
-  if (!live) return { exists: false };
-  return { exists: true, spec: live.spec, labels: live.labels, etag: live.etag, status: live.status };
+  if (live) return { exists: true, spec: live.spec, labels: live.labels, etag: live.etag, status: live.status };
+  return entry.manifest ? controller.observe(entry.manifest, entry.identity, ctx) : { exists: false };
 }
 
 /** Read one plan entry's live object now, sharing nothing with the session's memoised reads. */

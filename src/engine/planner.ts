@@ -18,6 +18,7 @@ import {
   ANNOTATION_DELETION_POLICY,
   ANNOTATION_IGNORE_CHANGES,
   ANNOTATION_PAUSED,
+  API_VERSION,
   keyOf,
   LABEL_MANAGED_BY,
   LABEL_SET,
@@ -257,6 +258,8 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
         etag: r.etag,
         dependsOn: [],
         pruned: true,
+        // The live object in manifest form: what its delete (and a re-read) is given.
+        manifest: { apiVersion: API_VERSION, kind: r.kind, metadata: { name: r.name, labels: r.labels }, spec: r.spec },
       });
     }
   }

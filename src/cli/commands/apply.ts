@@ -91,7 +91,7 @@ async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<numb
   return withSession({ ...flags, set: plan.set }, io, async (o) => {
     checkTarget(plan, o.target.info, file);
     // The recorded, resolved manifests stand in for the files: nothing is re-read.
-    o.session.addManifests(plan.entries.flatMap((e) => (e.manifest ? [e.manifest] : [])));
+    o.session.addManifests(plan.entries.flatMap((e) => (e.manifest && !e.pruned ? [e.manifest] : [])));
     for (const e of plan.entries) o.session.identities.set(e.key, e.identity);
     io.stdout.write(renderPlan(plan, o.style, targetLine(o.target.info, plan.target.projects)));
     await confirmDeletions(plan, flags, io, 'apply');
