@@ -134,7 +134,7 @@ describe('saved plans', () => {
     const r = await h.cli(['apply', '--project', 'other-project', planFile]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('[WrongTarget]');
-    expect(r.stderr).toContain('--project other-project');
+    expect(r.stderr).toContain('project other-project');
   });
 
   it('applies an untouched plan: prints it as recorded, executes the recorded values (not the manifests as they are now), and the live state equals what it printed', async () => {
