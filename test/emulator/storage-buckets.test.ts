@@ -130,4 +130,17 @@ describe('storage: buckets', () => {
     const again = await failure(bucket.delete());
     expect(again.code).toBe(404);
   });
+
+  it('deletes only when ifMetagenerationMatch holds (412 and the bucket kept otherwise)', async () => {
+    await clients.storage().createBucket('guarded-delete');
+    const bucket = clients.storage().bucket('guarded-delete');
+    const [before] = await bucket.getMetadata();
+    await bucket.setMetadata({ labels: { 'managed-by': 'terraform' } });
+    const stale = await failure(bucket.delete({ ifMetagenerationMatch: before.metageneration }));
+    expect(stale.code).toBe(412);
+    expect((await bucket.exists())[0]).toBe(true);
+    const [now] = await bucket.getMetadata();
+    await bucket.delete({ ifMetagenerationMatch: now.metageneration });
+    expect((await bucket.exists())[0]).toBe(false);
+  });
 });
