@@ -14,7 +14,7 @@ import { checkGpuRules, regionProblem } from './lib/gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, writeGpuService } from './lib/gpu-service';
 import { projectOf, regionOf } from '../src/engine/location';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
-import { iamView, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
+import { iamView, lastChange, stampClient, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
 
 const KIND = 'GpuModel';
 const GPU_WAIT = 'waiting for the operation (a GPU revision starts when its model is loaded)';
@@ -61,14 +61,14 @@ function status(svc: RunService): ResourceStatus {
 }
 
 function observedFrom(svc: RunService, iam: IamView | undefined): Observed {
-  return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag, raw: svc, status: status(svc), lastModifier: svc.lastModifier || undefined };
+  return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag, raw: svc, status: status(svc), ...lastChange(svc) };
 }
 
 async function writeService(m: Manifest, id: Identity, obs: Observed, plan: ResourcePlan, ctx: ApplyContext): Promise<RunService> {
   const client = ctx.clients.runServices();
   const labels = { ...(m.metadata.labels ?? {}), [KIND_LABEL]: KIND_LABEL_VALUE };
   if (!obs.exists) {
-    const body: RunService = { labels, template: { containers: [{}] } };
+    const body: RunService = stampClient({ labels, template: { containers: [{}] } });
     writeGpuService(body, m.spec, wctx(m));
     ctx.progress('creating the GPU service');
     try {
@@ -82,7 +82,7 @@ async function writeService(m: Manifest, id: Identity, obs: Observed, plan: Reso
   const live = obs.raw as RunService;
   const serviceChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels') || (c.path.startsWith('spec.') && !/^spec\.(public|invokers)\b/.test(c.path)));
   if (!serviceChanged) return live;
-  const body = writable(live);
+  const body = stampClient(writable(live));
   body.labels = { ...(live.labels ?? {}), ...labels };
   // A changed template under the live revision name is a 409 (gcp-apis.md §1.2): let Cloud Run name it.
   template(body).revision = '';

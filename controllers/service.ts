@@ -11,8 +11,10 @@ import { deleteService, listServices, liveServices, readIam, readyOf, shortName,
 import {
   FIELD_BY_NAME,
   iamView,
+  lastChange,
   normalizeSpec,
   readSpec,
+  stampClient,
   TEMPLATE_FIELDS,
   withInvokers,
   writable,
@@ -57,11 +59,6 @@ export function serviceStatus(svc: RunService): ResourceStatus {
   };
 }
 
-function lastModifier(svc: RunService): string | undefined {
-  if (!svc.lastModifier) return undefined;
-  return svc.client ? `${svc.lastModifier} (via ${svc.client}${svc.clientVersion ? ` ${svc.clientVersion}` : ''})` : svc.lastModifier;
-}
-
 const declaresIam = (m: Manifest) => m.spec.public !== undefined || m.spec.invokers !== undefined;
 
 function observedFrom(svc: RunService, iam?: IamView): Observed {
@@ -71,7 +68,7 @@ function observedFrom(svc: RunService, iam?: IamView): Observed {
     labels: { ...(svc.labels ?? {}) },
     etag: svc.etag,
     raw: svc,
-    lastModifier: lastModifier(svc),
+    ...lastChange(svc),
     status: serviceStatus(svc),
   };
 }
@@ -203,7 +200,7 @@ export const serviceController: Controller = {
     let started = false;
     let svc: RunService;
     if (!observed.exists) {
-      const body: RunService = { labels: m.metadata.labels ?? {}, template: { containers: [{}] } };
+      const body: RunService = stampClient({ labels: m.metadata.labels ?? {}, template: { containers: [{}] } });
       for (const [name, value] of Object.entries(m.spec)) {
         const f = FIELD_BY_NAME.get(name);
         if (f && f.scope !== 'iam') f.write(body, value, wctx);
@@ -224,7 +221,7 @@ export const serviceController: Controller = {
       const labelsChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels'));
       const redeploy = !m.spec.revision && !!refusedRevision(svc);
       if (specChanged || labelsChanged || redeploy) {
-        const body = writable(svc);
+        const body = stampClient(writable(svc));
         body.labels = { ...(svc.labels ?? {}), ...(m.metadata.labels ?? {}) };
         const templateChanges = [...changed].some((f) => TEMPLATE_FIELDS.has(f)) || redeploy;
         if (redeploy) {

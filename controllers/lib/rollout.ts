@@ -27,7 +27,7 @@ import {
   type RolloutConfig,
   type RolloutRecord,
 } from './rollout-state';
-import { writable, type RunService } from './run-service';
+import { stampClient, writable, type RunService } from './run-service';
 
 /** What the driver needs: the clients, the service, the target's clock, progress. */
 export interface RolloutTarget {
@@ -73,7 +73,7 @@ export async function getService(t: Pick<RolloutTarget, 'clients' | 'id'>): Prom
 
 /** Write a new split and record (with the service's etag); the fresh service after the operation. */
 export async function writeRollout(t: Pick<RolloutTarget, 'clients' | 'id'>, svc: RunService, traffic: any[], rec: RolloutRecord): Promise<RunService> {
-  const body = writable(svc);
+  const body = stampClient(writable(svc));
   body.traffic = traffic;
   body.annotations = { ...(svc.annotations ?? {}), [ROLLOUT_ANNOTATION]: JSON.stringify(rec) };
   const [op] = await t.clients.runServices().updateService({ service: body as any });

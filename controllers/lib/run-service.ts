@@ -5,6 +5,7 @@
  * whether changing it creates a new revision. Shared by the Service and GpuModel
  * controllers (a library, not a controller).
  */
+import { clientStamp, writtenByRunctl } from '../../src/engine/ownership';
 import { normalizeCpu, normalizeDuration, normalizeMemory, toProtoDuration } from './quantity';
 
 export type RunService = Record<string, any>;
@@ -407,6 +408,25 @@ export function writable(svc: RunService): RunService {
   const copy = JSON.parse(JSON.stringify(svc)) as RunService;
   for (const k of OUTPUT_ONLY) delete copy[k];
   return copy;
+}
+
+/**
+ * Mark a create or update body as runctl's: Cloud Run keeps `client`/`clientVersion` as
+ * sent (gcloud sends `client: gcloud`), and without them an update would echo the last
+ * writer's name back, crediting runctl's change to gcloud or the console.
+ */
+export function stampClient(body: RunService): RunService {
+  return Object.assign(body, clientStamp());
+}
+
+/**
+ * Who made the live service's last change: Cloud Run's `lastModifier` (the account) and
+ * `client`/`clientVersion` (the tool), and whether the tool was runctl.
+ */
+export function lastChange(svc: RunService): { lastModifier?: string; lastModifiedByRunctl?: boolean } {
+  if (!svc.lastModifier) return {};
+  const via = svc.client ? ` (via ${svc.client}${svc.clientVersion ? ` ${svc.clientVersion}` : ''})` : '';
+  return { lastModifier: `${svc.lastModifier}${via}`, lastModifiedByRunctl: writtenByRunctl(svc.client) };
 }
 
 /** Invoker facts from an IAM policy. */

@@ -32,6 +32,10 @@ export interface LoadOptions {
 export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions = {}): Promise<LoadedSet> {
   if (!paths.length) throw new RunctlError('Usage', 'no manifests given: use -f PATH (a file, a directory, or - for stdin)', { source: 'user' });
   const loaded = await loadManifests(paths, { stdin: io.stdin, cwd: io.cwd });
+  // A path that is missing or cannot be read is a mistake on the command line, not a
+  // problem in a manifest: one error, with one code, as kubectl reports a bad -f.
+  const unreadable = loaded.diagnostics.filter((d) => d.code === 'Usage');
+  if (unreadable.length) throw new RunctlError('Usage', unreadable.map((d) => d.message).join('; '), { source: 'user' });
   const diagnostics = [...loaded.diagnostics];
   if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
     diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks(), locationFlags: opts.flags, identitiesOnly: opts.identitiesOnly }));

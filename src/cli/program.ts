@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PARALLELISM } from '../engine/limit';
 import { formatDiagnostic, RunctlError } from '../engine/types';
+import { redact } from '../engine/redact';
 import { apiError } from '../gcp/errors';
 import type { Io } from './io';
 import { packageVersion } from '../package-root';
@@ -170,12 +171,12 @@ export function reportError(e: unknown, io: Io): number {
     return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 1;
   }
   if (e instanceof RunctlError) {
-    for (const d of e.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
-    io.stderr.write(`error: ${e.message} [${e.code}]\n`);
+    for (const d of e.diagnostics) io.stderr.write(`${redact(formatDiagnostic(d))}\n`);
+    io.stderr.write(`error: ${redact(e.message)} [${e.code}]\n`);
   } else {
     const info = apiError(e);
-    io.stderr.write(`error: ${info.message}\n`);
+    io.stderr.write(`error: ${redact(info.message)}\n`);
   }
-  if (io.env.RUNCTL_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+  if (io.env.RUNCTL_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${redact(e.stack)}\n`);
   return 1;
 }

@@ -6,8 +6,14 @@ import type { FieldChange, SubChange } from '../engine/controller';
 import type { ExecuteResult } from '../engine/executor';
 import type { EngineEvent } from '../engine/events';
 import type { Plan, PlanEntry } from '../engine/plan';
+import { redact } from '../engine/redact';
 
 export interface Style {
+  /**
+   * Columns of the terminal the text goes to; long values wrap to fit it. Undefined when
+   * the output is not a terminal: then every value is printed whole on its line.
+   */
+  width?: number;
   green(s: string): string;
   yellow(s: string): string;
   red(s: string): string;
@@ -20,15 +26,52 @@ const wrap = (code: string) => (s: string) => `\u001b[${code}m${s}\u001b[0m`;
 export const COLOR: Style = { green: wrap('32'), yellow: wrap('33'), red: wrap('31'), dim: wrap('2'), bold: wrap('1'), cyan: wrap('36') };
 export const PLAIN: Style = { green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (s) => s, bold: (s) => s, cyan: (s) => s };
 
-export function styleFor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): Style {
-  return isTTY && !env.NO_COLOR && env.TERM !== 'dumb' ? COLOR : PLAIN;
+/** Terminal width assumed when a terminal does not say. */
+const DEFAULT_COLUMNS = 100;
+/** Narrowest width wrapped to: below it, wrapping makes values harder to read, not easier. */
+const MIN_WRAP = 40;
+
+/** Colour on a terminal (unless NO_COLOR or a dumb terminal); wrapping to its width. */
+export function styleFor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv, columns?: number): Style {
+  const base = isTTY && !env.NO_COLOR && env.TERM !== 'dumb' ? COLOR : PLAIN;
+  return isTTY ? { ...base, width: Math.max(columns || DEFAULT_COLUMNS, MIN_WRAP) } : base;
 }
 
-/** A value as one short line (JSON for objects, quoted strings). */
+/**
+ * A value as JSON (strings quoted), always whole: a reviewer must be able to read every
+ * value of a plan (an attestor name, an image digest), so nothing is ever cut short.
+ */
 export function show(v: unknown): string {
   if (v === undefined) return '(unset)';
-  const text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
-  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+  return JSON.stringify(v);
+}
+
+/** Where a long value may break: after a comma or a space, so JSON stays legible. */
+function breakAt(text: string, room: number): number {
+  if (text.length <= room) return text.length;
+  const cut = Math.max(text.lastIndexOf(',', room - 1), text.lastIndexOf(' ', room - 1));
+  return cut > room / 3 ? cut + 1 : room;
+}
+
+/**
+ * Lay out `head` + `value` within `width` columns: the value continues on lines indented
+ * by `cont`, never cut. `headWidth` is the visible length of `head` (it may hold colour
+ * codes). Without a width (not a terminal) it is one line, however long.
+ */
+export function fitValue(head: string, headWidth: number, value: string, cont: string, width: number | undefined): string[] {
+  if (!width || headWidth + value.length <= width) return [`${head}${value}`];
+  const lines: string[] = [];
+  let rest = value;
+  let room = Math.max(width - headWidth, MIN_WRAP / 2);
+  let prefix = head;
+  while (rest.length) {
+    const n = breakAt(rest, room);
+    lines.push(`${prefix}${rest.slice(0, n).trimEnd()}`);
+    rest = rest.slice(n).trimStart();
+    prefix = cont;
+    room = Math.max(width - cont.length, MIN_WRAP / 2);
+  }
+  return lines;
 }
 
 const SYMBOL: Record<string, string> = {
@@ -51,18 +94,17 @@ function colorFor(action: string, s: Style): (t: string) => string {
   }
 }
 
-function renderChange(c: FieldChange, s: Style, indent: string): string {
-  switch (c.op) {
-    case 'add': return `${indent}${s.green('+')} ${c.path}: ${show(c.new)}`;
-    case 'remove': return `${indent}${s.red('-')} ${c.path}: ${show(c.old)}`;
-    default: return `${indent}${s.yellow('~')} ${c.path}: ${show(c.old)} → ${show(c.new)}`;
-  }
+function renderChange(c: FieldChange, s: Style, indent: string): string[] {
+  const [sym, value] =
+    c.op === 'add' ? [s.green('+'), show(c.new)] : c.op === 'remove' ? [s.red('-'), show(c.old)] : [s.yellow('~'), `${show(c.old)} → ${show(c.new)}`];
+  const headWidth = indent.length + 2 + c.path.length + 2;
+  return fitValue(`${indent}${sym} ${c.path}: `, headWidth, value, `${indent}    `, s.width);
 }
 
 function renderChild(c: SubChange, s: Style): string[] {
   const col = colorFor(c.action, s);
   const lines = [`    ${col(SYMBOL[c.action] ?? '?')} ${c.name}${c.action === 'noop' ? s.dim(' (unchanged)') : ` ${s.dim(`(${c.action})`)}`}`];
-  for (const ch of c.changes ?? []) lines.push(renderChange(ch, s, '        '));
+  for (const ch of c.changes ?? []) lines.push(...renderChange(ch, s, '        '));
   for (const n of c.notes ?? []) lines.push(`        ${s.dim(`# ${n}`)}`);
   return lines;
 }
@@ -74,16 +116,30 @@ export function renderEntry(e: PlanEntry, s: Style): string[] {
   const lines = [`${col(SYMBOL[e.action] ?? '?')} ${s.bold(e.key)}${where} ${col(`(${label}${e.pruned ? ', pruned' : ''})`)}`];
   if (e.reason) lines.push(`    ${s.red(e.reason)}`);
   if (e.unsettled) lines.push(`    ${s.yellow(`! ${e.unsettled}`)}`);
-  for (const c of e.changes) lines.push(renderChange(c, s, '    '));
+  for (const c of e.changes) lines.push(...renderChange(c, s, '    '));
   for (const c of e.children ?? []) lines.push(...renderChild(c, s));
   for (const n of e.notes) lines.push(`    ${s.dim(`# ${n}`)}`);
   if (e.unknown?.length) lines.push(`    ${s.dim(`# (known after apply): ${e.unknown.join(', ')}`)}`);
-  if (e.lastModifier && e.exists && e.action !== 'noop' && e.action !== 'delete') lines.push(`    ${s.dim(`# last changed by ${e.lastModifier}`)}`);
+  // runctl's own last change is no news: name the writer only when someone else changed it.
+  if (e.lastModifier && !e.lastModifiedByRunctl && e.exists && e.action !== 'noop' && e.action !== 'delete') lines.push(`    ${s.dim(`# last changed by ${e.lastModifier}`)}`);
   return lines;
 }
 
-export function planSummary(plan: Plan): string {
+/** Which verb a plan or its results belong to: `delete` plans say what they remove. */
+export interface RenderOptions {
+  /** @default 'apply' */
+  verb?: 'apply' | 'delete';
+}
+
+export function planSummary(plan: Plan, opts: RenderOptions = {}): string {
   const n = plan.summary;
+  if (opts.verb === 'delete') {
+    const parts = [`${n.delete} to delete`];
+    if (n.abandon) parts.push(`${n.abandon} to abandon`);
+    parts.push(`${n.noop} already absent`);
+    if (n.blocked) parts.push(`${n.blocked} blocked`);
+    return `Plan: ${parts.join(', ')}.`;
+  }
   const parts = [`${n.create} to create`, `${n.update + n.replace} to update`, `${n.delete} to delete`];
   if (n.abandon) parts.push(`${n.abandon} to abandon`);
   parts.push(`${n.noop} unchanged`);
@@ -92,34 +148,75 @@ export function planSummary(plan: Plan): string {
   return `Plan: ${parts.join(', ')}.`;
 }
 
+/** The line a plan without actions shows instead of entries. */
+function nothingToDo(plan: Plan, opts: RenderOptions): string {
+  if (opts.verb !== 'delete') return 'No changes. The live state matches the manifests.';
+  const n = plan.entries.length;
+  return n === 1
+    ? `Nothing to delete: ${plan.entries[0].key} does not exist.`
+    : `Nothing to delete: none of the ${n} resources the manifests name exists.`;
+}
+
 /** The whole plan for a terminal. */
-export function renderPlan(plan: Plan, s: Style, header: string): string {
+export function renderPlan(plan: Plan, s: Style, header: string, opts: RenderOptions = {}): string {
   const lines = [s.bold(header), `Set: ${plan.set}`, ''];
   const shown = plan.entries.filter((e) => e.action !== 'noop' || e.unsettled);
-  if (!shown.length) lines.push(s.green('No changes. The live state matches the manifests.'), '');
+  if (!shown.length) lines.push(s.green(nothingToDo(plan, opts)), '');
   for (const e of shown) lines.push(...renderEntry(e, s), '');
-  lines.push(planSummary(plan));
+  lines.push(planSummary(plan, opts));
   return lines.join('\n') + '\n';
 }
 
-export function renderResults(result: ExecuteResult, s: Style): string {
+type Result = ExecuteResult['results'][number];
+
+/** What happened to a resource, as a past participle (`created`), or undefined when nothing did. */
+function outcomeWord(r: Result): string | undefined {
+  if (r.outcome === 'unchanged') return 'unchanged';
+  if (r.outcome !== 'applied') return undefined;
+  switch (r.action) {
+    case 'create': return 'created';
+    case 'delete': return 'deleted';
+    case 'abandon': return 'abandoned: no longer managed';
+    case 'replace': return 'replaced';
+    default: return 'updated';
+  }
+}
+
+/** One line per resource that was written (and per unchanged one with an address), failed or skipped. */
+function resultLine(r: Result, s: Style): string | undefined {
+  if (r.outcome === 'failed') return `${s.red('✗')} ${r.key}: ${redact(r.error ?? '')}`;
+  if (r.outcome === 'skipped') return `${s.yellow('○')} ${r.key}: ${redact(r.error ?? '')}`;
+  const word = outcomeWord(r);
+  const gone = r.action === 'delete' || r.action === 'abandon';
+  const url = gone ? undefined : (r.status?.fields?.url as string | undefined);
+  if (!word || (word === 'unchanged' && !url)) return undefined;
+  return `${s.green('✓')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
+}
+
+export function renderResults(result: ExecuteResult, s: Style, opts: RenderOptions = {}): string {
   const lines: string[] = [''];
-  const counts = { created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0 };
+  const counts = { created: 0, updated: 0, deleted: 0, abandoned: 0, unchanged: 0, failed: 0, skipped: 0 };
   for (const r of result.results) {
     if (r.outcome === 'failed') counts.failed++;
     else if (r.outcome === 'skipped') counts.skipped++;
     else if (r.outcome === 'unchanged' || r.outcome === 'paused') counts.unchanged++;
     else if (r.action === 'create') counts.created++;
-    else if (r.action === 'delete' || r.action === 'abandon') counts.deleted++;
+    else if (r.action === 'delete') counts.deleted++;
+    else if (r.action === 'abandon') counts.abandoned++;
     else counts.updated++;
   }
   for (const r of result.results) {
-    if (r.outcome === 'failed') lines.push(`${s.red('✗')} ${r.key}: ${r.error}`);
-    else if (r.outcome === 'skipped') lines.push(`${s.yellow('○')} ${r.key}: ${r.error}`);
-    else if (r.status?.fields?.url && r.action !== 'delete') lines.push(`${s.green('✓')} ${r.key}: ${r.status.fields.url}`);
+    const line = resultLine(r, s);
+    if (line) lines.push(line);
   }
-  const summary = `Apply ${result.failed ? s.red('failed') : s.green('complete')}: ${counts.created} created, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped.`;
-  lines.push(summary);
+  const verb = opts.verb === 'delete' ? 'Delete' : 'Apply';
+  const state = result.failed ? s.red('failed') : s.green('complete');
+  const abandoned = counts.abandoned ? `, ${counts.abandoned} abandoned` : '';
+  const tally =
+    opts.verb === 'delete'
+      ? `${counts.deleted} deleted${abandoned}, ${counts.unchanged} already absent, ${counts.failed} failed, ${counts.skipped} skipped`
+      : `${counts.created} created, ${counts.updated} updated, ${counts.deleted + counts.abandoned} deleted, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`;
+  lines.push(`${verb} ${state}: ${tally}.`);
   return lines.join('\n') + '\n';
 }
 

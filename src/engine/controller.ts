@@ -95,6 +95,8 @@ export interface Observed<L = any> {
   raw?: L;
   /** Who last changed it, when the API says (`lastModifier`, `client`). */
   lastModifier?: string;
+  /** The last change was runctl's own (the API recorded runctl as the client). */
+  lastModifiedByRunctl?: boolean;
   /** Status derived from the live object. */
   status?: ResourceStatus;
 }

@@ -6,6 +6,7 @@
  * concurrent create can find what was already made instead of making it twice.
  */
 import { createHash } from 'node:crypto';
+import { packageVersion } from '../package-root';
 import { ANNOTATION_DELETION_POLICY, LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE, type Manifest } from './types';
 
 export { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE };
@@ -67,4 +68,22 @@ export function identityLabels(set: string, resourceKey: string, role: string): 
 export function hasIdentity(labels: Record<string, string> | undefined, set: string, resourceKey: string, role: string): boolean {
   const want = identityLabels(set, resourceKey, role);
   return Object.entries(want).every(([k, v]) => labels?.[k] === v);
+}
+
+/**
+ * The client name runctl gives the APIs that record one: Cloud Run's `client` field
+ * (gcloud writes `gcloud`, the console `cloud-console`), and the `x-goog-api-client`
+ * header of every official client (as `runctl/VERSION`). It tells runctl's own last
+ * change from someone else's.
+ */
+export const CLIENT_NAME = 'runctl';
+
+/** `client` and `clientVersion` for a resource body that records its writer. */
+export function clientStamp(): { client: string; clientVersion: string } {
+  return { client: CLIENT_NAME, clientVersion: packageVersion() };
+}
+
+/** Whether a recorded client name is runctl's. */
+export function writtenByRunctl(client: string | undefined | null): boolean {
+  return client === CLIENT_NAME;
 }

@@ -79,6 +79,8 @@ export interface PlanEntry {
   unknown?: string[];
   /** Who last changed the live resource, when the API says. */
   lastModifier?: string;
+  /** The last change was runctl's own: plans show `lastModifier` only when someone else's was. */
+  lastModifiedByRunctl?: boolean;
   /** Keys of resources this one depends on. */
   dependsOn: string[];
   /** Deletion because the manifests no longer name it (`--prune`). */

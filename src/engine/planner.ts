@@ -133,6 +133,7 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     exists: observed.exists,
     etag: observed.etag,
     lastModifier: observed.lastModifier,
+    lastModifiedByRunctl: observed.lastModifiedByRunctl,
     dependsOn: deps,
   };
   if (opts.destroy) {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TargetInfo } from '../engine/controller';
+import { clientStamp } from '../engine/ownership';
 import { apiError, GrpcCode } from './errors';
 import { useWaitOperation } from './lro-wait';
 import { DEFAULT_RATE_LIMITS, quotaCall, RateLimiter, type RateLimiterOptions, type RateLimits } from './rate-limit';
@@ -126,13 +127,23 @@ export class Clients {
     });
   }
 
+  /**
+   * Every official client adds `runctl/VERSION` to its `x-goog-api-client` header, so
+   * the APIs (and their audit logs) can tell runctl's calls from other tools'.
+   */
+  private identity(): { libName: string; libVersion: string } {
+    const { client, clientVersion } = clientStamp();
+    return { libName: client, libVersion: clientVersion };
+  }
+
   /** Options for gRPC clients (Run, Monitoring). */
   grpcOptions(): Record<string, any> {
-    if (this.endpoint.mode === 'google') return {};
+    if (this.endpoint.mode === 'google') return this.identity();
     const [host, port] = splitHostPort(this.endpoint.grpc!);
     const gax = require('google-gax') as typeof import('google-gax');
     const { PassThroughClient } = require('google-auth-library') as typeof import('google-auth-library');
     return {
+      ...this.identity(),
       apiEndpoint: host,
       port,
       sslCreds: gax.grpc.credentials.createInsecure(),
@@ -142,10 +153,10 @@ export class Clients {
 
   /** Options for REST clients (Compute always uses the REST fallback). */
   restOptions(): Record<string, any> {
-    if (this.endpoint.mode === 'google') return {};
+    if (this.endpoint.mode === 'google') return this.identity();
     const [host, port] = splitHostPort(this.endpoint.http!);
     const { PassThroughClient } = require('google-auth-library') as typeof import('google-auth-library');
-    return { apiEndpoint: host, port, protocol: 'http', authClient: new PassThroughClient() };
+    return { ...this.identity(), apiEndpoint: host, port, protocol: 'http', authClient: new PassThroughClient() };
   }
 
   runServices(): InstanceType<RunV2['ServicesClient']> {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { redact, secretsOf } from '../engine/redact';
 import { RunctlError } from '../engine/types';
 import { LOAD_LIMITS } from '../load/loader';
 
@@ -47,10 +48,8 @@ export function repoAddress(repo: string, cwd: string): string {
   return path.resolve(cwd, repo);
 }
 
-/** Hide credentials embedded in URLs (`https://user:token@host`) from messages. */
-export function redact(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-}
+/** Credentials in URLs (user-info, query strings) are hidden by the one shared helper. */
+export { redact };
 
 /** `DIR` as a path inside the repository ('' for the root). */
 export function repoDir(dir: string): string {
@@ -62,15 +61,18 @@ export function repoDir(dir: string): string {
 
 export class GitSource {
   private readonly url: string;
+  /** Credentials in the URL, hidden wherever git repeats them. */
+  private readonly secrets: string[];
   private gitdir: string | undefined;
 
   constructor(private readonly opts: GitSourceOptions) {
     this.url = repoAddress(opts.repo, opts.cwd);
+    this.secrets = secretsOf(this.url);
   }
 
   /** The repository as shown in logs (credentials hidden). */
   get display(): string {
-    return redact(this.url);
+    return redact(this.url, this.secrets);
   }
 
   /** Check that git exists and make the private bare repository. */
@@ -190,7 +192,7 @@ export class GitSource {
       });
       child.on('close', (code, sig) => {
         if (code === 0) return resolve(Buffer.concat(out));
-        const why = redact(Buffer.concat(err).toString().trim()) || (sig ? `killed by ${sig}` : `exit code ${code}`);
+        const why = redact(Buffer.concat(err).toString().trim(), this.secrets) || (sig ? `killed by ${sig}` : `exit code ${code}`);
         reject(new RunctlError('ApiError', `git ${args[0]} ${args[0] === 'fetch' ? this.display + ' ' : ''}failed: ${why}`, { source: 'system' }));
       });
       child.stdin.on('error', () => {});

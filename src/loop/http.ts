@@ -5,6 +5,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redact } from '../engine/redact';
 import { RunctlError } from '../engine/types';
 import type { LoopMetrics } from './metrics';
 
@@ -30,7 +31,8 @@ export async function startOpsServer(opts: { host?: string; port: number; metric
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      // Reasons and label values may quote a repository URL: never with its credentials.
+      res.end(req.method === 'HEAD' ? undefined : redact(body));
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
     if (path === '/healthz') return status.alive() ? send(200, 'ok\n') : send(503, 'shutting down\n');

@@ -8,6 +8,7 @@
  */
 import pino from 'pino';
 import type { EngineEvent, EventHost } from '../engine/events';
+import { redact } from '../engine/redact';
 import { COLOR, PLAIN, type Style } from '../cli/render';
 
 export type Logger = pino.Logger;
@@ -26,7 +27,10 @@ export interface LogOptions {
 /** Make the logger for a loop. */
 export function makeLogger(opts: LogOptions): Logger {
   const format = opts.format ?? (opts.out.isTTY ? 'text' : 'json');
-  const dest = format === 'json' ? { write: (s: string) => opts.out.write(s) } : textStream(opts.out, styleOf(opts));
+  const sink = format === 'json' ? { write: (s: string) => opts.out.write(s) } : textStream(opts.out, styleOf(opts));
+  // Every record passes the one redaction helper: a credential in a repository URL (or
+  // echoed in git's own errors) never reaches a log, whatever field carries it.
+  const dest = { write: (s: string) => sink.write(redact(s)) };
   return pino(
     {
       level: opts.level ?? 'info',

@@ -156,7 +156,10 @@ function translateOne(e: Err, ctx: TranslateContext): SchemaProblem | undefined 
     case 'additionalProperties': {
       const known = Object.keys(e.parentSchema?.properties ?? {});
       const name = String(p.additionalProperty);
-      return { code: 'UnknownField', message: `unknown field '${name}'${didYouMean(name, known)}`, path: [...path, name], at: 'key' };
+      // A field another kind has (the schema names it): say where it belongs instead of guessing a typo.
+      const elsewhere: string | undefined = e.parentSchema?.['x-runctl-unknown-fields']?.[name];
+      const why = elsewhere ? `: ${elsewhere}` : didYouMean(name, known);
+      return { code: 'UnknownField', message: `unknown field '${name}'${why}`, path: [...path, name], at: 'key' };
     }
     case 'propertyNames': {
       const why = e.schema?.['x-runctl-message'] ?? 'is not an allowed name';

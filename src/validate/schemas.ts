@@ -104,6 +104,8 @@ function createAjv(strict = true): Ajv2020 {
   // Annotations: they change nothing about validity.
   ajv.addKeyword({ keyword: 'x-runctl-reference', schemaType: 'object' });
   ajv.addKeyword({ keyword: 'x-runctl-message', schemaType: 'string' });
+  // Hints for fields that do not exist here but do elsewhere (a Service's `gpu`: use GpuModel).
+  ajv.addKeyword({ keyword: 'x-runctl-unknown-fields', schemaType: 'object' });
   // Duration bounds ("timeout <= 3600s") cannot be written as a pattern across units.
   ajv.addKeyword({
     keyword: 'x-runctl-duration',

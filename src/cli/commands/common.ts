@@ -1,6 +1,7 @@
 /** Shared flow for verbs that talk to the target: open it, make a session, report. */
 import { CONTROLLERS } from '../../../controllers/index';
 import type { EngineEvent } from '../../engine/events';
+import { redact } from '../../engine/redact';
 import { Session } from '../../engine/session';
 import type { Io } from '../io';
 import { renderEvent, styleFor, type Style } from '../render';
@@ -25,17 +26,17 @@ export function eventHost(io: Io, style: Style, json: boolean) {
   return {
     emit(ev: EngineEvent) {
       if (json) {
-        io.stderr.write(`${JSON.stringify(ev)}\n`);
+        io.stderr.write(`${redact(JSON.stringify(ev))}\n`);
         return;
       }
       const line = renderEvent(ev, style);
-      if (line) io.stderr.write(`${line}\n`);
+      if (line) io.stderr.write(`${redact(line)}\n`);
     },
   };
 }
 
 export async function withSession<T>(flags: GlobalFlags, io: Io, fn: (o: Opened) => Promise<T>): Promise<T> {
-  const style = styleFor(io.stdout.isTTY, io.env);
+  const style = styleFor(io.stdout.isTTY, io.env, io.stdout.columns);
   const target = await openTarget({ project: flags.project, region: flags.region }, io);
   try {
     const session = new Session({

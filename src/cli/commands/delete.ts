@@ -1,5 +1,6 @@
 /** `delete -f PATH`: delete what the manifests name, in reverse dependency order. */
 import { executePlan } from '../../engine/executor';
+import { hasChanges } from '../../engine/plan';
 import { makePlan } from '../../engine/planner';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
@@ -19,12 +20,13 @@ export async function deleteCommand(flags: DeleteFlags, io: Io): Promise<number>
   const manifests = await loadValid(flags.filename, io, { flags, identitiesOnly: true });
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { destroy: true });
-    io.stdout.write(renderPlan(plan, o.style, header(o)));
+    io.stdout.write(renderPlan(plan, o.style, header(o), { verb: 'delete' }));
     if (plan.entries.some((e) => e.action === 'blocked')) return 1;
-    if (flags.dryRun) return 0;
+    // Nothing named exists: the plan said so, and there is nothing to execute or report.
+    if (flags.dryRun || !hasChanges(plan)) return 0;
     await confirmDeletions(plan, flags, io, 'delete');
     const result = await executePlan(o.session, plan, { signal: io.signal });
-    io.stdout.write(renderResults(result, o.style));
+    io.stdout.write(renderResults(result, o.style, { verb: 'delete' }));
     return result.failed ? 1 : 0;
   });
 }
