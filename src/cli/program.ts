@@ -75,7 +75,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       });
   }
 
-  targetOptions(program.command('get <kind> [name]').description('live state in manifest form, with status'))
+  targetOptions(program.command('get [kind] [name]').description('live state in manifest form, with status (every region)'))
+    .option('-f, --filename <path>', 'get the resources these manifests name (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']))
     .action(async (kind, name, opts) => {
       const { getCommand } = await import('./commands/get');

@@ -24,7 +24,8 @@ export interface ApplyFlags extends GlobalFlags {
 export async function confirmDeletions(plan: Plan, flags: { yes?: boolean }, io: Io, verb: string): Promise<void> {
   const deletions = plan.entries.filter((e) => e.action === 'delete');
   if (!deletions.length || flags.yes) return;
-  const list = deletions.map((e) => e.key).join(', ');
+  // Where each one is: a pruned resource may be in a region no manifest names.
+  const list = deletions.map((e) => `${e.key} (${[e.identity.project, e.identity.region].filter(Boolean).join('/')})`).join(', ');
   if (!io.confirm) {
     throw new RunctlError('Refused', `${verb} would delete ${deletions.length} resource(s) (${list}); re-run with --yes to confirm (no terminal to ask on)`, { source: 'user' });
   }

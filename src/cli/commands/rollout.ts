@@ -1,18 +1,20 @@
 /**
  * `rollout status|promote|abort|undo SERVICE [-f PATH]`: progressive delivery by hand.
  * The service is found by name in the manifests given with -f (its project, region and
- * gate come from there), or else by name in --project/--region (the gate then comes
- * from the record on the service).
+ * gate come from there), or else by name in every region of the project (--region
+ * narrows it; the gate then comes from the record on the service).
  */
 import { clockFor } from '../../../controllers/lib/rollout-clock';
 import { abortRollout, promoteRollout, rolloutReport, undoRollout, type RolloutReport } from '../../../controllers/lib/rollout-actions';
 import { gateOf, type RolloutTarget } from '../../../controllers/lib/rollout';
 import { describeGate, humanDuration, rolloutConfig } from '../../../controllers/lib/rollout-state';
+import type { Identity } from '../../engine/controller';
+import { scopesFor } from '../../engine/planner';
 import { API_VERSION, RunctlError, type Manifest } from '../../engine/types';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
 import type { Style } from '../render';
-import { withSession, type GlobalFlags } from './common';
+import { withSession, type GlobalFlags, type Opened } from './common';
 
 export const ROLLOUT_ACTIONS = ['status', 'promote', 'abort', 'undo'] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
@@ -31,8 +33,9 @@ export async function rolloutCommand(action: string, service: string, flags: Rol
   }
   return withSession(flags, io, async (o) => {
     o.session.addManifests(manifests);
-    const m: Manifest = o.session.manifests.get(`Service/${service}`) ?? { apiVersion: API_VERSION, kind: 'Service', metadata: { name: service }, spec: {} };
-    const id = o.session.identify(m);
+    const declared = o.session.manifests.get(`Service/${service}`);
+    const m: Manifest = declared ?? { apiVersion: API_VERSION, kind: 'Service', metadata: { name: service }, spec: {} };
+    const id = declared || flags.region ? o.session.identify(m) : await findService(o, service);
     const t: RolloutTarget = {
       clients: o.session.clients,
       id,
@@ -52,6 +55,19 @@ export async function rolloutCommand(action: string, service: string, flags: Rol
     else io.stdout.write(`${result.changed ? o.style.green('✓') : o.style.dim('=')} Service/${service}: ${result.message}\n`);
     return 0;
   });
+}
+
+/**
+ * A Service named only on the command line: found by name in every region of the
+ * project (one all-regions list), so `rollout status jokes` needs no --region.
+ */
+async function findService(o: Opened, service: string): Promise<Identity> {
+  const live = (await o.session.controllerFor('Service').list(scopesFor(o.session), o.session.observeContext())).filter((r) => r.name === service);
+  if (live.length > 1) {
+    const regions = live.map((r) => r.identity.region).sort().join(', ');
+    throw new RunctlError('Usage', `Service/${service} exists in several regions (${regions}): pass --region, or -f with its manifest`, { source: 'user' });
+  }
+  return live[0]?.identity ?? o.session.identify({ apiVersion: API_VERSION, kind: 'Service', metadata: { name: service }, spec: {} });
 }
 
 /** `rollout status` for people. */
