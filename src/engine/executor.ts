@@ -98,6 +98,10 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
   const controller = session.controllerFor(entry.kind);
   const observed = session.observed.get(entry.key) ?? { exists: false };
   if (entry.action === 'noop' || entry.action === 'paused') return observed;
+  if (entry.action === 'blocked') {
+    if (entry.refused) throw new RunctlError(entry.refused.code, entry.reason ?? `${entry.key} cannot be applied as written`, { source: 'user' });
+    throw new RunctlError('NotOwned', entry.reason ?? `${entry.key} is not owned by runctl`, { source: 'user' });
+  }
   if (!entry.manifest || !entry.desired) throw new RunctlError('PlanEdited', `${entry.key}: the saved plan records no desired state for it`, { source: 'user' });
   let manifest = entry.manifest;
   let desired = entry.desired;
