@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /** The `runctl` executable. */
+import { installProcessGuard } from './guard';
 import { processIo } from './io';
-import { run } from './program';
+import { reportError, run } from './program';
 
 const controller = new AbortController();
 const io = { ...processIo(), signal: controller.signal };
+installProcessGuard(io);
 let signals = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
@@ -22,7 +24,6 @@ run(process.argv.slice(2), io).then(
     setTimeout(() => process.exit(code), 50).unref();
   },
   (err) => {
-    process.stderr.write(`internal error: ${(err as Error)?.stack ?? err}\n`);
-    process.exit(1);
+    process.exit(reportError(err, io));
   },
 );

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PARALLELISM } from '../engine/limit';
 import { formatDiagnostic, RunctlError } from '../engine/types';
 import { redact } from '../engine/redact';
-import { apiError } from '../gcp/errors';
+import { apiError, credentialsMessage, isCredentialsError } from '../gcp/errors';
 import type { Io } from './io';
 import { packageVersion } from '../package-root';
 
@@ -174,9 +174,12 @@ export function reportError(e: unknown, io: Io): number {
   if (e instanceof RunctlError) {
     for (const d of e.diagnostics) io.stderr.write(`${redact(formatDiagnostic(d))}\n`);
     io.stderr.write(`error: ${redact(e.message)} [${e.code}]\n`);
+  } else if (isCredentialsError(e)) {
+    io.stderr.write(`error: ${redact(credentialsMessage(e, io.env))} [NoCredentials]\n`);
   } else {
-    const info = apiError(e);
-    io.stderr.write(`error: ${redact(info.message)}\n`);
+    // One line: API errors (gRPC details can span lines) and anything unexpected.
+    const message = apiError(e).message.split('\n').find((l) => l.trim()) ?? String(e);
+    io.stderr.write(`error: ${redact(message)}\n`);
   }
   if (io.env.RUNCTL_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${redact(e.stack)}\n`);
   return 1;

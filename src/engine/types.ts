@@ -81,7 +81,11 @@ export type ErrorCode =
   | 'Aborted'
   | 'RolloutFailed'
   | 'RolloutHeld'
-  | 'Internal';
+  | 'Internal'
+  /** Google Cloud credentials are missing or unusable (fix: gcloud auth application-default login). */
+  | 'NoCredentials'
+  /** The target's endpoint does not answer (an emulator that is not running). */
+  | 'Unreachable';
 
 /** One problem found in the manifests, with where it is. */
 export interface Diagnostic {

@@ -4,9 +4,11 @@
  * Heavy modules are required on first use so `validate` and `--help` stay fast.
  */
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
 import type { TargetInfo } from '../engine/controller';
 import { clientStamp } from '../engine/ownership';
-import { apiError, GrpcCode } from './errors';
+import { RunctlError } from '../engine/types';
+import { apiError, credentialsMessage, GrpcCode, isConnectionRefused } from './errors';
 import { useWaitOperation } from './lro-wait';
 import { DEFAULT_RATE_LIMITS, quotaCall, RateLimiter, type RateLimiterOptions, type RateLimits } from './rate-limit';
 import { retrying, withRetry, type RetryHooks, type RetryOptions } from './retry';
@@ -52,7 +54,14 @@ export interface ClientOptions {
   rateLimits?: RateLimits;
   /** Window and margin of the limiter (tests shorten the minute). */
   limiter?: RateLimiterOptions;
+  /** Environment for credential messages (GOOGLE_APPLICATION_CREDENTIALS). @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
+
+/** A call retrying for longer than this gets a progress line. */
+export const SLOW_RETRY_MS = 2_000;
+/** How long `preflight()` keeps trying to reach an emulator that refuses connections. */
+export const REACH_BUDGET_MS = 2_500;
 
 /** Methods of gax clients that are not API calls. */
 const NOT_CALLS = new Set(['close', 'initialize', 'getProjectId', 'warn']);
@@ -62,9 +71,117 @@ export class Clients {
   private cache = new Map<string, unknown>();
   /** The client-side rate limiter shared by every client of this target. */
   readonly limiter: RateLimiter;
+  /**
+   * Where "still trying" lines go while a call has been retrying for more than
+   * SLOW_RETRY_MS (stderr for one-shot verbs, the log for loops). Unset: silent.
+   */
+  progress?: (line: string) => void;
+  private lastProgress = 0;
+  /** Application Default Credentials, shared by every client (one lookup, one token). */
+  private auth?: import('google-auth-library').GoogleAuth;
+  /** The credential check in flight, or settled successfully. */
+  private credentialCheck?: Promise<void>;
+  private credentialsOk = false;
+  private reached = false;
+  private reaching?: Promise<void>;
+  private readonly env: NodeJS.ProcessEnv;
+  /** Retry options of every call: `this.retry` plus the progress reporting. */
+  private readonly callRetry: RetryOptions;
 
   constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}, options: ClientOptions = {}) {
     this.limiter = new RateLimiter(options.rateLimits ?? (endpoint.mode === 'google' ? DEFAULT_RATE_LIMITS : {}), options.limiter);
+    this.env = options.env ?? process.env;
+    this.callRetry = { ...retry, onRetry: (err, attempt, delayMs, info) => {
+      retry.onRetry?.(err, attempt, delayMs, info);
+      this.reportSlow(err, attempt, delayMs, info);
+    }, check: (err) => this.stillReachable(err) };
+  }
+
+  /**
+   * Check, before the first API call, what would otherwise fail every call: Google
+   * Cloud credentials (one clear error instead of one per call), or an emulator that
+   * refuses connections (fail within seconds instead of retrying each call). Settles
+   * once successfully; a failure is thrown (a RunctlError) and the next call checks
+   * again, so loops recover once the cause is fixed.
+   */
+  async preflight(): Promise<void> {
+    if (this.endpoint.mode === 'google') return this.credentialsReady();
+    if (this.reached) return;
+    await this.reachEmulator();
+    this.reached = true;
+  }
+
+  /** One probe of the emulator at a time, shared by every call that asks. */
+  private reachEmulator(): Promise<void> {
+    if (!this.reaching) {
+      const [host, port] = splitHostPort(this.endpoint.grpc!);
+      this.reaching = this.reach(host, port).finally(() => {
+        this.reaching = undefined;
+      });
+    }
+    return this.reaching;
+  }
+
+  /** A refused connection to an emulator: fail the call as Unreachable unless it answers again soon. */
+  private stillReachable(err: unknown): Promise<void> | undefined {
+    if (this.endpoint.mode === 'google' || !isConnectionRefused(err)) return undefined;
+    return this.reachEmulator();
+  }
+
+  /** Resolves once Application Default Credentials load; undefined when known good (or not needed). */
+  private credentialsReady(): Promise<void> | undefined {
+    if (this.endpoint.mode !== 'google' || this.credentialsOk) return undefined;
+    this.credentialCheck ??= this.googleAuth()
+      .getClient()
+      .then(
+        () => {
+          this.credentialsOk = true;
+        },
+        (err: unknown) => {
+          this.credentialCheck = undefined;
+          throw new RunctlError('NoCredentials', credentialsMessage(err, this.env), { source: 'user', cause: err });
+        },
+      );
+    return this.credentialCheck;
+  }
+
+  /** The one GoogleAuth of this target (real Google Cloud only). */
+  private googleAuth(): import('google-auth-library').GoogleAuth {
+    if (!this.auth) {
+      const { GoogleAuth } = require('google-auth-library') as typeof import('google-auth-library');
+      this.auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+    }
+    return this.auth;
+  }
+
+  /** Connect to the emulator's gRPC port, retrying refusals for up to REACH_BUDGET_MS. */
+  private async reach(host: string, port: number): Promise<void> {
+    const started = Date.now();
+    let told = false;
+    for (;;) {
+      const failure = await tcpProbe(host, port, 1_000);
+      if (!failure) return;
+      const elapsed = Date.now() - started;
+      // The progress line comes before the error, however slow the probes were.
+      if (!told && elapsed >= SLOW_RETRY_MS) {
+        told = true;
+        this.progress?.(`waiting for the emulator at ${host}:${port} (${failure})...`);
+      }
+      if (elapsed >= REACH_BUDGET_MS) {
+        throw new RunctlError('Unreachable', `cannot reach the emulator at ${host}:${port} (RUNCTL_EMULATOR_HOST): ${failure}; is "runctl emulator --port ${port}" running?`, { source: 'user' });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** One progress line (at most every SLOW_RETRY_MS) for a call retrying for long. */
+  private reportSlow(err: unknown, attempt: number, delayMs: number, info: { elapsedMs: number; label?: string }): void {
+    if (!this.progress || info.elapsedMs + delayMs < SLOW_RETRY_MS) return;
+    const now = Date.now();
+    if (now - this.lastProgress < SLOW_RETRY_MS) return;
+    this.lastProgress = now;
+    const what = info.label ? `${info.label}: ` : '';
+    this.progress(`still trying ${what}attempt ${attempt} failed (${oneLine(apiError(err).message)}); retrying in ${(delayMs / 1000).toFixed(1)}s`);
   }
 
   /** Build once; API clients are wrapped so every call retries transient errors. */
@@ -74,7 +191,7 @@ export class Clients {
       const api = key.split('.')[0];
       const hooks = ['run', 'compute', 'monitoring'].includes(api) ? this.hooks(api) : {};
       if (api === 'run') this.waitWithOperations(made);
-      this.cache.set(key, made && typeof made === 'object' && !(made instanceof Promise) ? retrying(made as object, this.retry, hooks) : made);
+      this.cache.set(key, made && typeof made === 'object' && !(made instanceof Promise) ? retrying(made as object, this.callRetry, hooks) : made);
     }
     return this.cache.get(key) as T;
   }
@@ -85,7 +202,11 @@ export class Clients {
       before: (method, args) => {
         if (NOT_CALLS.has(method)) return undefined;
         const q = quotaCall(api, method, args[0]);
-        return this.limiter.has(q.group) ? this.limiter.acquire(q.group, q.scope) : undefined;
+        const token = () => (this.limiter.has(q.group) ? this.limiter.acquire(q.group, q.scope) : undefined);
+        // No call before the credentials load: a generated client whose stub failed to
+        // authenticate rejects a promise nobody awaits on every later call.
+        const ready = this.credentialsReady();
+        return ready ? ready.then(async () => (await token()) ?? (() => {})) : token();
       },
       failed: (method, args, err) => this.backOff(quotaCall(api, method, args[0]), err),
       prepare: (method, args) => {
@@ -123,7 +244,7 @@ export class Clients {
             this.backOff(q, err);
             throw err;
           }
-        }, this.retry),
+        }, { ...this.callRetry, label: 'waitOperation' }),
     });
   }
 
@@ -138,7 +259,7 @@ export class Clients {
 
   /** Options for gRPC clients (Run, Monitoring). */
   grpcOptions(): Record<string, any> {
-    if (this.endpoint.mode === 'google') return this.identity();
+    if (this.endpoint.mode === 'google') return { ...this.identity(), auth: this.googleAuth() };
     const [host, port] = splitHostPort(this.endpoint.grpc!);
     const gax = require('google-gax') as typeof import('google-gax');
     const { PassThroughClient } = require('google-auth-library') as typeof import('google-auth-library');
@@ -153,7 +274,7 @@ export class Clients {
 
   /** Options for REST clients (Compute always uses the REST fallback). */
   restOptions(): Record<string, any> {
-    if (this.endpoint.mode === 'google') return this.identity();
+    if (this.endpoint.mode === 'google') return { ...this.identity(), auth: this.googleAuth() };
     const [host, port] = splitHostPort(this.endpoint.http!);
     const { PassThroughClient } = require('google-auth-library') as typeof import('google-auth-library');
     return { ...this.identity(), apiEndpoint: host, port, protocol: 'http', authClient: new PassThroughClient() };
@@ -196,6 +317,7 @@ export class Clients {
       // The library retries idempotent requests itself (bucket objects are not wrapped
       // here); as many attempts as every other call gets.
       const retryOptions = { autoRetry: true, maxRetries: (this.retry.attempts ?? 6) - 1, maxRetryDelay: (this.retry.maxMs ?? 10_000) / 1000 };
+      // Its own GoogleAuth: the library bundles another google-auth-library version.
       if (this.endpoint.mode === 'google') return new Storage({ retryOptions });
       return new Storage({
         retryOptions,
@@ -213,10 +335,11 @@ export class Clients {
    */
   async rest<T = any>(apiRoot: string, req: RestRequest): Promise<T> {
     const root = this.endpoint.mode === 'google' ? apiRoot : `http://${this.endpoint.http}`;
+    await this.credentialsReady();
     const client = await this.memo('rest.auth', async () => {
       const gal = require('google-auth-library') as typeof import('google-auth-library');
       if (this.endpoint.mode !== 'google') return new gal.PassThroughClient();
-      return new gal.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient();
+      return this.googleAuth().getClient();
     });
     const q = quotaCall(apiRoot.includes('binaryauthorization') ? 'binauthz' : 'rest', req.method === 'GET' ? 'get' : 'update');
     const res = await withRetry(async () => {
@@ -228,7 +351,7 @@ export class Clients {
         this.backOff(q, err);
         throw err;
       }
-    }, this.retry);
+    }, { ...this.callRetry, label: `${req.method} ${req.path}` });
     return res.data as T;
   }
 
@@ -268,4 +391,24 @@ function clientClass(pkg: string, version: string, name: string): new (o: unknow
 export function splitHostPort(hostPort: string): [string, number] {
   const i = hostPort.lastIndexOf(':');
   return [hostPort.slice(0, i), Number(hostPort.slice(i + 1))];
+}
+
+/** Why a TCP connection to host:port fails (undefined: it connects), within `ms`. */
+export function tcpProbe(host: string, port: number, ms: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (why: string | undefined) => {
+      socket.destroy();
+      resolve(why);
+    };
+    socket.setTimeout(ms, () => done(`no answer within ${ms} ms`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : e.code ?? e.message));
+  });
+}
+
+/** An error message on one line, without gRPC's repetitions. */
+function oneLine(message: string): string {
+  const first = message.split('\n')[0];
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }

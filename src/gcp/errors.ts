@@ -62,6 +62,24 @@ function parseJson(text: unknown): any {
   }
 }
 
+/**
+ * gax's own retries end in "Total timeout of API X exceeded N milliseconds retrying
+ * error Error: <the error> : Previous errors : [<the error>, <the error>, ...]": keep
+ * the error once, and how long it was retried.
+ */
+function concise(message: string): string {
+  const m = /^Total timeout of API (\S+) exceeded (\d+) milliseconds retrying error (?:Error: )?([\s\S]*?)(?: : Previous errors[\s\S]*)?$/.exec(message);
+  const inner = m ? `${m[3].trim()} (retried for ${Number(m[2]) / 1000}s)` : message;
+  return inner.replace(/\s*Resolution note:\s*$/, '').replace(/\.? Resolution note:\s*(?=\()/, ' ');
+}
+
+/** True for an error that says the endpoint refused the connection (nothing listens there). */
+export function isConnectionRefused(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; details?: unknown } | undefined;
+  if (e?.code === 'ECONNREFUSED') return true;
+  return [e?.message, e?.details].some((m) => typeof m === 'string' && /ECONNREFUSED|No connection established/.test(m));
+}
+
 /** Normalise any client error. Non-API errors map to UNKNOWN with their message. */
 export function apiError(err: unknown): ApiErrorInfo {
   const e = err as any;
@@ -86,7 +104,7 @@ export function apiError(err: unknown): ApiErrorInfo {
       const body = parseJson(e.message);
       return { code: codeFromHttp(e.code, body), httpStatus: e.code, message: body?.error?.message ?? e.details ?? e.message, reason: body?.error?.errors?.[0]?.reason, retryAfter };
     }
-    return { code: e.code, message: e.details || e.message || String(err), reason: e.reason, retryAfter };
+    return { code: e.code, message: concise(e.details || e.message || String(err)), reason: e.reason, retryAfter };
   }
   return { code: GrpcCode.UNKNOWN, message: e.message ?? String(err) };
 }
@@ -109,4 +127,33 @@ export function isTransient(err: unknown): boolean {
   if (code === GrpcCode.UNAVAILABLE || code === GrpcCode.RESOURCE_EXHAUSTED || code === GrpcCode.DEADLINE_EXCEEDED) return true;
   const sysCode = (err as any)?.code;
   return typeof sysCode === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(sysCode);
+}
+
+/**
+ * Messages google-auth-library throws when Application Default Credentials cannot be
+ * found or loaded (no `gcloud auth application-default login`, a
+ * GOOGLE_APPLICATION_CREDENTIALS naming a missing file, no metadata server), and the
+ * token refresh failures of credentials that exist but no longer work.
+ */
+const NO_ADC = /Could not load the default credentials|Unable to find credentials in current environment|GOOGLE_APPLICATION_CREDENTIALS|The file at .* does not exist, or it is not a file|Unable to detect a Project Id|invalid_grant|invalid_rapt|reauth(?:entication)? (?:is )?(?:related error|required)|Getting metadata from plugin failed/i;
+
+/** True for an error that means "no usable Google Cloud credentials". */
+export function isCredentialsError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { message?: unknown; details?: unknown };
+  return [e.message, e.details].some((m) => typeof m === 'string' && NO_ADC.test(m));
+}
+
+/** The fix for missing or unusable credentials, as one sentence. */
+export const CREDENTIALS_FIX =
+  'run "gcloud auth application-default login" (or set GOOGLE_APPLICATION_CREDENTIALS to a key file), or set RUNCTL_EMULATOR_HOST to use an emulator';
+
+/** One line saying why the credentials are unusable and what to do. */
+export function credentialsMessage(err: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const text = String((err as { message?: unknown })?.message ?? err);
+  const keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
+  let why = 'no Application Default Credentials found for Google Cloud';
+  if (keyFile && /does not exist|not a file|ENOENT|EISDIR/.test(text)) why = `GOOGLE_APPLICATION_CREDENTIALS names ${keyFile}, which does not exist or is not a file`;
+  else if (/invalid_grant|invalid_rapt|reauth/i.test(text)) why = 'the Application Default Credentials were refused (expired or revoked)';
+  return `${why}: ${CREDENTIALS_FIX}`;
 }

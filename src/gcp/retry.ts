@@ -13,8 +13,18 @@ export interface RetryOptions {
   maxMs?: number;
   /** Multiplier per attempt. @default 2 */
   factor?: number;
-  /** Called before each retry (for progress output). */
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * Called before each retry (for progress output), with the time since the first
+   * attempt started and the call's label.
+   */
+  onRetry?: (err: unknown, attempt: number, delayMs: number, info: { elapsedMs: number; label?: string }) => void;
+  /** What is being retried, for progress output (e.g. the method name). */
+  label?: string;
+  /**
+   * Before retrying a transient error: may throw a better error to stop retrying (an
+   * emulator that refuses connections is not coming back within this call's retries).
+   */
+  check?: (err: unknown) => Promise<void> | undefined;
   signal?: AbortSignal;
 }
 
@@ -27,14 +37,16 @@ export function backoffDelay(retry: number, o: Required<Pick<RetryOptions, 'init
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 6;
   const o = { initialMs: options.initialMs ?? 200, maxMs: options.maxMs ?? 10_000, factor: options.factor ?? 2 };
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (attempt >= attempts || !isTransient(err) || options.signal?.aborted) throw err;
+      await options.check?.(err);
       const retryAfter = apiError(err).retryAfter;
       const delay = Math.max(backoffDelay(attempt - 1, o), retryAfter !== undefined ? retryAfter * 1000 : 0);
-      options.onRetry?.(err, attempt, delay);
+      options.onRetry?.(err, attempt, delay, { elapsedMs: Date.now() - started, label: options.label });
       await new Promise((r) => setTimeout(r, Math.min(delay, o.maxMs * 3)));
     }
   }
@@ -121,8 +133,9 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
       if (prop.endsWith('Async')) {
         // The quota group is the method's: `listServicesAsync` is a `listServices` read.
         const method = prop.slice(0, -'Async'.length);
-        return (...args: unknown[]) => retryingListing(() => value.apply(target, args), options, () => hooks.before?.(method, args));
+        return (...args: unknown[]) => retryingListing(() => value.apply(target, args), { ...options, label: method }, () => hooks.before?.(method, args));
       }
+      const callOptions = { ...options, label: prop };
       return (...original: unknown[]) => {
         const args = hooks.prepare ? hooks.prepare(prop, original) : original;
         const attempt = () => {
@@ -148,7 +161,7 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
             } finally {
               release?.();
             }
-          }, options);
+          }, callOptions);
         }
         const first = attempt();
         if (!first || typeof (first as Promise<unknown>).then !== 'function') return first;
@@ -159,7 +172,7 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
             return first as Promise<unknown>;
           }
           return attempt() as Promise<unknown>;
-        }, options);
+        }, callOptions);
       };
     },
   });

@@ -88,6 +88,9 @@ export async function runPass(env: LoopEnv, input: PassInput): Promise<PassResul
 
 async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> {
   const started = Date.now();
+  // Credentials or an emulator missing: the pass fails with one line, and the loop
+  // retries it with backoff (the check runs again until it succeeds once).
+  await env.target.clients.preflight();
   const session = new Session({
     controllers: env.controllers ?? CONTROLLERS,
     target: env.target.info,

@@ -71,6 +71,7 @@ export async function runController(verb: string, flags: LoopFlags, io: Io, loop
   if (io.signal?.aborted) abort.abort();
   io.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   const target = await openTarget({ project: flags.project, region: flags.region }, io);
+  target.clients.progress = (line) => log.warn(line);
   let server: OpsServer | undefined;
   try {
     if (metricsPort !== undefined) {

@@ -48,6 +48,8 @@ export interface SyncOptions {
 const HISTORY_DEPTH = 20;
 /** Backoff key of a resync that failed as a whole. */
 const WHOLE_PASS = '(pass)';
+/** Backoff key of the target itself (credentials, an emulator that is not running). */
+const TARGET = '(target)';
 
 type Loaded = { ok: true; manifests: Manifest[] } | { ok: false; reason: string; diagnostics: string[]; parsed: Manifest[] };
 
@@ -100,6 +102,7 @@ export class SyncLoop {
   }
 
   private async handle(work: Work): Promise<void> {
+    if (!(await this.targetReady())) return;
     const first = !this.started;
     this.started = true;
     let applied = false;
@@ -121,6 +124,25 @@ export class SyncLoop {
     if (applied) return;
     if (work.full || restored) await this.pass(undefined, first || restored ? 'initial' : 'resync');
     else if (work.keys.size) await this.pass(affectedKeys(this.current.manifests, work.keys), 'retry');
+  }
+
+  /**
+   * No credentials, or an emulator that is not running, is no fault of a commit: say so
+   * in one line, and try again with backoff (not at the next interval) without
+   * rejecting anything.
+   */
+  private async targetReady(): Promise<boolean> {
+    try {
+      await this.opts.env.target.clients.preflight();
+    } catch (err) {
+      const ms = this.backoff.fail(TARGET);
+      this.scheduler.retryAfter(TARGET, ms, { reload: true, full: true });
+      if (!this.current) this.opts.status.waiting(`the target is not usable: ${(err as Error).message}`);
+      this.opts.env.log.error({ error: (err as Error).message, retryInMs: ms }, `${(err as Error).message}; retrying in ${(ms / 1000).toFixed(1)}s`);
+      return false;
+    }
+    this.backoff.succeed(TARGET);
+    return true;
   }
 
   private async fetchHead(): Promise<string | undefined> {

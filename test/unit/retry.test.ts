@@ -66,3 +66,34 @@ describe('withRetry', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('retrying, reported', () => {
+  it('tells onRetry the label and how long the call has been retrying', async () => {
+    const seen: Array<{ attempt: number; elapsedMs: number; label?: string }> = [];
+    let calls = 0;
+    await withRetry(async () => {
+      if (++calls < 4) throw grpcErr(14);
+      return 'ok';
+    }, { initialMs: 5, maxMs: 10, label: 'getService', onRetry: (_e, attempt, _d, info) => seen.push({ attempt, ...info }) });
+    expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
+    expect(seen.every((s) => s.label === 'getService')).toBe(true);
+    expect(seen[2].elapsedMs).toBeGreaterThanOrEqual(seen[0].elapsedMs);
+  });
+
+  it('stops retrying when check throws a better error', async () => {
+    let calls = 0;
+    const better = new Error('the emulator is gone');
+    await expect(withRetry(async () => {
+      calls++;
+      throw grpcErr(14, 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1');
+    }, { initialMs: 1, maxMs: 2, check: async () => { throw better; } })).rejects.toBe(better);
+    expect(calls).toBe(1);
+  });
+
+  it("keeps one copy of the error gax's own retries repeat", () => {
+    const inner = '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ';
+    const message = `Total timeout of API google.cloud.run.v2.Services exceeded 10000 milliseconds retrying error Error: ${inner} : Previous errors : [{message: ${inner}, code: 14}, {message: ${inner}, code: 14}]`;
+    const info = apiError(Object.assign(new Error(message), { code: 4 }));
+    expect(info.message).toBe('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1 (retried for 10s)');
+  });
+});
