@@ -133,6 +133,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   targetOptions(program.command('rollout <action> <service>').description('progressive delivery: status | promote | abort | undo a Service\'s canary rollout'))
     .option('-f, --filename <path>', 'manifests naming the Service (its project, region and gate) (repeatable)', collect)
+    .option('-y, --yes', 'do not ask before promote, abort or undo on real Google Cloud')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
     .action(async (action, service, opts) => {
       const { rolloutCommand } = await import('./commands/rollout');

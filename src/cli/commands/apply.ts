@@ -9,7 +9,8 @@ import { RunctlError } from '../../engine/types';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
 import { renderPlan, renderResults } from '../render';
-import { targetLine } from '../target';
+import { askConsent, requireConsentPossible } from '../consent';
+import { describeTarget, targetLine } from '../target';
 import { header, withSession, type GlobalFlags, type Opened } from './common';
 
 export interface ApplyFlags extends GlobalFlags {
@@ -59,6 +60,7 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
   if (flags.prune && !manifests.length && !flags.yes) {
     throw new RunctlError('Refused', `apply --prune with no manifests would delete every resource of set "${flags.set ?? 'default'}"; re-run with --yes if that is what you want`, { source: 'user' });
   }
+  if (!flags.dryRun) requireConsentPossible(describeTarget(flags, io), flags, io, 'apply');
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
     if (flags.output !== 'json') io.stdout.write(renderPlan(plan, o.style, header(o)));
@@ -67,7 +69,8 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
       else io.stdout.write('Dry run: nothing was changed.\n');
       return plan.entries.some((e) => e.action === 'blocked') ? 1 : 0;
     }
-    await confirmDeletions(plan, flags, io, 'apply --prune');
+    // On real Google Cloud one answer covers the whole plan, its deletions included.
+    if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply --prune');
     const result = await executePlan(o.session, plan, { prune: flags.prune, adopt: flags.adopt, signal: io.signal });
     return finishApply(o, plan, result, flags, io);
   });
@@ -89,13 +92,14 @@ async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<numb
     throw new RunctlError('Usage', `cannot read plan file ${file}: ${(err as Error).message}`, { source: 'user' });
   }
   const plan = verifySavedPlan(raw, file);
+  requireConsentPossible(describeTarget(flags, io), flags, io, 'apply');
   return withSession({ ...flags, set: plan.set }, io, async (o) => {
     checkTarget(plan, o.target.info, file);
     // The recorded, resolved manifests stand in for the files: nothing is re-read.
     o.session.addManifests(plan.entries.flatMap((e) => (e.manifest && !e.pruned ? [e.manifest] : [])));
     for (const e of plan.entries) o.session.identities.set(e.key, e.identity);
     io.stdout.write(renderPlan(plan, o.style, targetLine(o.target.info, plan.target.projects)));
-    await confirmDeletions(plan, flags, io, 'apply');
+    if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply');
     const result = await executePlan(o.session, plan, { checkEtags: true, recorded: true, signal: io.signal });
     return finishApply(o, plan, result, flags, io);
   });

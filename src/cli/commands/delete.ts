@@ -5,6 +5,8 @@ import { makePlan } from '../../engine/planner';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
 import { renderPlan, renderResults } from '../render';
+import { askConsent, requireConsentPossible } from '../consent';
+import { describeTarget } from '../target';
 import { confirmDeletions } from './apply';
 import { header, withSession, type GlobalFlags } from './common';
 
@@ -18,13 +20,14 @@ export async function deleteCommand(flags: DeleteFlags, io: Io): Promise<number>
   // Deleting needs only the identities of what the files name: references to resources
   // outside them are not resolved (DESIGN.md: delete what the manifests name).
   const manifests = await loadValid(flags.filename, io, { flags, identitiesOnly: true });
+  if (!flags.dryRun) requireConsentPossible(describeTarget(flags, io), flags, io, 'delete');
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { destroy: true });
     io.stdout.write(renderPlan(plan, o.style, header(o), { verb: 'delete' }));
     if (plan.entries.some((e) => e.action === 'blocked')) return 1;
     // Nothing named exists: the plan said so, and there is nothing to execute or report.
     if (flags.dryRun || !hasChanges(plan)) return 0;
-    await confirmDeletions(plan, flags, io, 'delete');
+    if (!(await askConsent(plan, o.target.info, flags, io, 'delete'))) await confirmDeletions(plan, flags, io, 'delete');
     const result = await executePlan(o.session, plan, { signal: io.signal });
     io.stdout.write(renderResults(result, o.style, { verb: 'delete' }));
     return result.failed ? 1 : 0;

@@ -14,6 +14,8 @@ import { API_VERSION, RunctlError, type Manifest } from '../../engine/types';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
 import type { Style } from '../render';
+import { askActionConsent, requireConsentPossible } from '../consent';
+import { describeTarget } from '../target';
 import { withSession, type GlobalFlags, type Opened } from './common';
 
 export const ROLLOUT_ACTIONS = ['status', 'promote', 'abort', 'undo'] as const;
@@ -21,6 +23,8 @@ export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 
 export interface RolloutFlags extends GlobalFlags {
   filename?: string[];
+  /** Consent up front for promote/abort/undo on real Google Cloud. */
+  yes?: boolean;
 }
 
 export async function rolloutCommand(action: string, service: string, flags: RolloutFlags, io: Io): Promise<number> {
@@ -31,6 +35,7 @@ export async function rolloutCommand(action: string, service: string, flags: Rol
   if (manifests.length && !manifests.some((m) => m.kind === 'Service' && m.metadata.name === service)) {
     throw new RunctlError('Usage', `Service/${service} is not in the manifests given with -f`, { source: 'user' });
   }
+  if (action !== 'status') requireConsentPossible(describeTarget(flags, io), flags, io, `rollout ${action}`);
   return withSession(flags, io, async (o) => {
     o.session.addManifests(manifests);
     const declared = o.session.manifests.get(`Service/${service}`);
@@ -50,6 +55,7 @@ export async function rolloutCommand(action: string, service: string, flags: Rol
       else io.stdout.write(renderReport(report, o.style, `${id.project}/${id.region}`));
       return 0;
     }
+    await askActionConsent(`${action} the rollout of Service/${service} (${id.region})`, o.target.info, id.project, flags, io, `rollout ${action}`);
     const result = action === 'promote' ? await promoteRollout(t) : action === 'abort' ? await abortRollout(t) : await undoRollout(t);
     if (flags.output === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else io.stdout.write(`${result.changed ? o.style.green('✓') : o.style.dim('=')} Service/${service}: ${result.message}\n`);
