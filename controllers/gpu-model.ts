@@ -11,7 +11,7 @@ import { diffDeclared } from '../src/engine/diff';
 import { RunctlError, type Manifest } from '../src/engine/types';
 import { isAlreadyExists, isConflict } from '../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './lib/gpu-rules';
-import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, writeGpuService } from './lib/gpu-service';
+import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './lib/gpu-service';
 import { projectOf, regionOf } from '../src/engine/location';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import { iamView, lastChange, stampClient, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
@@ -163,5 +163,12 @@ export const gpuModelController: Controller = {
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
     return liveServices(ctx, scopes, KIND, (svc) => (isGpuService(svc) ? { spec: liveForm(svc), status: status(svc) } : undefined));
+  },
+
+  async exportSpec(r, ctx) {
+    // `invokers` names Services of a manifest set; the live policy knows only members, so
+    // they are reported under status, not guessed back into Service names.
+    const { view } = await readIam(ctx, r.identity.fullName);
+    return { spec: manifestForm(r.spec), status: { invokers: view.invokers } };
   },
 };

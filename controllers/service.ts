@@ -17,6 +17,7 @@ import {
   stampClient,
   TEMPLATE_FIELDS,
   withInvokers,
+  withoutServerDefaults,
   writable,
   type IamView,
   type RunService,
@@ -277,5 +278,12 @@ export const serviceController: Controller = {
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
     return liveServices(ctx, scopes, KIND, (svc, scope) => ({ spec: { ...readSpec(svc), region: scope.region }, status: serviceStatus(svc) }));
+  },
+
+  async exportSpec(r, ctx) {
+    // IAM is not part of the listing (one read per service): read it for the one being printed.
+    const { view } = await readIam(ctx, r.identity.fullName);
+    const { region, ...spec } = r.spec;
+    return { spec: { region, ...withoutServerDefaults({ ...spec, public: view.public, invokers: view.invokers }) } };
   },
 };

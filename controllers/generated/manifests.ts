@@ -93,6 +93,10 @@ export interface GpuModelManifest {
     annotations?: Annotations;
   };
   spec: GpuModelSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * Labels copied onto the Google Cloud resource (GCP label rules: keys start with a lowercase letter, keys and values use lowercase letters, digits, '_' and '-', at most 63 characters, at most 64 labels). runctl adds 'managed-by' and 'runctl-set' itself.
@@ -216,6 +220,12 @@ export interface Resources {
   memory?: Memory;
 }
 /**
+ * Output only: the live status that `runctl get KIND NAME -o yaml|json` prints after the spec (URLs, revisions, conditions, ownership). Accepted and ignored on input: apply, diff, plan, validate and delete skip it entirely (no schema checks, no references), as kubectl ignores status on apply, so the output of `get` is a manifest.
+ */
+export interface Status {
+  [k: string]: unknown;
+}
+/**
  * A global external Application Load Balancer in front of Cloud Run services (serverless NEGs, backend services, URL map, certificates, proxies, address, forwarding rules).
  */
 export interface LoadBalancerManifest {
@@ -245,6 +255,10 @@ export interface LoadBalancerManifest {
     annotations?: Annotations;
   };
   spec: LoadBalancerSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * Desired routing of the load balancer.
@@ -326,6 +340,10 @@ export interface PolicyManifest {
     annotations?: Annotations;
   };
   spec: PolicySpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * The default admission rule and the allowlist.
@@ -388,6 +406,10 @@ export interface ServiceManifest {
     annotations?: Annotations;
   };
   spec: ServiceSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * Desired state of the Cloud Run service.
@@ -638,6 +660,10 @@ export interface SloManifest {
     annotations?: Annotations;
   };
   spec: SloSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * What is measured, the goal, and who is alerted. Exactly one of availability or latency.
@@ -735,6 +761,10 @@ export interface VolumeManifest {
     annotations?: Annotations;
   };
   spec: VolumeSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * Exactly one of gcs, nfs or memory.

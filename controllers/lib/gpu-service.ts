@@ -4,7 +4,7 @@
  * the Service field table in `run-service.ts`, plus the GPU fields it does not cover
  * (node selector, `nvidia.com/gpu` limit, zonal redundancy).
  */
-import { GPU_TYPES, gpuSizing } from './gpu-rules';
+import { DEFAULT_CONCURRENCY, GPU_TYPES, gpuSizing } from './gpu-rules';
 import { formatMemory } from './quantity';
 import { container, FIELD_BY_NAME, normalizeSpec, readSpec, template, type IamView, type RunService, type WriteContext } from './run-service';
 
@@ -100,6 +100,30 @@ export function liveForm(svc: RunService, iam?: IamView): Record<string, any> {
   if (env.MODEL !== undefined) form.model = env.MODEL;
   form.region = svc.name?.split('/')[3];
   return form;
+}
+
+/**
+ * The listed form (`liveForm`) as a GpuModel manifest declares it, for `get -o yaml`:
+ * what runctl derives from the manifest (port, runtime environment, CPU allocation,
+ * execution environment) and the defaults (one GPU, concurrency 4, the GPU's minimum
+ * CPU and memory) are left out; a parallelism other than the concurrency is kept.
+ */
+export function manifestForm(form: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { region: form.region, image: form.image, runtime: form.runtime };
+  if (form.model !== undefined) out.model = form.model;
+  const type = GPU_TYPES[form.gpu?.type];
+  out.gpu = { type: form.gpu?.type, ...(form.gpu?.count && form.gpu.count !== 1 ? { count: form.gpu.count } : {}), zonalRedundancy: form.gpu?.zonalRedundancy };
+  const r = form.resources ?? {};
+  if (!type || Number(r.cpu) !== type.minCpu || r.memory !== formatMemory(type.minMemoryGi * 1024 ** 3)) out.resources = r;
+  if (form.concurrency !== undefined && form.concurrency !== DEFAULT_CONCURRENCY) out.concurrency = form.concurrency;
+  const env = (form.env ?? {}) as Record<string, string>;
+  const args = (form.args ?? []) as string[];
+  const seqs = args.indexOf('--max-num-seqs');
+  const parallel = env.OLLAMA_NUM_PARALLEL ?? (seqs >= 0 ? args[seqs + 1] : undefined);
+  if (parallel !== undefined && Number(parallel) !== (form.concurrency ?? DEFAULT_CONCURRENCY)) out.parallelism = Number(parallel);
+  if (form.maxInstances !== undefined) out.maxInstances = form.maxInstances;
+  if (form.timeout !== undefined && form.timeout !== '300s') out.timeout = form.timeout;
+  return out;
 }
 
 /** Write every GpuModel setting onto a Service object (create body or writable copy). */

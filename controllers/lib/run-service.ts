@@ -396,6 +396,47 @@ export function normalizeSpec(spec: Record<string, any>, ctx: WriteContext): Rec
   return out;
 }
 
+/** The compute default service account Cloud Run runs a revision as when none is set. */
+export const DEFAULT_SERVICE_ACCOUNT = /^\d+-compute@developer\.gserviceaccount\.com$/;
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * What Cloud Run fills in when a manifest leaves a field out, per field (manifest form):
+ * `get -o yaml` omits these values, so its output reads like the manifest a person
+ * would write, and applying it back changes nothing.
+ */
+const SERVER_DEFAULTS: Record<string, (v: any) => boolean> = {
+  port: (v) => v === 8080,
+  env: (v) => !v || !Object.keys(v).length,
+  resources: (v) => same(v, { cpu: '1', memory: '512Mi' }),
+  timeout: (v) => v === '300s',
+  cpuThrottling: (v) => v === true,
+  startupCpuBoost: (v) => v === false,
+  volumes: (v) => !v?.length,
+  serviceAccount: (v) => typeof v === 'string' && DEFAULT_SERVICE_ACCOUNT.test(v),
+  ingress: (v) => v === 'all',
+  traffic: (v) => same(v, [{ latest: true, percent: 100 }]),
+  public: (v) => v === false,
+  invokers: (v) => !v?.length,
+};
+
+/** A live spec (from `readSpec`) without the values Cloud Run fills in by default. */
+export function withoutServerDefaults(spec: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    if (SERVER_DEFAULTS[k]?.(v)) continue;
+    if (k === 'scaling') {
+      const { minInstances, ...rest } = v ?? {};
+      const scaling = { ...(minInstances ? { minInstances } : {}), ...rest };
+      if (Object.keys(scaling).length) out.scaling = scaling;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Output-only fields the API ignores or rejects on input. */
 const OUTPUT_ONLY = [
   'uid', 'generation', 'createTime', 'updateTime', 'deleteTime', 'expireTime', 'creator', 'lastModifier',

@@ -240,4 +240,11 @@ export interface Controller {
 
   /** List live resources of this kind in the scopes (for `get` and `--prune`). */
   list(scopes: Scope[], ctx: ObserveContext): Promise<LiveResource[]>;
+
+  /**
+   * A listed resource's spec as a manifest declares it, for `get -o yaml|json`: server
+   * defaults left out, fields the listing does not read (IAM) read now. Piped back into
+   * `diff -f -`, it plans no change. Default: the listed `spec` as it is.
+   */
+  exportSpec?(r: LiveResource, ctx: ObserveContext): Promise<{ spec: Record<string, any>; status?: Record<string, unknown> }>;
 }

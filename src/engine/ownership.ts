@@ -87,3 +87,30 @@ export function clientStamp(): { client: string; clientVersion: string } {
 export function writtenByRunctl(client: string | undefined | null): boolean {
   return client === CLIENT_NAME;
 }
+
+/** Prefix of every label runctl itself writes besides `managed-by` (`runctl-set`, kinds' identity labels). */
+export const RUNCTL_LABEL_PREFIX = 'runctl-';
+
+/**
+ * Live labels as a manifest would declare them: runctl's own markers (`managed-by:
+ * runctl`, `runctl-*`) are not the user's labels, so `get -o yaml` leaves them out of
+ * `metadata.labels` (an abandon marker becomes the annotation it came from) and reports
+ * the owner separately. Piped back into `diff`, nothing differs: runctl adds its markers
+ * itself, and labels a manifest leaves out are not compared.
+ */
+export function manifestLabels(labels: Record<string, string> | undefined): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  owner?: { managedBy: string; set?: string };
+} {
+  const out: Record<string, string> = {};
+  const annotations: Record<string, string> = {};
+  const ours = labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    if (ours && (k === LABEL_MANAGED_BY || k.startsWith(RUNCTL_LABEL_PREFIX))) continue;
+    out[k] = v;
+  }
+  if (ours && labels?.[LABEL_DELETION_POLICY] === 'abandon') annotations[ANNOTATION_DELETION_POLICY] = 'abandon';
+  const by = labels?.[LABEL_MANAGED_BY];
+  return { labels: out, annotations, owner: by ? { managedBy: by, ...(ours && labels?.[LABEL_SET] ? { set: labels[LABEL_SET] } : {}) } : undefined };
+}

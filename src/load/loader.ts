@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { isCollection, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
-import type { Diagnostic, LoadedManifest, Manifest, SourcePos } from '../engine/types';
+import type { Diagnostic, FieldPath, LoadedManifest, Manifest, SourcePos } from '../engine/types';
 import { expandPaths, type Source } from './files';
 import { attachLocator, attachSource, makeLocator } from './positions';
 
@@ -119,22 +119,33 @@ export function parseManifests(text: string, file: string): LoadResult {
       continue;
     }
     if (value === null || value === undefined) continue;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      diagnostics.push({
-        code: 'SchemaViolation',
-        message: `a manifest must be a mapping with apiVersion, kind, metadata and spec (got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)})`,
-        pos: docPos,
-      });
-      continue;
-    }
-    resources.push(toLoaded(value as Manifest, doc, lines, file, docPos));
+    // A list of manifests is what `runctl get KIND -o json` prints: each item is a document.
+    const items = Array.isArray(value) && value.length && value.every(isMapping) ? value : [value];
+    items.forEach((item, i) => {
+      if (!isMapping(item)) {
+        diagnostics.push({
+          code: 'SchemaViolation',
+          message: `a manifest must be a mapping with apiVersion, kind, metadata and spec (got ${Array.isArray(item) ? 'a list' : JSON.stringify(item)})`,
+          pos: docPos,
+        });
+        return;
+      }
+      const manifest = item as unknown as Manifest & { status?: unknown };
+      // `status` is output only (`get -o yaml` prints it): accepted and ignored, as kubectl does.
+      delete manifest.status;
+      resources.push(toLoaded(manifest, doc, lines, file, docPos, items === value ? [i] : []));
+    });
   }
   return { resources, diagnostics };
 }
 
-function toLoaded(manifest: Manifest, doc: Document, lines: LineCounter, file: string, docPos: SourcePos): LoadedManifest {
-  const locator = makeLocator(doc, lines, file, docPos);
-  const lm: LoadedManifest = { manifest, file, pos: docPos, positionOf: (path) => locator.valueAt(path) };
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function toLoaded(manifest: Manifest, doc: Document, lines: LineCounter, file: string, docPos: SourcePos, prefix: FieldPath = []): LoadedManifest {
+  const base = makeLocator(doc, lines, file, docPos);
+  const locator = prefix.length ? { valueAt: (p: FieldPath) => base.valueAt([...prefix, ...p]), keyAt: (p: FieldPath) => base.keyAt([...prefix, ...p]) } : base;
+  const pos = prefix.length ? locator.valueAt([]) : docPos;
+  const lm: LoadedManifest = { manifest, file, pos, positionOf: (path) => locator.valueAt(path) };
   attachLocator(lm, locator);
   attachSource(lm);
   return lm;

@@ -5,6 +5,7 @@
 import { CONTROLLERS } from '../../../controllers/index';
 import type { Identity, LiveResource, Scope } from '../../engine/controller';
 import { scopesFor } from '../../engine/planner';
+import { manifestLabels } from '../../engine/ownership';
 import { API_VERSION, keyOf, LABEL_MANAGED_BY, LABEL_SET, RunctlError, type Manifest } from '../../engine/types';
 import type { Io } from '../io';
 import { loadValid } from '../manifests';
@@ -20,14 +21,26 @@ export function findKind(name: string): string {
   throw new RunctlError('UnknownKind', `unknown kind "${name}"; known kinds: ${CONTROLLERS.map((c) => c.kind).join(', ')}`, { source: 'user' });
 }
 
-export function asManifest(r: LiveResource) {
+/**
+ * A live resource as a manifest (`get -o yaml|json`): the spec as a manifest declares it,
+ * runctl's ownership labels reported under `status` instead of `metadata.labels`, and
+ * the live status, which `apply`/`diff` ignore on input — so the output applies back
+ * with no change (`runctl get service x -o yaml | runctl diff -f -` exits 0).
+ */
+export function asManifest(r: LiveResource, exported?: { spec: Record<string, any>; status?: Record<string, unknown> }) {
   const conditions = r.status?.ready ? [{ type: 'Ready', status: r.status.ready.status, reason: r.status.ready.reason, ...(r.status.ready.message ? { message: r.status.ready.message } : {}) }] : [];
+  const { labels, annotations, owner } = manifestLabels(r.labels);
+  const allAnnotations = { ...(r.annotations ?? {}), ...annotations };
   return {
     apiVersion: API_VERSION,
     kind: r.kind,
-    metadata: { name: r.name, labels: r.labels, ...(r.annotations ? { annotations: r.annotations } : {}) },
-    spec: r.spec,
-    status: { ...(r.status?.fields ?? {}), conditions },
+    metadata: {
+      name: r.name,
+      ...(Object.keys(labels).length ? { labels } : {}),
+      ...(Object.keys(allAnnotations).length ? { annotations: allAnnotations } : {}),
+    },
+    spec: exported?.spec ?? r.spec,
+    status: { ...(r.status?.fields ?? {}), ...(exported?.status ?? {}), ...(owner ? { managedBy: owner.managedBy, ...(owner.set ? { set: owner.set } : {}) } : {}), conditions },
   };
 }
 
@@ -74,7 +87,9 @@ export async function getCommand(kindName: string | undefined, name: string | un
       if (name && !live.length) throw new RunctlError('ApiError', `${only}/${name} not found in ${scopesFor(o.session, only).map(where).join(', ')}`, { source: 'user' });
     }
     live.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name) || (a.identity.region ?? '').localeCompare(b.identity.region ?? ''));
-    const docs = live.map(asManifest);
+    const structured = flags.output === 'json' || flags.output === 'yaml';
+    const ctx = o.session.observeContext();
+    const docs = structured ? await Promise.all(live.map(async (r) => asManifest(r, await o.session.controllerFor(r.kind).exportSpec?.(r, ctx)))) : [];
     if (flags.output === 'json') {
       io.stdout.write(JSON.stringify(name ? docs[0] : docs, null, 2) + '\n');
     } else if (flags.output === 'yaml') {
