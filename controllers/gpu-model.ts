@@ -13,7 +13,7 @@ import { isAlreadyExists, isConflict } from '../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './lib/gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './lib/gpu-service';
 import { projectOf, regionOf } from '../src/engine/location';
-import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
+import { ALL_REGIONS, deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import { iamView, lastChange, stampClient, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
 
 const KIND = 'GpuModel';
@@ -166,9 +166,20 @@ export const gpuModelController: Controller = {
   },
 
   async exportSpec(r, ctx) {
-    // `invokers` names Services of a manifest set; the live policy knows only members, so
-    // they are reported under status, not guessed back into Service names.
+    // `invokers` names Services; the live policy holds their accounts. A member that is
+    // the account of exactly one Cloud Run service of the project maps back to it; others
+    // stay under status as members (a manifest cannot name them).
     const { view } = await readIam(ctx, r.identity.fullName);
-    return { spec: manifestForm(r.spec), status: { invokers: view.invokers } };
+    const services = [...(await listServices(ctx, r.identity.project, ALL_REGIONS)).values()].filter((svc) => !isGpuService(svc));
+    const invokers: string[] = [];
+    const unmapped: string[] = [];
+    for (const member of view.invokers) {
+      const users = services.filter((svc) => `serviceAccount:${svc.template?.serviceAccount}` === member);
+      if (users.length === 1) invokers.push(`Service/${shortName(users[0].name)}`);
+      else unmapped.push(member);
+    }
+    const spec = manifestForm(r.spec);
+    if (invokers.length) spec.invokers = invokers.sort();
+    return { spec, status: { invokers: view.invokers, ...(unmapped.length ? { unmappedInvokers: unmapped } : {}) } };
   },
 };

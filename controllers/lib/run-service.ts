@@ -426,9 +426,15 @@ export function withoutServerDefaults(spec: Record<string, any>): Record<string,
   const out: Record<string, any> = {};
   for (const [k, v] of Object.entries(spec)) {
     if (SERVER_DEFAULTS[k]?.(v)) continue;
+    if (k === 'volumes') {
+      // `source` is the backing store, compared internally; a mount declares only these.
+      out.volumes = (v as any[]).map((m) => ({ volume: m.volume, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) }));
+      continue;
+    }
     if (k === 'scaling') {
-      const { minInstances, ...rest } = v ?? {};
-      const scaling = { ...(minInstances ? { minInstances } : {}), ...rest };
+      // Cloud Run's defaults: no warm instances, 80 concurrent requests per instance.
+      const { minInstances, concurrency, ...rest } = v ?? {};
+      const scaling = { ...(minInstances ? { minInstances } : {}), ...rest, ...(concurrency !== undefined && concurrency !== 80 ? { concurrency } : {}) };
       if (Object.keys(scaling).length) out.scaling = scaling;
       continue;
     }
