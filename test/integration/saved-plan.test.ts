@@ -171,6 +171,42 @@ describe('saved plans', () => {
     expect((await h.cli(['diff', '-f', dir])).code).toBe(0);
   });
 
+  it('every kind round-trips: updates and prunes of Services, a Volume, a LoadBalancer, an Slo and the Policy apply from an untouched saved plan', async () => {
+    const doc = (kind: string, name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'runctl.dev/v1alpha1', kind, metadata: { name }, spec });
+    const world = (v: number, withExtras: boolean) => {
+      const docs = [
+        doc('Service', 'k-web', { region: REGION, image: image('k-web', String(v)), ingress: 'all', volumes: [{ volume: 'k-data', mountPath: '/data' }] }),
+        doc('Volume', 'k-data', { gcs: { bucket: 'k-data-bucket', create: true } }),
+        doc('LoadBalancer', 'k-lb', { defaultService: 'k-web', ...(v > 1 ? { staticIp: true } : {}) }),
+        doc('Slo', 'k-avail', { service: 'k-web', availability: { goal: v > 1 ? 0.995 : 0.99, window: '1d' }, alerts: [{ burnRate: 10, lookback: '5m', notify: ['email:oncall@example.com'] }] }),
+        doc('Policy', 'default', { defaultRule: { evaluationMode: v > 1 ? 'ALWAYS_DENY' : 'ALWAYS_ALLOW', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG' } }),
+      ];
+      if (withExtras) {
+        docs.push(doc('Service', 'k-api', { region: REGION, image: image('k-api', '1'), ingress: 'all' }));
+        docs.push(doc('LoadBalancer', 'k-lb2', { defaultService: 'k-api' }));
+        docs.push(doc('Slo', 'k-api-avail', { service: 'k-api', availability: { goal: 0.9, window: '1d' }, alerts: [] }));
+        docs.push(doc('Volume', 'k-old', { gcs: { bucket: 'k-old-bucket', create: true } }));
+      }
+      return docs.join('\n---\n');
+    };
+    const dir = path.join(h.dir, 'kinds');
+    const f = h.write('kinds/all.yaml', world(1, true));
+    const first = await h.cli(['apply', '--set', 'kinds', '-f', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    // Change something of every kind and drop the extras (pruned: a Service, an LB, an Slo, a bucket).
+    fs.writeFileSync(f, world(2, false));
+    const kindsPlan = path.join(h.dir, 'kinds.plan.json');
+    const planned = await h.cli(['plan', '--set', 'kinds', '--prune', '-f', dir, '--out', kindsPlan]);
+    expect(planned.code, planned.stderr).toBe(2);
+    const p = JSON.parse(fs.readFileSync(kindsPlan, 'utf8')) as SavedPlan;
+    const actions = Object.fromEntries(p.entries.map((e) => [e.key, e.action]));
+    expect(actions).toMatchObject({ 'Service/k-web': 'update', 'LoadBalancer/k-lb': 'update', 'Slo/k-avail': 'update', 'Policy/default': 'update', 'Service/k-api': 'delete', 'LoadBalancer/k-lb2': 'delete', 'Slo/k-api-avail': 'delete', 'Volume/k-old': 'delete' });
+    const r = await h.cli(['apply', '--yes', kindsPlan]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await h.cli(['diff', '--set', 'kinds', '--prune', '-f', dir])).code).toBe(0);
+    expect(await exists('k-api')).toBe(false);
+  });
+
   it('refuses a plan file saved by an older runctl (format v1)', async () => {
     const old = { ...saved(), format: 'runctl.plan/v1' };
     fs.writeFileSync(planFile, JSON.stringify(old));
