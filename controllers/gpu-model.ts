@@ -75,7 +75,7 @@ async function writeService(m: Manifest, id: Identity, obs: Observed, plan: Reso
       const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
       return await waitForService(ctx, op, id.fullName, 'create', GPU_WAIT);
     } catch (err) {
-      if (isAlreadyExists(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} appeared while creating it`, { cause: err });
+      if (isAlreadyExists(err)) throw new RunctlError('AlreadyExists', `${KIND}/${id.name} appeared while creating it`, { cause: err });
       throw err;
     }
   }

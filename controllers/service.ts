@@ -213,7 +213,7 @@ export const serviceController: Controller = {
         svc = await waitForService(ctx, op, id.fullName, 'create');
       } catch (err) {
         // A create retried after the server already made it: re-read and re-plan.
-        if (isAlreadyExists(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} appeared while creating it`, { cause: err });
+        if (isAlreadyExists(err)) throw new RunctlError('AlreadyExists', `${KIND}/${id.name} appeared while creating it`, { cause: err });
         throw err;
       }
     } else {

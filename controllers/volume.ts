@@ -10,7 +10,7 @@ import { diffDeclared } from '../src/engine/diff';
 import { projectOf } from '../src/engine/location';
 import { ownedBy, ownedLabels } from '../src/engine/planner';
 import { RunctlError, type Diagnostic, type Manifest } from '../src/engine/types';
-import { isConflict, isNotFound } from '../src/gcp/errors';
+import { isAlreadyExists, isConflict, isNotFound } from '../src/gcp/errors';
 import { normalizeMemory } from './lib/quantity';
 
 const KIND = 'Volume';
@@ -151,7 +151,7 @@ export const volumeController: Controller = {
         });
         return fromBucket(m, b);
       } catch (err) {
-        if (isConflict(err)) throw new RunctlError('Conflict', `bucket ${desired.gcs.bucket} already exists`, { cause: err });
+        if (isConflict(err) || isAlreadyExists(err)) throw new RunctlError('AlreadyExists', `bucket ${desired.gcs.bucket} already exists`, { cause: err });
         throw err;
       }
     }

@@ -9,7 +9,9 @@ import type { ApplyContext } from '../../src/engine/controller';
 import { RunctlError } from '../../src/engine/types';
 import { apiError, isAlreadyExists, isConflict, isNotFound } from '../../src/gcp/errors';
 import { requestIdOf, waitOperation } from '../lib/compute-ops';
-import type { LiveModel } from './model';
+import { diffDeclared } from '../../src/engine/diff';
+import { liveView, type LiveModel, type LiveSub } from './model';
+import { markerOf, ownedMarker } from './names';
 import { API } from './observe';
 import type { Op, Step } from './steps';
 
@@ -31,7 +33,7 @@ export class StepRunner {
   /** Fingerprints read when planning; forgotten once a resource has been changed. */
   private readonly fingerprints = new Map<string, { fingerprint?: string; labelFingerprint?: string }>();
 
-  constructor(private readonly ctx: ApplyContext, private readonly project: string, live: LiveModel) {
+  constructor(private readonly ctx: ApplyContext, private readonly project: string, private readonly live: LiveModel, private readonly lb: string) {
     for (const s of live.subs) this.fingerprints.set(`${s.kind}/${s.region ?? ''}/${s.name}`, { fingerprint: s.raw.fingerprint, labelFingerprint: s.raw.labelFingerprint });
   }
 
@@ -99,12 +101,46 @@ export class StepRunner {
       }
     } catch (err) {
       if (op.op === 'delete' && isNotFound(err)) return;
-      // Made by someone else (or by an earlier run) since we looked: re-read and re-plan.
-      if (op.op === 'insert' && isAlreadyExists(err)) throw new RunctlError('Conflict', `${what} appeared while creating it`, { cause: err });
+      // Made since we looked (by a concurrent apply, most likely): compare, don't fail.
+      if (op.op === 'insert' && isAlreadyExists(err)) return this.madeConcurrently(step, err);
       if (isConflict(err)) throw err;
       throw new RunctlError('ApiError', `${VERB[op.op]} ${what}: ${apiError(err).message}`, { cause: err, source: 'system' });
     }
     this.fingerprints.delete(`${step.kind}/${step.region ?? ''}/${step.name}`);
     await waitOperation(this.ctx, result, scope, `${VERB[op.op]} ${what}`);
+  }
+
+  /**
+   * An insert met ALREADY_EXISTS: read the sub-resource (waiting while its own insert
+   * is still running, when it is not readable yet). Ours and as wanted: go on with the
+   * next step. Otherwise the engine re-reads and re-plans the load balancer.
+   */
+  private async madeConcurrently(step: Step, err: unknown): Promise<void> {
+    const what = `${step.kind} ${step.name}`;
+    const raw = await this.readWhenReady(step);
+    const sub: LiveSub = { kind: step.kind, name: step.name, region: step.region, raw, owned: !!raw && ownedMarker(markerOf(raw), this.ctx.set, this.lb) };
+    if (!raw || !sub.owned || !step.want) {
+      const mk = raw ? markerOf(raw) : undefined;
+      const who = mk ? ` (managed by ${mk.managedBy ?? 'nobody'}${mk.set ? ` set ${mk.set}` : ''}${mk.lb ? ` lb ${mk.lb}` : ''})` : '';
+      throw new RunctlError('AlreadyExists', `${what} appeared while creating it${who}`, { cause: err });
+    }
+    const model: LiveModel = { subs: [...this.live.subs.filter((s) => !(s.kind === sub.kind && s.name === sub.name && s.region === sub.region)), sub] };
+    const { changes } = diffDeclared(step.want.view, liveView(sub, this.lb, model), {}, '');
+    if (changes.length) throw new RunctlError('AlreadyExists', `${what} appeared while creating it, with other settings (${changes.map((c) => c.path).join(', ')})`, { cause: err });
+    this.live.subs = model.subs;
+    this.ctx.progress(`${what} was just made by a concurrent apply, as wanted`);
+  }
+
+  /** GET a sub-resource, retrying NOT_FOUND for a while (a concurrent insert may still run). */
+  private async readWhenReady(step: Step): Promise<any | undefined> {
+    for (let delay = 100, waited = 0; ; waited += delay, delay = Math.min(delay * 2, 2000)) {
+      try {
+        const [raw] = await this.client(step).get(this.where(step));
+        return raw;
+      } catch (err) {
+        if (!isNotFound(err) || waited > 60_000) return undefined;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }

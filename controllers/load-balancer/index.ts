@@ -137,14 +137,14 @@ export const loadBalancerController: Controller = {
     const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
     const steps = planSteps(wants, live, { lb: m.metadata.name });
-    await new StepRunner(ctx, project, live).run(steps);
+    await new StepRunner(ctx, project, live, m.metadata.name).run(steps);
     return observedFrom(await scan(m, project, ctx, true), m.metadata.name, ctx.set);
   },
 
   async delete(m, id, _observed, ctx) {
     const live = await scan(m, id.project, ctx, true);
     const steps = planSteps([], live, { lb: m.metadata.name });
-    await new StepRunner(ctx, id.project, live).run(steps);
+    await new StepRunner(ctx, id.project, live, m.metadata.name).run(steps);
   },
 
   async list(scopes, ctx): Promise<LiveResource[]> {

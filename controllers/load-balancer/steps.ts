@@ -34,6 +34,8 @@ export interface Step {
   changes: FieldChange[];
   notes: string[];
   ops: Op[];
+  /** For a create: the wanted sub-resource, to compare with one a concurrent apply made first. */
+  want?: WantSub;
 }
 
 /** What the notes may mention. */
@@ -88,7 +90,7 @@ function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx
     // The ownership marker (the same everywhere) and empty lists are not worth a line per create.
     const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description' && !(Array.isArray(c.new) && !c.new.length));
     const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains, ctx.ip)] : [];
-    return { ...base, action: 'create', changes, notes, ops: [{ op: 'insert', body: want.body }] };
+    return { ...base, action: 'create', changes, notes, ops: [{ op: 'insert', body: want.body }], want };
   }
   const { changes } = diffDeclared(want.view, liveView(live, ctx.lb, model), {}, '');
   if (!changes.length) return { ...base, action: 'noop', changes, notes: [], ops: [] };

@@ -6,12 +6,13 @@
  */
 import type { Clients } from '../../src/gcp/clients';
 import { RunctlError } from '../../src/engine/types';
-import { isAlreadyExists, isNotFound } from '../../src/gcp/errors';
+import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/errors';
+import { createOnce, keeperFirst } from '../lib/create-once';
 import { toProtoDuration } from '../lib/quantity';
 import { retryConcurrentEdits, withLock } from '../lib/project-lock';
-import { freshReader, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';
-import { alertView, channelBody, LABEL_ALERT, LABEL_SLO, liveSloBody, monitoredServiceId, sloBody, type Obj } from './model';
-import { channelFor, desiredPolicies, monitoredName, sharedLabels, type DesiredSlo } from './plan';
+import { alertIndexOf, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';
+import { alertIdentity, alertView, channelBody, channelIdentity, liveSloBody, monitoredServiceId, sloBody, type Obj } from './model';
+import { addressesOf, channelFor, desiredPolicies, monitoredName, needsIdentity, sharedLabels, type DesiredSlo } from './plan';
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
@@ -43,23 +44,28 @@ async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, p
   }
 }
 
+const wantSlo = (d: DesiredSlo, req: Obj) => ({ ...sloBody(d.form, d.target, d.id), userLabels: req.userLabels });
+const haveSlo = (slo: Obj) => ({ ...liveSloBody(slo), userLabels: slo.userLabels ?? {} });
+
 async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<void> {
   const sm = clients.monitoring('ServiceMonitoringServiceClient');
   const parent = monitoredName(d, live);
   const req = sloRequest(d, live);
-  if (!live.slo || live.slo.name !== `${parent}/serviceLevelObjectives/${d.id}`) {
+  const name = `${parent}/serviceLevelObjectives/${d.id}`;
+  if (!live.slo || live.slo.name !== name) {
     progress(`creating SLO ${d.id}`);
     try {
       await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.id, serviceLevelObjective: req as any }));
     } catch (err) {
-      if (isAlreadyExists(err)) throw new RunctlError('Conflict', `Slo/${d.id} appeared while creating it`, { cause: err });
-      throw err;
+      if (!isAlreadyExists(err)) throw err;
+      // Made by a concurrent apply: fine when it is what we want; otherwise the engine re-plans.
+      const [made] = await sm.getServiceLevelObjective({ name });
+      if (!same(wantSlo(d, req), haveSlo(made as Obj))) throw new RunctlError('AlreadyExists', `Slo/${d.id}: the SLO ${name} appeared while creating it, with other settings`, { cause: err });
+      progress(`SLO ${d.id} was just made by a concurrent apply, as wanted`);
     }
     return;
   }
-  const want = { ...sloBody(d.form, d.target, d.id), userLabels: req.userLabels };
-  const have = { ...liveSloBody(live.slo), userLabels: live.slo.userLabels ?? {} };
-  if (same(want, have)) return;
+  if (same(wantSlo(d, req), haveSlo(live.slo))) return;
   progress(`updating SLO ${d.id}`);
   await write(() =>
     sm.updateServiceLevelObjective({
@@ -69,33 +75,87 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, progres
   );
 }
 
+/** A fresh, server-side filtered list of the objects carrying one identity. */
+function identityFilter(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `user_labels.${k} = ${JSON.stringify(v)}`)
+    .join(' AND ');
+}
+
+async function listByIdentity(clients: Clients, what: 'policies' | 'channels', project: string, labels: Record<string, string>): Promise<Obj[]> {
+  const req = { name: `projects/${project}`, filter: identityFilter(labels) };
+  const it =
+    what === 'policies'
+      ? clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync(req, { autoPaginate: false } as any)
+      : clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync(req, { autoPaginate: false } as any);
+  const out: Obj[] = [];
+  for await (const x of it as AsyncIterable<Obj>) out.push(x);
+  return keeperFirst(out);
+}
+
+/**
+ * Create a server-named object once (see `create-once.ts`), then look again: when a
+ * concurrent runctl made one with the same identity first, keep the older one and delete
+ * ours, so both processes end with the same single object.
+ */
+async function createConverged(clients: Clients, o: { what: string; kind: 'policies' | 'channels'; project: string; identity: Record<string, string>; create: () => Promise<Obj>; remove: (name: string) => Promise<unknown>; progress: (m: string) => void }): Promise<Obj> {
+  const lookup = async () => (await listByIdentity(clients, o.kind, o.project, o.identity))[0];
+  const made = await createOnce({ what: o.what, create: o.create, lookup, progress: o.progress });
+  const keeper = (await lookup()) ?? made;
+  if (keeper.name !== made.name) {
+    o.progress(`${o.what}: another runctl made it at the same time; keeping ${keeper.name}, deleting ${made.name}`);
+    await deleteIgnoringMissing(() => o.remove(made.name));
+  }
+  return keeper;
+}
+
 async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<Map<string, string>> {
   const nc = clients.monitoring('NotificationChannelServiceClient');
   const names = new Map<string, string>();
-  const addresses = [...new Set(d.form.alerts.flatMap((a) => a.notify.map((n) => n.replace(/^email:/, ''))))].sort();
-  for (const address of addresses) {
+  for (const address of addressesOf(d)) {
+    const identity = channelIdentity(d.set, address);
     const existing = channelFor(live.channels, address, d.set);
     if (existing) {
       names.set(address, existing.name);
+      if (needsIdentity(existing, d.set, address)) {
+        progress(`labelling notification channel for ${address} with its identity`);
+        await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } } as any, updateMask: { paths: ['user_labels'] } }));
+      }
       continue;
     }
     progress(`creating notification channel for ${address}`);
-    const [ch] = await write(() => nc.createNotificationChannel({ name: `projects/${d.target.project}`, notificationChannel: channelBody(address, sharedLabels(d)) as any }));
+    const ch = await createConverged(clients, {
+      what: `notification channel for ${address}`,
+      kind: 'channels',
+      project: d.target.project,
+      identity,
+      create: async () => (await write(() => nc.createNotificationChannel({ name: `projects/${d.target.project}`, notificationChannel: channelBody(address, { ...sharedLabels(d), ...identity }) as any })))[0] as Obj,
+      remove: (name) => nc.deleteNotificationChannel({ name }),
+      progress,
+    });
     names.set(address, ch.name as string);
-    live.channels.push(ch as Obj);
+    live.channels.push(ch);
   }
   return names;
 }
 
 async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, channels: Map<string, string>, progress: (m: string) => void): Promise<void> {
   const ap = clients.monitoring('AlertPolicyServiceClient');
-  const byIndex = new Map(live.policies.map((p) => [Number(p.userLabels[LABEL_ALERT]), p]));
+  const byIndex = new Map(live.policies.map((p) => [alertIndexOf(p), p]));
   const bodies = desiredPolicies(d, live, (a) => channels.get(a));
   for (const [i, body] of bodies.entries()) {
     const p = byIndex.get(i);
     if (!p) {
       progress(`creating alert policy #${i}`);
-      await write(() => ap.createAlertPolicy({ name: `projects/${d.target.project}`, alertPolicy: body as any }));
+      await createConverged(clients, {
+        what: `alert policy #${i} of Slo/${d.id}`,
+        kind: 'policies',
+        project: d.target.project,
+        identity: alertIdentity(d.set, d.id, i),
+        create: async () => (await write(() => ap.createAlertPolicy({ name: `projects/${d.target.project}`, alertPolicy: body as any })))[0] as Obj,
+        remove: (name) => ap.deleteAlertPolicy({ name }),
+        progress,
+      });
       continue;
     }
     const userLabels = { ...(p.userLabels ?? {}), ...body.userLabels };
@@ -117,6 +177,31 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
   }
 }
 
+/**
+ * Delete duplicates: further policies with the identity of a kept one, then further
+ * channels for an address. Policies go first, as a channel in use cannot be deleted; a
+ * duplicate channel another Slo's policy still uses is left for that Slo's apply.
+ */
+async function deleteDuplicates(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<void> {
+  const ap = clients.monitoring('AlertPolicyServiceClient');
+  const nc = clients.monitoring('NotificationChannelServiceClient');
+  for (const p of live.duplicates) {
+    progress(`deleting duplicate alert policy ${p.name}`);
+    await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
+  }
+  for (const address of addressesOf(d)) {
+    for (const c of channelsFor(live.channels, address, d.set).slice(1)) {
+      progress(`deleting duplicate notification channel ${c.name} (${address})`);
+      try {
+        await deleteIgnoringMissing(() => nc.deleteNotificationChannel({ name: c.name }));
+      } catch (err) {
+        if (apiError(err).code !== GrpcCode.FAILED_PRECONDITION) throw err;
+        progress(`duplicate notification channel ${c.name} is still used by another alert policy; left for now`);
+      }
+    }
+  }
+}
+
 async function deleteIgnoringMissing(fn: () => Promise<unknown>): Promise<void> {
   try {
     await write(fn);
@@ -134,6 +219,7 @@ export async function applySlo(clients: Clients, d: DesiredSlo, progress: (m: st
     await ensureSlo(clients, d, live, progress);
     const channels = await ensureChannels(clients, d, live, progress);
     await ensurePolicies(clients, d, live, channels, progress);
+    await deleteDuplicates(clients, d, live, progress);
     if (moved) {
       progress(`deleting the SLO under its previous service (${moved.name})`);
       await deleteIgnoringMissing(() => clients.monitoring('ServiceMonitoringServiceClient').deleteServiceLevelObjective({ name: moved.name }));
@@ -155,7 +241,7 @@ export async function deleteSlo(clients: Clients, project: string, sloName: stri
     const nc = clients.monitoring('NotificationChannelServiceClient');
     const before = freshReader(clients);
     for (const p of await listAlertPolicies(before, project)) {
-      if (!ownedBySet(p.userLabels, set) || p.userLabels?.[LABEL_SLO] !== id) continue;
+      if (!isSloPolicy(p, set, id)) continue;
       progress(`deleting alert policy ${p.displayName}`);
       await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
     }

@@ -75,7 +75,7 @@ export const sloController: Controller = {
   },
 
   plan(m, desired, obs, ctx) {
-    const live = (obs.raw as LiveSlo | undefined) ?? { target: target(m, ctx), policies: [], channels: [] };
+    const live = (obs.raw as LiveSlo | undefined) ?? { target: target(m, ctx), policies: [], duplicates: [], channels: [] };
     return planSlo(desiredSlo(m, ctx, desired as unknown as SloForm), live, obs.exists ? (obs.spec as unknown as SloForm) : undefined);
   },
 

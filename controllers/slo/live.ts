@@ -4,8 +4,10 @@
  * state of one Slo assembled from them.
  */
 import type { Clients } from '../../src/gcp/clients';
+import { hasIdentity, LABEL_RESOURCE, LABEL_ROLE, labelValue } from '../../src/engine/ownership';
 import { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE } from '../../src/engine/types';
-import { alertView, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, type Obj, type SloForm, type Target } from './model';
+import { keeperFirst } from '../lib/create-once';
+import { alertView, CHANNEL_OWNER, channelRole, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, sloKey, type Obj, type SloForm, type Target } from './model';
 
 /** What reads need: the clients and a memoiser (the session's, or a fresh one inside writes). */
 export interface Reader {
@@ -70,9 +72,54 @@ export interface LiveSlo {
   slo?: Obj;
   /** The monitored service the live SLO is under (differs from `monitored` when `service` changed). */
   sloParent?: Obj;
-  /** This Slo's alert policies (owned by the set), by `runctl-alert` index. */
+  /** This Slo's alert policies (owned by the set), one per `runctl-alert` index: the keepers. */
   policies: Obj[];
+  /** Further policies with the identity of one in `policies`: duplicates, to delete. */
+  duplicates: Obj[];
   channels: Obj[];
+}
+
+/** Whether a policy is one of this Slo's: its identity, or the labels earlier versions wrote. */
+export function isSloPolicy(p: Obj, set: string, id: string): boolean {
+  if (!ownedBySet(p.userLabels, set)) return false;
+  return p.userLabels?.[LABEL_SLO] === id || p.userLabels?.[LABEL_RESOURCE] === labelValue(sloKey(id));
+}
+
+/** A policy's alert index (`runctl-alert`, else its role `alert-N`). */
+export function alertIndexOf(p: Obj): number {
+  const label = p.userLabels?.[LABEL_ALERT];
+  if (label !== undefined) return Number(label);
+  const m = /^alert-(\d+)$/.exec(p.userLabels?.[LABEL_ROLE] ?? '');
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Keepers (one per index, the oldest) and duplicates among one Slo's policies. */
+export function splitDuplicates(policies: Obj[]): { keepers: Obj[]; duplicates: Obj[] } {
+  const byIndex = new Map<number, Obj[]>();
+  for (const p of policies) byIndex.set(alertIndexOf(p), [...(byIndex.get(alertIndexOf(p)) ?? []), p]);
+  const keepers: Obj[] = [];
+  const duplicates: Obj[] = [];
+  for (const [, group] of [...byIndex].sort((a, b) => a[0] - b[0])) {
+    const [keep, ...rest] = keeperFirst(group);
+    keepers.push(keep);
+    duplicates.push(...rest);
+  }
+  return { keepers, duplicates };
+}
+
+/**
+ * The set's email channels for an address, keeper first: those with the channel identity,
+ * and those earlier versions made (owned by the set, no role label).
+ */
+export function channelsFor(channels: Obj[], address: string, set: string): Obj[] {
+  const matching = channels.filter(
+    (c) =>
+      c.type === 'email' &&
+      c.labels?.email_address === address &&
+      ownedBySet(c.userLabels, set) &&
+      (hasIdentity(c.userLabels, set, CHANNEL_OWNER, channelRole(address)) || c.userLabels?.[LABEL_ROLE] === undefined),
+  );
+  return keeperFirst(matching);
 }
 
 const sloId = (name: string) => name.split('/').pop();
@@ -91,10 +138,8 @@ export async function readLive(r: Reader, t: Target, id: string, set: string): P
     }
   }
   const sloParent = slo ? services.find((s) => s.name === parentOf(slo!.name)) : undefined;
-  const mine = policies
-    .filter((p) => ownedBySet(p.userLabels, set) && p.userLabels?.[LABEL_SLO] === id)
-    .sort((a, b) => Number(a.userLabels[LABEL_ALERT]) - Number(b.userLabels[LABEL_ALERT]));
-  return { target: t, monitored, slo, sloParent, policies: mine, channels };
+  const { keepers, duplicates } = splitDuplicates(policies.filter((p) => isSloPolicy(p, set, id)));
+  return { target: t, monitored, slo, sloParent, policies: keepers, duplicates, channels };
 }
 
 /** A live alert policy in manifest terms (`notify` as `email:ADDRESS` where the channel is known). */
@@ -110,7 +155,7 @@ function alertForm(p: Obj, channels: Map<string, Obj>): SloForm['alerts'][number
 /** This Slo's live alerts by their `runctl-alert` index. */
 export function liveAlerts(live: LiveSlo): Map<number, SloForm['alerts'][number]> {
   const channels = new Map(live.channels.map((c) => [c.name, c]));
-  return new Map(live.policies.map((p) => [Number(p.userLabels[LABEL_ALERT]), alertForm(p, channels)]));
+  return new Map(live.policies.map((p) => [alertIndexOf(p), alertForm(p, channels)]));
 }
 
 /** The manifest form of a live Slo (undefined when its SLO does not exist). */

@@ -3,6 +3,8 @@
  * (monitored service, SLO, email channels, burn-rate alert policies), and the manifest
  * form read back from live objects. No I/O. gcp-apis.md §5.
  */
+import { identityLabels } from '../../src/engine/ownership';
+import { digest } from '../lib/compute-ops';
 import { normalizeDuration, parseDuration } from '../lib/quantity';
 
 export type Obj = Record<string, any>;
@@ -10,6 +12,23 @@ export type Obj = Record<string, any>;
 /** User labels runctl puts on alert policies to find them again (IDs are server-assigned). */
 export const LABEL_SLO = 'runctl-slo';
 export const LABEL_ALERT = 'runctl-alert';
+
+/** The resource key a Slo's own objects (its alert policies) carry in their identity. */
+export const sloKey = (id: string) => `Slo/${id}`;
+/** An alert policy's role: its index in `alerts` (so editing an alert updates it in place). */
+export const alertRole = (index: number) => `alert-${index}`;
+/**
+ * Email channels are shared by every Slo of a set (one channel per address), so their
+ * identity names the kind rather than one Slo, and the address (hashed: label values
+ * cannot hold `@`) as the role.
+ */
+export const CHANNEL_OWNER = 'Slo';
+export const channelRole = (address: string) => `channel-${digest(address.toLowerCase(), 12)}`;
+
+/** Identity labels of a Slo's alert policy. */
+export const alertIdentity = (set: string, sloId: string, index: number) => identityLabels(set, sloKey(sloId), alertRole(index));
+/** Identity labels of the set's email channel for an address. */
+export const channelIdentity = (set: string, address: string) => identityLabels(set, CHANNEL_OWNER, channelRole(address));
 
 /** Where the measured Cloud Run service lives. */
 export interface Target {
@@ -122,7 +141,7 @@ export function parseBurnRateFilter(filter: string): { slo: string; lookback: st
 }
 
 /** One desired alert policy (API shape, channels resolved). */
-export function alertPolicyBody(sloName: string, sloId: string, index: number, alert: SloForm['alerts'][number], channels: string[], labels: Obj): Obj {
+export function alertPolicyBody(sloName: string, sloId: string, index: number, alert: SloForm['alerts'][number], channels: string[], labels: Obj, set: string): Obj {
   return {
     displayName: `${sloId}: error budget burn rate above ${alert.burnRate}x over ${alert.lookback}`,
     combiner: 'OR',
@@ -133,7 +152,9 @@ export function alertPolicyBody(sloName: string, sloId: string, index: number, a
       },
     ],
     notificationChannels: [...channels].sort(),
-    userLabels: { ...labels, [LABEL_SLO]: sloId, [LABEL_ALERT]: String(index) },
+    // The identity finds the policy again (its ID is the server's); runctl-slo and
+    // runctl-alert are what earlier versions wrote, kept so they still recognise it.
+    userLabels: { ...labels, ...alertIdentity(set, sloId, index), [LABEL_SLO]: sloId, [LABEL_ALERT]: String(index) },
     enabled: { value: true },
   };
 }

@@ -4,8 +4,9 @@
  */
 import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { liveAlerts, ownedBySet, type LiveSlo } from './live';
-import { alertPolicyBody, alertView, emailOf, liveSloBody, monitoredServiceId, sloBody, type Obj, type SloForm, type Target } from './model';
+import { hasIdentity } from '../../src/engine/ownership';
+import { alertIndexOf, channelsFor, liveAlerts, type LiveSlo } from './live';
+import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, emailOf, liveSloBody, monitoredServiceId, sloBody, type Obj, type SloForm, type Target } from './model';
 
 /** Everything the desired state depends on. */
 export interface DesiredSlo {
@@ -21,10 +22,16 @@ export interface DesiredSlo {
 /** Name of the monitored service runctl would use (the live one, else its own ID). */
 export const monitoredName = (d: DesiredSlo, live: LiveSlo) => live.monitored?.name ?? `projects/${d.target.project}/services/${monitoredServiceId(d.target)}`;
 
-/** The email channel runctl owns for an address, if any. */
+/** The email channel runctl owns for an address, if any (the keeper when there are duplicates). */
 export function channelFor(channels: Obj[], address: string, set: string): Obj | undefined {
-  return channels.find((c) => c.type === 'email' && c.labels?.email_address === address && ownedBySet(c.userLabels, set));
+  return channelsFor(channels, address, set)[0];
 }
+
+/** Whether a live channel lacks the identity labels (made by an earlier version): they are added. */
+export const needsIdentity = (c: Obj, set: string, address: string) => !hasIdentity(c.userLabels, set, CHANNEL_OWNER, channelRole(address));
+
+/** Every address the Slo's alerts notify, sorted. */
+export const addressesOf = (d: DesiredSlo) => [...new Set(d.form.alerts.flatMap((a) => a.notify.map(emailOf)))].sort();
 
 /** Ownership labels for shared objects (channels, monitored service): no user labels. */
 export const sharedLabels = (d: DesiredSlo) => ({ 'managed-by': d.labels['managed-by'], 'runctl-set': d.labels['runctl-set'] });
@@ -34,7 +41,7 @@ export function desiredPolicies(d: DesiredSlo, live: LiveSlo, channelName: (addr
   const sloName = `${monitoredName(d, live)}/serviceLevelObjectives/${d.id}`;
   return d.form.alerts.map((a, i) => {
     const channels = a.notify.map((n) => channelName(emailOf(n)) ?? `(new channel for ${emailOf(n)})`);
-    return alertPolicyBody(sloName, d.id, i, a, channels, d.labels);
+    return alertPolicyBody(sloName, d.id, i, a, channels, d.labels, d.set);
   });
 }
 
@@ -51,9 +58,13 @@ function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
     const { changes } = diffDeclared(want, have, { exact: ['serviceLevelIndicator'] }, 'slo');
     if (changes.length) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'update', changes });
   }
-  const addresses = [...new Set(d.form.alerts.flatMap((a) => a.notify.map(emailOf)))].sort();
-  for (const a of addresses) if (!channelFor(live.channels, a, d.set)) out.push({ name: `notificationChannel email:${a}`, action: 'create' });
-  const byIndex = new Map(live.policies.map((p) => [Number(p.userLabels['runctl-alert']), p]));
+  for (const a of addressesOf(d)) {
+    const [keep, ...extra] = channelsFor(live.channels, a, d.set);
+    if (!keep) out.push({ name: `notificationChannel email:${a}`, action: 'create' });
+    else if (needsIdentity(keep, d.set, a)) out.push({ name: `notificationChannel email:${a}`, action: 'update', notes: ['made by an earlier runctl: gets its identity labels'] });
+    for (const x of extra) out.push({ name: `notificationChannel email:${a} (${x.name})`, action: 'delete', notes: [`duplicate of ${keep.name}`] });
+  }
+  const byIndex = new Map(live.policies.map((p) => [alertIndexOf(p), p]));
   desiredPolicies(d, live, (a) => channelFor(live.channels, a, d.set)?.name).forEach((body, i) => {
     const p = byIndex.get(i);
     if (!p) return out.push({ name: label(i, body), action: 'create' });
@@ -61,6 +72,10 @@ function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
     if (changes.length) out.push({ name: label(i, body), action: 'update', changes });
   });
   for (const [i, p] of byIndex) if (i >= d.form.alerts.length) out.push({ name: label(i, p), action: 'delete' });
+  for (const p of live.duplicates) {
+    const i = alertIndexOf(p);
+    out.push({ name: `${label(i, p)} (${p.name})`, action: 'delete', notes: [`duplicate of ${byIndex.get(i)?.name ?? 'another policy'}`] });
+  }
   return out;
 }
 

@@ -171,7 +171,8 @@ type Result = ExecuteResult['results'][number];
 
 /** What happened to a resource, as a past participle (`created`), or undefined when nothing did. */
 function outcomeWord(r: Result): string | undefined {
-  if (r.outcome === 'unchanged') return 'unchanged';
+  // A write another process had already made: say so, never "created"/"updated".
+  if (r.outcome === 'unchanged') return r.note ? `unchanged: ${r.note}` : 'unchanged';
   if (r.outcome !== 'applied') return undefined;
   switch (r.action) {
     case 'create': return 'created';
@@ -190,6 +191,7 @@ function resultLine(r: Result, s: Style): string | undefined {
   const gone = r.action === 'delete' || r.action === 'abandon';
   const url = gone ? undefined : (r.status?.fields?.url as string | undefined);
   if (!word || (word === 'unchanged' && !url)) return undefined;
+  if (r.note) return `${s.dim('=')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
   return `${s.green('✓')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
 }
 
@@ -228,7 +230,7 @@ export function renderEvent(ev: EngineEvent, s: Style): string | undefined {
     case 'start': return `${s.cyan('…')} ${ev.key}: ${ev.action === 'create' ? 'creating' : ev.action === 'delete' ? 'deleting' : ev.action === 'abandon' ? 'abandoning' : 'updating'}`;
     case 'progress': return s.dim(`  ${ev.key}: ${ev.message}`);
     case 'retry': return s.yellow(`  ${ev.key}: ${ev.message}`);
-    case 'done': return `${s.green('✓')} ${ev.key}: ${ev.action === 'delete' ? 'deleted' : ev.action === 'create' ? 'created' : ev.action === 'abandon' ? 'abandoned' : 'updated'}${ev.elapsedMs !== undefined ? s.dim(` (${(ev.elapsedMs / 1000).toFixed(1)}s)`) : ''}`;
+    case 'done': return `${s.green('✓')} ${ev.key}: ${ev.message ? `unchanged (${ev.message})` : ev.action === 'delete' ? 'deleted' : ev.action === 'create' ? 'created' : ev.action === 'abandon' ? 'abandoned' : 'updated'}${ev.elapsedMs !== undefined ? s.dim(` (${(ev.elapsedMs / 1000).toFixed(1)}s)`) : ''}`;
     case 'failed': return `${s.red('✗')} ${ev.key}: ${ev.message}`;
     case 'skipped': return `${s.yellow('○')} ${ev.key}: ${ev.message}`;
   }

@@ -7,9 +7,8 @@
  */
 import * as path from 'node:path';
 import type { TargetInfo } from '../engine/controller';
-import { Clients } from '../gcp/clients';
+import { clientOptionsFor, Clients } from '../gcp/clients';
 import { readGcloudDefaults } from '../gcp/gcloud-config';
-import { rateLimitsFor } from '../gcp/rate-limit';
 import type { RunningEmulator } from '../emulator/server';
 
 export const DEFAULT_EMULATOR_PROJECT = 'local-project';
@@ -86,17 +85,17 @@ export function emulatorEndpoints(hostPort: string): { grpc: string; http: strin
 export async function openTarget(flags: TargetFlags, io: TargetEnv): Promise<Target> {
   const info = describeTarget(flags, io);
   if (info.mode === 'google') {
-    const clients = new Clients({ mode: 'google' }, info, {}, { rateLimits: rateLimitsFor(info.mode, io.env) });
+    const clients = new Clients({ mode: 'google' }, info, {}, clientOptionsFor(info.mode, io.env));
     return { info, clients, close: () => clients.close() };
   }
   if (info.mode === 'emulator') {
     const ep = emulatorEndpoints(io.env.RUNCTL_EMULATOR_HOST!);
-    const clients = new Clients({ mode: 'emulator', ...ep }, info, {}, { rateLimits: rateLimitsFor(info.mode, io.env) });
+    const clients = new Clients({ mode: 'emulator', ...ep }, info, {}, clientOptionsFor(info.mode, io.env));
     return { info, clients, close: () => clients.close() };
   }
   const { startEmulator } = require('../emulator/server') as typeof import('../emulator/server');
   const emu: RunningEmulator = await startEmulator({ port: 0, stateDir: stateDir(io) });
-  const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http }, info, {}, { rateLimits: rateLimitsFor(info.mode, io.env) });
+  const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http }, info, {}, clientOptionsFor(info.mode, io.env));
   return {
     info,
     clients,

@@ -5,7 +5,7 @@
  * on the plan; the one re-decision it makes is re-planning a resource whose inputs
  * were unknown at plan time or that changed under it (a conflict).
  */
-import { apiError, isConflict } from '../gcp/errors';
+import { apiError, isAlreadyExists, isConflict } from '../gcp/errors';
 import type { ApplyContext, Observed, ResourcePlan, ResourceStatus } from './controller';
 import { guardedDelete, observeEntry } from './delete-guard';
 import { getPath, setPath } from './diff';
@@ -13,6 +13,7 @@ import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
 import { ownedBy, ownerOf } from './ownership';
 import { desiredState, ignoredPaths, planResource, type PlanOptions } from './planner';
+import { compareReplan } from './replan';
 import { resolvePending } from './saved-plan';
 import type { Session } from './session';
 import { RunctlError } from './types';
@@ -21,6 +22,11 @@ export interface ResourceResult {
   key: string;
   action: PlanEntry['action'];
   outcome: 'applied' | 'unchanged' | 'failed' | 'skipped' | 'paused' | 'blocked';
+  /**
+   * Why a write turned out unnecessary: "created by a concurrent apply", "already
+   * applied by another writer" (outcome `unchanged`).
+   */
+  note?: string;
   error?: string;
   errorCode?: string;
   status?: ResourceStatus;
@@ -133,7 +139,12 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
   }
 }
 
-async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions): Promise<Observed | undefined> {
+/** What applyOne found out beyond the observation (a write another process already made). */
+interface ApplyReport {
+  note?: string;
+}
+
+async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions, report?: ApplyReport): Promise<Observed | undefined> {
   const m = session.manifests.get(entry.key);
   const controller = session.controllerFor(entry.kind);
   const ctx = session.applyContext(entry.key, opts.signal);
@@ -148,6 +159,8 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
   let current = entry;
   // Inputs that were unknown at plan time are known now: re-plan with them.
   if (entry.unknown?.length) current = planResource(session, m, opts);
+  // What this write is about to do; a re-plan after a concurrent change is judged against it.
+  const basis = current;
   const retries = opts.conflictRetries ?? 3;
   for (let attempt = 0; ; attempt++) {
     if (current.action === 'noop' || current.action === 'paused') return session.observed.get(entry.key);
@@ -161,13 +174,23 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       const { manifest: resolved, desired } = desiredState(session, m, observed, session.options.stampLabels);
       return await controller.apply(resolved, desired, observed, { ...current, action: current.action as ResourcePlan["action"] }, ctx);
     } catch (err) {
-      const conflict = isConflict(err) || (err instanceof RunctlError && err.code === 'Conflict');
+      const exists = isAlreadyExists(err) || (err instanceof RunctlError && err.code === 'AlreadyExists');
+      const conflict = exists || isConflict(err) || (err instanceof RunctlError && err.code === 'Conflict');
       if (!conflict || attempt >= retries) throw err;
-      ctx.progress('conflict: the resource changed since it was read; re-reading and re-planning');
+      ctx.progress(exists ? 'it appeared while creating it (a concurrent apply?); re-reading and re-planning' : 'conflict: the resource changed since it was read; re-reading and re-planning');
       session.invalidate();
       const fresh = await controller.observe(m, entry.identity, session.observeContext(opts.signal));
       session.observed.set(entry.key, fresh);
       current = planResource(session, m, opts);
+      const verdict = compareReplan(entry.key, basis, current);
+      if (verdict.kind === 'conflict') throw new RunctlError('Conflict', verdict.message, { cause: err, source: 'user' });
+      if (verdict.kind === 'done') {
+        if (report) report.note = basis.action === 'create' ? 'created by a concurrent apply' : 'already applied by another writer';
+        return fresh;
+      }
+      if (current.changes.length !== basis.changes.length) {
+        ctx.progress(`another writer made part of the change; now writing only ${current.changes.map((c) => c.path).join(', ') || 'the remaining sub-resources'}`);
+      }
     }
   }
 }
@@ -206,11 +229,12 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
         const writes = (entry.action !== 'noop' && entry.action !== 'paused' && entry.action !== 'blocked') || !!entry.unknown?.length;
         if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
         try {
-          const observed = await applyOne(session, entry, opts);
+          const report: ApplyReport = {};
+          const observed = await applyOne(session, entry, opts, report);
           if (observed) session.observed.set(entry.key, observed);
-          const outcome = entry.action === 'paused' ? 'paused' : writes ? 'applied' : 'unchanged';
-          const r: ResourceResult = { key: entry.key, action: entry.action, outcome, status: observed?.status, synced: entry.action === 'paused' ? 'ReconcilePaused' : 'ReconcileSuccess', elapsedMs: Date.now() - started };
-          if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: r.elapsedMs });
+          const outcome = entry.action === 'paused' ? 'paused' : writes && !report.note ? 'applied' : 'unchanged';
+          const r: ResourceResult = { key: entry.key, action: entry.action, outcome, note: report.note, status: observed?.status, synced: entry.action === 'paused' ? 'ReconcilePaused' : 'ReconcileSuccess', elapsedMs: Date.now() - started };
+          if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: r.elapsedMs, message: report.note });
           return r;
         } catch (err) {
           const { message, code } = describe(err);

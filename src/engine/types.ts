@@ -73,6 +73,7 @@ export type ErrorCode =
   | 'PlanEdited'
   | 'WrongTarget'
   | 'Conflict'
+  | 'AlreadyExists'
   | 'NotOwned'
   | 'ApiError'
   | 'DependencyFailed'

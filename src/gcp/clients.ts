@@ -10,7 +10,7 @@ import { clientStamp } from '../engine/ownership';
 import { RunctlError } from '../engine/types';
 import { apiError, credentialsMessage, GrpcCode, isConnectionRefused } from './errors';
 import { useWaitOperation } from './lro-wait';
-import { DEFAULT_RATE_LIMITS, quotaCall, RateLimiter, type RateLimiterOptions, type RateLimits } from './rate-limit';
+import { DEFAULT_RATE_LIMITS, quotaCall, RateLimiter, rateLimitsFor, type RateLimiterOptions, type RateLimits } from './rate-limit';
 import { retrying, withRetry, type RetryHooks, type RetryOptions } from './retry';
 
 /** Where the clients connect. */
@@ -56,6 +56,11 @@ export interface ClientOptions {
   limiter?: RateLimiterOptions;
   /** Environment for credential messages (GOOGLE_APPLICATION_CREDENTIALS). @default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Deadline of one Cloud Run or Monitoring call, ms (`RUNCTL_CALL_TIMEOUT`), instead of
+   * the clients' per-method defaults (30 s for Monitoring writes). Compute keeps its own.
+   */
+  callTimeoutMs?: number;
 }
 
 /** A call retrying for longer than this gets a progress line. */
@@ -66,6 +71,37 @@ export const REACH_BUDGET_MS = 2_500;
 /** Methods of gax clients that are not API calls. */
 const NOT_CALLS = new Set(['close', 'initialize', 'getProjectId', 'warn']);
 const MUTATING = /^(insert|patch|update|delete|set|add|remove|attach|detach|resize|invalidate)/;
+
+/**
+ * Whether repeating a call is harmless. A Monitoring create without a client-chosen ID
+ * (`createAlertPolicy`, `createNotificationChannel`, a `createService` without
+ * `serviceId`) makes a new object each time it runs: after a deadline it must be looked
+ * up, not sent again. Creates that name their object answer ALREADY_EXISTS when
+ * repeated; Compute mutations carry a `requestId` the server deduplicates; gax's own
+ * gRPC retry settings already mark these creates `non_idempotent`.
+ */
+export function idempotentCall(api: string, method: string, args: unknown[]): boolean {
+  if (api !== 'monitoring' || !method.startsWith('create')) return true;
+  const req = args[0];
+  if (!req || typeof req !== 'object') return false;
+  return Object.entries(req as Record<string, unknown>).some(([k, v]) => /Id$/.test(k) && typeof v === 'string' && v !== '');
+}
+
+/**
+ * Client options for a target from the environment: rate limits (`RUNCTL_RATE_LIMITS`)
+ * and the per-call deadline (`RUNCTL_CALL_TIMEOUT`, a duration such as `30s` or `800ms`).
+ */
+export function clientOptionsFor(mode: 'embedded' | 'emulator' | 'google', env: NodeJS.ProcessEnv): ClientOptions {
+  const options: ClientOptions = { rateLimits: rateLimitsFor(mode, env) };
+  const raw = env.RUNCTL_CALL_TIMEOUT;
+  if (raw) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(raw.trim());
+    const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : 0;
+    if (!(ms > 0)) throw new RunctlError('Usage', `RUNCTL_CALL_TIMEOUT: cannot read "${raw}" as a duration (e.g. 30s, 800ms)`, { source: 'user' });
+    options.callTimeoutMs = ms;
+  }
+  return options;
+}
 
 export class Clients {
   private cache = new Map<string, unknown>();
@@ -88,7 +124,7 @@ export class Clients {
   /** Retry options of every call: `this.retry` plus the progress reporting. */
   private readonly callRetry: RetryOptions;
 
-  constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}, options: ClientOptions = {}) {
+  constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}, private readonly options: ClientOptions = {}) {
     this.limiter = new RateLimiter(options.rateLimits ?? (endpoint.mode === 'google' ? DEFAULT_RATE_LIMITS : {}), options.limiter);
     this.env = options.env ?? process.env;
     this.callRetry = { ...retry, onRetry: (err, attempt, delayMs, info) => {
@@ -217,8 +253,10 @@ export class Clients {
         if (!req || typeof req !== 'object' || (req as any).requestId) return args;
         return [{ ...(req as object), requestId: randomUUID() }, ...args.slice(1)];
       },
+      idempotent: (method, args) => idempotentCall(api, method, args),
       timeoutMs: (method, args) => {
-        if (api !== 'compute' || NOT_CALLS.has(method)) return undefined;
+        if (NOT_CALLS.has(method)) return undefined;
+        if (api !== 'compute') return this.options.callTimeoutMs;
         const explicit = (args[1] as { timeout?: unknown } | undefined)?.timeout;
         if (typeof explicit === 'number' && explicit > 0) return explicit;
         return method === 'wait' ? COMPUTE_WAIT_TIMEOUT_MS : REST_TIMEOUT_MS;

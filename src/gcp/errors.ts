@@ -157,3 +157,31 @@ export function credentialsMessage(err: unknown, env: NodeJS.ProcessEnv = proces
   else if (/invalid_grant|invalid_rapt|reauth/i.test(text)) why = 'the Application Default Credentials were refused (expired or revoked)';
   return `${why}: ${CREDENTIALS_FIX}`;
 }
+
+const NETWORK_ERRORS = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ESOCKETTIMEDOUT'];
+
+/**
+ * A failure that leaves a write's outcome unknown: the request may or may not have been
+ * carried out (deadline passed, connection lost, server unavailable mid-call). A create
+ * of a server-named object that fails this way is followed by a lookup, never repeated
+ * blindly (see `controllers/lib/create-once.ts`).
+ */
+export function isAmbiguous(err: unknown): boolean {
+  const { code, httpStatus } = apiError(err);
+  if (httpStatus === 502 || httpStatus === 503 || httpStatus === 504) return true;
+  if (code === GrpcCode.DEADLINE_EXCEEDED || code === GrpcCode.UNAVAILABLE || code === GrpcCode.CANCELLED) return true;
+  const sysCode = (err as any)?.code;
+  return typeof sysCode === 'string' && NETWORK_ERRORS.includes(sysCode);
+}
+
+/**
+ * A transient failure that proves the request was not carried out (quota refusal before
+ * the call ran, no connection at all): the only kind safe to retry for a call that is not
+ * idempotent.
+ */
+export function isRefusedBeforeRunning(err: unknown): boolean {
+  const { code, httpStatus } = apiError(err);
+  if (httpStatus === 429 || code === GrpcCode.RESOURCE_EXHAUSTED) return true;
+  const sysCode = (err as any)?.code;
+  return sysCode === 'ECONNREFUSED' || sysCode === 'EAI_AGAIN';
+}

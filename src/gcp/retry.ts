@@ -2,7 +2,7 @@
  * Jittered exponential backoff for transient API errors (UNAVAILABLE,
  * RESOURCE_EXHAUSTED / 429, DEADLINE_EXCEEDED), honouring Retry-After.
  */
-import { apiError, isTransient } from './errors';
+import { apiError, isRefusedBeforeRunning, isTransient } from './errors';
 
 export interface RetryOptions {
   /** Attempts in total, including the first. @default 6 */
@@ -25,6 +25,8 @@ export interface RetryOptions {
    * emulator that refuses connections is not coming back within this call's retries).
    */
   check?: (err: unknown) => Promise<void> | undefined;
+  /** Which errors are retried. @default isTransient */
+  retryable?: (err: unknown) => boolean;
   signal?: AbortSignal;
 }
 
@@ -42,7 +44,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= attempts || !isTransient(err) || options.signal?.aborted) throw err;
+      if (attempt >= attempts || !(options.retryable ?? isTransient)(err) || options.signal?.aborted) throw err;
       await options.check?.(err);
       const retryAfter = apiError(err).retryAfter;
       const delay = Math.max(backoffDelay(attempt - 1, o), retryAfter !== undefined ? retryAfter * 1000 : 0);
@@ -74,6 +76,13 @@ export interface RetryHooks {
    * DEADLINE_EXCEEDED, which is retried.
    */
   timeoutMs?(method: string, args: unknown[]): number | undefined;
+  /**
+   * Whether repeating the call is harmless. A call that is not (a create whose ID the
+   * server assigns) is retried only after errors that prove it did not run
+   * (`isRefusedBeforeRunning`); after a deadline or a lost connection the caller must look
+   * before creating again. Unset: every call is idempotent.
+   */
+  idempotent?(method: string, args: unknown[]): boolean;
 }
 
 /** Reject with DEADLINE_EXCEEDED (gRPC code 4) when `p` takes longer than `ms`; cancel it if it can be. */
@@ -150,6 +159,8 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
           }
           return p;
         };
+        // A call that is not idempotent is repeated only when the error proves it did not run.
+        const perCall = hooks.idempotent && !hooks.idempotent(prop, args) ? { ...callOptions, retryable: isRefusedBeforeRunning } : callOptions;
         const gate = hooks.before?.(prop, args);
         if (gate) {
           let first = true;
@@ -161,7 +172,7 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
             } finally {
               release?.();
             }
-          }, callOptions);
+          }, perCall);
         }
         const first = attempt();
         if (!first || typeof (first as Promise<unknown>).then !== 'function') return first;
@@ -172,7 +183,7 @@ export function retrying<T extends object>(client: T, options: RetryOptions = {}
             return first as Promise<unknown>;
           }
           return attempt() as Promise<unknown>;
-        }, callOptions);
+        }, perCall);
       };
     },
   });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { liveForm, type LiveSlo } from '../../controllers/slo/live';
-import { alertPolicyBody, liveSloBody, parseBurnRateFilter, readObjective, sloBody, sloForm, type Target } from '../../controllers/slo/model';
+import { alertIdentity, alertPolicyBody, channelIdentity, liveSloBody, parseBurnRateFilter, readObjective, sloBody, sloForm, type Target } from '../../controllers/slo/model';
 import { planSlo, type DesiredSlo } from '../../controllers/slo/plan';
 
 const T: Target = { project: 'p', service: 'jokes', location: 'europe-north1' };
@@ -17,10 +17,10 @@ const spec = { service: 'jokes', availability: { goal: 0.99, window: '1d' }, ale
 function liveFor(s: Record<string, any>): LiveSlo {
   const form = sloForm(s);
   const body = sloBody(form, T, 'jokes-availability');
-  const channel = { name: 'projects/p/notificationChannels/1', type: 'email', labels: { email_address: 'oncall@example.com' }, userLabels: OWNER };
-  const policies = form.alerts.map((a, i) => ({ ...alertPolicyBody(SLO, 'jokes-availability', i, a, [channel.name], OWNER), name: `projects/p/alertPolicies/${i}`, enabled: { value: true } }));
+  const channel = { name: 'projects/p/notificationChannels/1', type: 'email', labels: { email_address: 'oncall@example.com' }, userLabels: { ...OWNER, ...channelIdentity('default', 'oncall@example.com') } };
+  const policies = form.alerts.map((a, i) => ({ ...alertPolicyBody(SLO, 'jokes-availability', i, a, [channel.name], OWNER, 'default'), name: `projects/p/alertPolicies/${i}`, enabled: { value: true } }));
   const monitored = { name: MON, cloudRun: { serviceName: 'jokes', location: 'europe-north1' }, userLabels: OWNER };
-  return { target: T, monitored, sloParent: monitored, slo: { ...body, name: SLO, rollingPeriod: { seconds: '86400', nanos: 0 }, userLabels: OWNER }, policies, channels: [channel] };
+  return { target: T, monitored, sloParent: monitored, slo: { ...body, name: SLO, rollingPeriod: { seconds: '86400', nanos: 0 }, userLabels: OWNER }, policies, duplicates: [], channels: [channel] };
 }
 const desired = (s: Record<string, any>): DesiredSlo => ({ form: sloForm(s), target: T, id: 'jokes-availability', labels: OWNER, set: 'default' });
 
@@ -43,9 +43,9 @@ describe('Slo: Monitoring objects', () => {
   });
 
   it('alerts on select_slo_burn_rate over the lookback, above the burn rate, at once', () => {
-    const p = alertPolicyBody(SLO, 'jokes-availability', 0, sloForm(spec).alerts[0], ['c1'], OWNER);
+    const p = alertPolicyBody(SLO, 'jokes-availability', 0, sloForm(spec).alerts[0], ['c1'], OWNER, 'default');
     expect(p.conditions[0].conditionThreshold).toEqual({ filter: `select_slo_burn_rate("${SLO}", "300s")`, comparison: 'COMPARISON_GT', thresholdValue: 10, duration: { seconds: 0, nanos: 0 } });
-    expect(p.userLabels).toEqual({ ...OWNER, 'runctl-slo': 'jokes-availability', 'runctl-alert': '0' });
+    expect(p.userLabels).toEqual({ ...OWNER, ...alertIdentity('default', 'jokes-availability', 0), 'runctl-slo': 'jokes-availability', 'runctl-alert': '0' });
     expect(parseBurnRateFilter(p.conditions[0].conditionThreshold.filter)).toEqual({ slo: SLO, lookback: '300s' });
   });
 
@@ -59,7 +59,7 @@ describe('Slo: plan', () => {
   const cases: Array<{ reason: string; live: () => LiveSlo; want?: Record<string, any>; action: string; paths: string[]; children: Array<[string, string]> }> = [
     {
       reason: 'nothing live: everything is created, shared objects included',
-      live: () => ({ target: T, policies: [], channels: [] }),
+      live: () => ({ target: T, policies: [], duplicates: [], channels: [] }),
       action: 'create',
       paths: ['spec.alerts', 'spec.availability', 'spec.service'],
       children: [['monitoredService', 'create'], ['serviceLevelObjective', 'create'], ['notificationChannel', 'create'], ['alertPolicy', 'create']],
