@@ -15,11 +15,11 @@ export type RunctlManifest =
   | SloManifest
   | VolumeManifest;
 /**
- * Google Cloud project ID. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence; on an emulator the default is 'local-project'.
+ * Google Cloud project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error); on an emulator the last default is 'local-project'.
  */
 export type Project = string;
 /**
- * Google Cloud region, e.g. europe-north1. Optional: --region and CLOUDSDK_RUN_REGION take precedence.
+ * Google Cloud region, e.g. europe-north1. Optional; when given it wins over --region, CLOUDSDK_RUN_REGION and the gcloud configuration's run/region, which are defaults for manifests without one (--region contradicting it is an error); default us-central1.
  */
 export type Region = string;
 /**
@@ -136,7 +136,7 @@ export interface Annotations {
  */
 export interface GpuModelSpec {
   /**
-   * Project ID. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence.
+   * Project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
    */
   project?: Project;
   /**
@@ -265,7 +265,7 @@ export interface LoadBalancerManifest {
  */
 export interface LoadBalancerSpec {
   /**
-   * Project ID. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence.
+   * Project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
    */
   project?: Project;
   /**
@@ -350,7 +350,7 @@ export interface PolicyManifest {
  */
 export interface PolicySpec {
   /**
-   * Project ID. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence.
+   * Project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
    */
   project?: Project;
   defaultRule: AdmissionRule;
@@ -416,11 +416,11 @@ export interface ServiceManifest {
  */
 export interface ServiceSpec {
   /**
-   * Project ID. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence; on an emulator the default is 'local-project'.
+   * Project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error); on an emulator the last default is 'local-project'.
    */
   project?: Project;
   /**
-   * Region of the service, e.g. europe-north1. Optional: --region and CLOUDSDK_RUN_REGION take precedence.
+   * Region of the service, e.g. europe-north1. Optional; when given it wins over --region, CLOUDSDK_RUN_REGION and the gcloud configuration's run/region, which are defaults for manifests without one (--region contradicting it is an error); default us-central1.
    */
   region?: Region;
   /**
@@ -670,7 +670,7 @@ export interface SloManifest {
  */
 export interface SloSpec {
   /**
-   * Project ID. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence.
+   * Project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
    */
   project?: Project;
   /**
@@ -771,7 +771,7 @@ export interface VolumeManifest {
  */
 export interface VolumeSpec {
   /**
-   * Project of the bucket. Optional: --project and GOOGLE_CLOUD_PROJECT take precedence.
+   * Project of the bucket. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
    */
   project?: Project;
   gcs?: GcsVolume;
