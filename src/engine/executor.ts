@@ -3,7 +3,10 @@
  * concurrently (bounded), keep going when one fails (its dependents are skipped),
  * re-plan on write conflicts, and report every step as events. Apply only dispatches
  * on the plan; the one re-decision it makes is re-planning a resource whose inputs
- * were unknown at plan time or that changed under it (a conflict).
+ * were unknown at plan time or that changed under it (a conflict). A saved plan
+ * (`recorded`) makes none: it runs the desired states it recorded, and a conflict fails
+ * it as stale. Every delete goes through `delete-guard.ts` (ownership and etag checked
+ * on a fresh read right before deleting).
  */
 import { apiError, isAlreadyExists, isConflict } from '../gcp/errors';
 import type { ApplyContext, Observed, ResourcePlan, ResourceStatus } from './controller';
