@@ -172,7 +172,9 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
   }
 
   const rp: ResourcePlan = controller.plan(withLabels, desired, observed, ctx);
-  if (rp.refuse) {
+  // A paused resource is never written, so a refusal is only worth a note on it.
+  if (rp.refuse && isPaused(m)) rp.notes = [...rp.notes, `when unpaused, would be refused: ${rp.refuse.path}: ${rp.refuse.reason}`];
+  else if (rp.refuse) {
     const { reason, path, code = 'InvalidValue' } = rp.refuse;
     const pos = manifestPosition(m, path.split('.'));
     const where = pos ? `${pos.file}:${pos.line}:${pos.col}: ` : '';

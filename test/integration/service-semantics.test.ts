@@ -99,6 +99,19 @@ describe('Service semantics', () => {
     expect((await live('pinned')).template.scaling.maxInstanceCount).toBe(4);
   });
 
+  it('a paused Service with a refused template change is reported as paused, with the refusal as a note', async () => {
+    const file = h.write('paused/svc.yaml', serviceYaml('held', { revision: 'held-v1', scaling: { maxInstances: 2 } }));
+    expect((await h.cli(['apply', '-f', file])).code).toBe(0);
+    h.write('paused/svc.yaml', serviceYaml('held', { revision: 'held-v1', scaling: { maxInstances: 3 } }, { annotations: { 'runctl.dev/paused': 'true' } }));
+    const diff = await h.cli(['diff', '-f', file]);
+    // A paused resource is never written: the plan shows it, as any paused change (exit 0).
+    expect(diff.code, diff.stdout).toBe(0);
+    expect(diff.stdout).toContain('(paused)');
+    expect(diff.stdout).toContain('when unpaused, would be refused: spec.revision:');
+    const applied = await h.cli(['apply', '-f', file]);
+    expect(applied.code, applied.stdout).toBe(0);
+  });
+
   it('without spec.traffic, the latest ready revision takes 100%: a release that drops a pinned split shows in diff and apply moves traffic', async () => {
     const file = h.write('traffic/rel.yaml', serviceYaml('rel', { image: 'europe-north1-docker.pkg.dev/p/r/rel:1' }));
     expect((await h.cli(['apply', '-f', file])).code).toBe(0);
