@@ -7,6 +7,7 @@ import { loadManifests } from '../load/loader';
 import type { LocationFlags } from '../validate/locations';
 import { validateManifests } from '../validate/validate';
 import { formatDiagnostic, RunctlError, type Diagnostic, type Manifest } from '../engine/types';
+import { redact } from '../engine/redact';
 import type { Io } from './io';
 
 export interface LoadedSet {
@@ -57,5 +58,5 @@ export async function loadValid(paths: string[], io: Io, opts: LoadOptions = {})
 }
 
 export function printDiagnostics(ds: Diagnostic[], io: Io): void {
-  for (const d of ds) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  for (const d of ds) io.stderr.write(`${redact(formatDiagnostic(d))}\n`);
 }

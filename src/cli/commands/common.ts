@@ -39,7 +39,7 @@ export async function withSession<T>(flags: GlobalFlags, io: Io, fn: (o: Opened)
   const style = styleFor(io.stdout.isTTY, io.env, io.stdout.columns);
   const target = await openTarget({ project: flags.project, region: flags.region }, io);
   try {
-    target.clients.progress = (line) => io.stderr.write(`${line}\n`);
+    target.clients.progress = (line) => io.stderr.write(`${redact(line)}\n`);
     // Missing credentials or an emulator that is not running: one clear error now,
     // not one per API call after minutes of retries.
     await target.clients.preflight();
