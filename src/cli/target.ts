@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import type { TargetInfo } from '../engine/controller';
 import { clientOptionsFor, Clients } from '../gcp/clients';
 import { readGcloudDefaults } from '../gcp/gcloud-config';
-import type { RunningEmulator } from '../emulator/server';
 
 export const DEFAULT_EMULATOR_PROJECT = 'local-project';
 export const DEFAULT_REGION = 'us-central1';
@@ -31,6 +30,8 @@ export interface Target {
 export interface TargetEnv {
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Where the embedded emulator says that it attached to another process's. */
+  stderr?: { write(s: string): unknown };
 }
 
 /** The default project and region, and where each came from (DESIGN.md "The manifest wins"). */
@@ -93,15 +94,32 @@ export async function openTarget(flags: TargetFlags, io: TargetEnv): Promise<Tar
     const clients = new Clients({ mode: 'emulator', ...ep }, info, {}, clientOptionsFor(info.mode, io.env));
     return { info, clients, close: () => clients.close() };
   }
-  const { startEmulator } = require('../emulator/server') as typeof import('../emulator/server');
-  const emu: RunningEmulator = await startEmulator({ port: 0, stateDir: stateDir(io) });
-  const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http }, info, {}, clientOptionsFor(info.mode, io.env));
+  return openEmbeddedTarget(info, io);
+}
+
+/**
+ * The embedded emulator of `.runctl/`: served by this process or by the runctl process
+ * already serving it (`embedded.ts`); the clients follow it if it moves.
+ */
+async function openEmbeddedTarget(info: TargetInfo, io: TargetEnv): Promise<Target> {
+  const { openEmbedded } = require('./embedded') as typeof import('./embedded');
+  const emb = await openEmbedded(stateDir(io), { stderr: io.stderr });
+  const make = (ep: { grpc: string; http: string }) =>
+    new Clients({ mode: 'emulator', grpc: ep.grpc, http: ep.http }, info, {}, clientOptionsFor(info.mode, io.env));
+  let clients = make(emb.endpoints);
+  emb.onMove((ep) => {
+    const old = clients;
+    clients = make(ep);
+    void old.close();
+  });
   return {
     info,
-    clients,
+    get clients() {
+      return clients;
+    },
     async close() {
       await clients.close();
-      await emu.stop();
+      await emb.close();
     },
   };
 }

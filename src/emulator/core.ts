@@ -245,8 +245,14 @@ export class EmulatorCore {
    * was until this moment.
    */
   readonly beforeChange: Array<() => void> = [];
-  private persistTimer: NodeJS.Timeout | undefined;
-  private persistPending: Promise<void> = Promise.resolve();
+  /** Bumped by every change to persist; `written` is the newest version on disk. */
+  private version = 0;
+  private written = 0;
+  private writing: Promise<void> | undefined;
+  private durableWaiters: Array<{ version: number; resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** Set by `close()`: calls are refused so nothing changes after the last write. */
+  private closed = false;
+  private inflight = 0;
   private readonly opCompleters = new Map<string, () => void>();
 
   constructor(readonly options: EmulatorOptions = {}) {
@@ -277,13 +283,36 @@ export class EmulatorCore {
       if (rule.jitterMs) latency += Math.random() * rule.jitterMs;
     }
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    this.checkQuota(method, kind);
-    const fault = this.takeFault(method, false);
-    if (fault) throw fault;
-    for (const hook of this.beforeChange) hook();
-    const result = await fn();
-    if (kind === 'write') this.persist();
-    return result;
+    if (this.closed) throw new EmulatorError(Code.UNAVAILABLE, 'The emulator is shutting down.');
+    this.inflight++;
+    try {
+      this.checkQuota(method, kind);
+      const fault = this.takeFault(method, false);
+      if (fault) throw fault;
+      for (const hook of this.beforeChange) hook();
+      const result = await fn();
+      if (kind === 'write') {
+        // Durable before acknowledged: a write is answered once the state holding it is
+        // on disk, so a process that dies right after (kill -9) loses no answered write.
+        this.persist();
+        await this.durable();
+      }
+      return result;
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  /**
+   * Refuse new calls (UNAVAILABLE), wait (up to `graceMs`) for those in flight, and
+   * write the state: after this nothing in memory differs from the disk.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    this.closed = true;
+    const until = Date.now() + graceMs;
+    while (this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    this.settleAll();
+    await this.flush();
   }
 
   /** If a fault rule fires for this method, return the error (and consume one `times`). */
@@ -384,31 +413,62 @@ export class EmulatorCore {
     }
   }
 
-  /** Persist state soon (coalesced). Writes go to a temp file, then rename: atomic. */
+  /**
+   * Persist the state: written at once, or right after the write in progress (group
+   * commit: changes made meanwhile share the next write). Writes go to a temp file, then
+   * rename: atomic.
+   */
   persist(): void {
-    if (!this.statePath() || this.persistTimer) return;
-    this.persistTimer = setTimeout(() => {
-      this.persistTimer = undefined;
-      this.persistPending = this.persistPending.then(() => this.writeState());
-    }, 20);
+    if (!this.statePath()) return;
+    this.version++;
+    this.kick();
+  }
+
+  /** Resolve once every change persisted so far is on disk. */
+  durable(): Promise<void> {
+    if (!this.statePath() || this.written >= this.version) return Promise.resolve();
+    const version = this.version;
+    return new Promise((resolve, reject) => this.durableWaiters.push({ version, resolve, reject }));
   }
 
   /** Write state now and wait for it. */
   async flush(): Promise<void> {
-    if (this.persistTimer) {
-      clearTimeout(this.persistTimer);
-      this.persistTimer = undefined;
-    }
-    await this.persistPending;
-    await this.writeState();
+    if (!this.statePath()) return;
+    this.version++;
+    this.kick();
+    await this.durable();
+  }
+
+  private kick(): void {
+    if (this.writing || this.written >= this.version) return;
+    const version = this.version;
+    this.writing = this.writeState().then(
+      () => {
+        this.written = Math.max(this.written, version);
+        this.settleWaiters((w) => w.version <= this.written, undefined);
+      },
+      (err) => this.settleWaiters((w) => w.version <= version, err),
+    );
+    void this.writing.finally(() => {
+      this.writing = undefined;
+      this.kick();
+    });
+  }
+
+  private settleWaiters(done: (w: { version: number }) => boolean, err: unknown): void {
+    const ready = this.durableWaiters.filter(done);
+    this.durableWaiters = this.durableWaiters.filter((w) => !done(w));
+    for (const w of ready) (err === undefined ? w.resolve() : w.reject(err));
   }
 
   private async writeState(): Promise<void> {
     const file = this.statePath();
     if (!file) return;
-    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    // The state holds environment values: private to the user (0600 in a 0700 directory).
+    const text = JSON.stringify(this.state);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await fs.promises.writeFile(tmp, JSON.stringify(this.state));
+    await fs.promises.writeFile(tmp, text, { mode: 0o600 });
     await fs.promises.rename(tmp, file);
   }
 }

@@ -68,8 +68,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       banner: JSON.stringify({ grpc: grpcAddr, http: httpAddr }),
       async stop() {
         for (const m of MODULES) m.stop?.(core);
-        core.settleAll();
-        await core.flush();
+        // New calls are refused and those in flight finish before the last write, so
+        // whoever loads the state next sees every answered write.
+        await core.close();
         server.forceShutdown();
         httpServer.closeAllConnections?.();
         await new Promise<void>((r) => httpServer.close(() => r()));
