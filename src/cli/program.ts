@@ -32,7 +32,9 @@ function loopOptions(cmd: Command): Command {
     .option('--metrics-host <host>', 'address to serve them on', '127.0.0.1')
     .addOption(new Option('--log-format <format>', 'log lines (default: text on a terminal, json otherwise)').choices(['json', 'text']))
     .addOption(new Option('--log-level <level>', 'least severe level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long to let in-flight operations finish', '8s');
+    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long to let in-flight operations finish', '8s')
+    .option('--lease <url>', 'write only while holding this lease, a Cloud Storage object gs://BUCKET/PATH (default: RUNCTL_LEASE)')
+    .option('--lease-ttl <duration>', 'how long the lease holds without a renewal (renewed every third of it)', '30s');
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {

@@ -110,6 +110,7 @@ async function openEmbeddedTarget(info: TargetInfo, io: TargetEnv): Promise<Targ
   emb.onMove((ep) => {
     const old = clients;
     clients = make(ep);
+    clients.writeGuard = old.writeGuard;
     void old.close();
   });
   return {

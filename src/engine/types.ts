@@ -82,6 +82,8 @@ export type ErrorCode =
   | 'Aborted'
   | 'RolloutFailed'
   | 'RolloutHeld'
+  | 'LeaseHeld'
+  | 'LeaseLost'
   | 'Internal'
   /** Google Cloud credentials are missing or unusable (fix: gcloud auth application-default login). */
   | 'NoCredentials'

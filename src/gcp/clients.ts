@@ -71,6 +71,8 @@ export const REACH_BUDGET_MS = 2_500;
 /** Methods of gax clients that are not API calls. */
 const NOT_CALLS = new Set(['close', 'initialize', 'getProjectId', 'warn']);
 const MUTATING = /^(insert|patch|update|delete|set|add|remove|attach|detach|resize|invalidate)/;
+/** Methods that change something, in any of the APIs (for `writeGuard`). */
+const WRITES = /^(create|insert|patch|update|replace|delete|undelete|set|add|remove|attach|detach|resize|invalidate)/;
 
 /**
  * Whether repeating a call is harmless. A Monitoring create without a client-chosen ID
@@ -123,6 +125,11 @@ export class Clients {
   private readonly env: NodeJS.ProcessEnv;
   /** Retry options of every call: `this.retry` plus the progress reporting. */
   private readonly callRetry: RetryOptions;
+  /**
+   * Called before every write (create, update, delete, IAM and policy changes); throws to
+   * refuse it. A controller whose lease is lost fences its writes with it.
+   */
+  writeGuard?: () => void;
 
   constructor(readonly endpoint: Endpoint, readonly target?: TargetInfo, readonly retry: RetryOptions = {}, private readonly options: ClientOptions = {}) {
     this.limiter = new RateLimiter(options.rateLimits ?? (endpoint.mode === 'google' ? DEFAULT_RATE_LIMITS : {}), options.limiter);
@@ -237,6 +244,7 @@ export class Clients {
     return {
       before: (method, args) => {
         if (NOT_CALLS.has(method)) return undefined;
+        if (WRITES.test(method)) this.writeGuard?.();
         const q = quotaCall(api, method, args[0]);
         const token = () => (this.limiter.has(q.group) ? this.limiter.acquire(q.group, q.scope) : undefined);
         // No call before the credentials load: a generated client whose stub failed to
@@ -372,6 +380,7 @@ export class Clients {
    * `https://binaryauthorization.googleapis.com`) or the emulator's HTTP port.
    */
   async rest<T = any>(apiRoot: string, req: RestRequest): Promise<T> {
+    if (req.method !== 'GET') this.writeGuard?.();
     const root = this.endpoint.mode === 'google' ? apiRoot : `http://${this.endpoint.http}`;
     await this.credentialsReady();
     const client = await this.memo('rest.auth', async () => {

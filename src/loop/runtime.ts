@@ -12,6 +12,8 @@ import { makeLogger, type LogFormat, type Logger } from './log';
 import { LoopMetrics } from './metrics';
 import type { LoopEnv } from './pass';
 import { LoopStatus } from './status';
+import { runUnderLease } from './lease-loop';
+import { Lease, parseLeaseUrl } from '../gcp/lease';
 import { parseDuration } from '../validate/duration';
 
 export interface LoopFlags {
@@ -28,6 +30,10 @@ export interface LoopFlags {
   logLevel?: string;
   /** Shutdown grace period for a pass in flight. */
   shutdownTimeout?: string;
+  /** `gs://BUCKET/PATH`: write only while holding this lease (default: RUNCTL_LEASE). */
+  lease?: string;
+  /** How long the lease holds without a renewal. @default '30s' */
+  leaseTtl?: string;
 }
 
 export interface Runtime {
@@ -64,6 +70,9 @@ export function checkPrune(flags: LoopFlags, verb: string): void {
 export async function runController(verb: string, flags: LoopFlags, io: Io, loop: (rt: Runtime) => Promise<boolean>): Promise<number> {
   const metricsPort = port(flags.metricsPort);
   const graceMs = durationMs(flags.shutdownTimeout ?? '8s', '--shutdown-timeout', { allowZero: true });
+  const leaseUrl = flags.lease ?? (io.env.RUNCTL_LEASE || undefined);
+  const leaseTtlMs = durationMs(flags.leaseTtl ?? '30s', '--lease-ttl');
+  if (leaseUrl) parseLeaseUrl(leaseUrl);
   const log = makeLogger({ format: flags.logFormat, level: flags.logLevel, out: io.stderr, env: io.env });
   const metrics = new LoopMetrics();
   const status = new LoopStatus(metrics);
@@ -82,7 +91,14 @@ export async function runController(verb: string, flags: LoopFlags, io: Io, loop
     log.info({ target: target.info.description, project: target.info.project ?? target.info.fallbackProject, set }, `${verb}: target ${target.info.description}, set ${set}`);
     abort.signal.addEventListener('abort', () => log.info('shutting down: letting the operations in flight finish'), { once: true });
     const env = { target, set, parallelism: flags.parallelism, adopt: flags.adopt, log, metrics, signal: abort.signal };
-    const finished = await loop({ env, status, log, graceMs });
+    const term = (signal: AbortSignal) => loop({ env: { ...env, signal }, status, log, graceMs });
+    let finished: boolean;
+    if (!leaseUrl) finished = await term(abort.signal);
+    else {
+      const project = target.info.project ?? target.info.fallbackProject ?? '';
+      const lease = new Lease(() => target.clients.storage(), { url: leaseUrl, ttlMs: leaseTtlMs, set, project, command: verb });
+      finished = await runUnderLease({ lease, url: leaseUrl, clients: () => target.clients, log, status, signal: abort.signal }, term);
+    }
     status.markStopped();
     log.info(finished ? `${verb} stopped` : `${verb} stopped; abandoned the pass in flight after ${graceMs / 1000}s (its operations go on server-side; the next start re-reads the world)`);
     return 0;

@@ -34,6 +34,13 @@ export class LoopStatus implements StatusSource {
     this.metrics?.ready.set(1);
   }
 
+  /** Not ready again (a controller waiting for its lease): says why. */
+  markNotReady(reason: string): void {
+    this.isReady = false;
+    this.reason = reason;
+    this.metrics?.ready.set(0);
+  }
+
   markStopped(): void {
     this.stopped = true;
     this.metrics?.ready.set(0);
