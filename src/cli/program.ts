@@ -12,6 +12,14 @@ import type { Io } from './io';
 import { packageVersion } from '../package-root';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** `--lease` for the one-shot verbs that write (`apply`, `delete`). */
+function leaseOptions(cmd: Command): Command {
+  return cmd
+    .option('--lease <url>', 'take this controller lease (gs://BUCKET/PATH) before writing (default: RUNCTL_LEASE)')
+    .option('--lease-timeout <duration>', 'how long to wait while someone else holds the lease', '0s')
+    .option('--lease-ttl <duration>', 'how long the lease holds without a renewal', '30s');
+}
+
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new RunctlError('Usage', `not a positive integer: ${v}`, { source: 'user' });
@@ -50,7 +58,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .configureOutput({ writeOut: out, writeErr: err })
     .showHelpAfterError();
 
-  targetOptions(program.command('apply [planfile]').description('validate, plan and execute (or execute a saved plan)'))
+  leaseOptions(targetOptions(program.command('apply [planfile]').description('validate, plan and execute (or execute a saved plan)')))
     .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
     .option('--dry-run', 'plan only; change nothing')
     .option('--prune', 'delete resources of the set that the manifests no longer name')
@@ -85,7 +93,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       code = await getCommand(kind, name, opts, io);
     });
 
-  targetOptions(program.command('delete').description('delete what the manifests name (reverse dependency order)'))
+  leaseOptions(targetOptions(program.command('delete').description('delete what the manifests name (reverse dependency order)')))
     .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'show what would be deleted')

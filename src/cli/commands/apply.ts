@@ -12,8 +12,9 @@ import { renderPlan, renderResults } from '../render';
 import { askConsent, requireConsentPossible } from '../consent';
 import { describeTarget, targetLine } from '../target';
 import { header, withSession, type GlobalFlags, type Opened } from './common';
+import { underLease, type LeaseFlags } from './lease';
 
-export interface ApplyFlags extends GlobalFlags {
+export interface ApplyFlags extends GlobalFlags, LeaseFlags {
   filename?: string[];
   dryRun?: boolean;
   prune?: boolean;
@@ -61,7 +62,7 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
     throw new RunctlError('Refused', `apply --prune with no manifests would delete every resource of set "${flags.set ?? 'default'}"; re-run with --yes if that is what you want`, { source: 'user' });
   }
   if (!flags.dryRun) requireConsentPossible(describeTarget(flags, io), flags, io, 'apply');
-  return withSession(flags, io, async (o) => {
+  return withSession(flags, io, (o) => underLease(flags, io, o.target, 'apply', async () => {
     const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
     if (flags.output !== 'json') io.stdout.write(renderPlan(plan, o.style, header(o)));
     if (flags.dryRun) {
@@ -73,7 +74,7 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
     if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply --prune');
     const result = await executePlan(o.session, plan, { prune: flags.prune, adopt: flags.adopt, signal: io.signal });
     return finishApply(o, plan, result, flags, io);
-  });
+  }, flags.dryRun));
 }
 
 /**
@@ -93,7 +94,7 @@ async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<numb
   }
   const plan = verifySavedPlan(raw, file);
   requireConsentPossible(describeTarget(flags, io), flags, io, 'apply');
-  return withSession({ ...flags, set: plan.set }, io, async (o) => {
+  return withSession({ ...flags, set: plan.set }, io, (o) => underLease({ ...flags, set: plan.set }, io, o.target, 'apply', async () => {
     checkTarget(plan, o.target.info, file);
     // The recorded, resolved manifests stand in for the files: nothing is re-read.
     o.session.addManifests(plan.entries.flatMap((e) => (e.manifest && !e.pruned ? [e.manifest] : [])));
@@ -102,5 +103,5 @@ async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<numb
     if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply');
     const result = await executePlan(o.session, plan, { checkEtags: true, recorded: true, signal: io.signal });
     return finishApply(o, plan, result, flags, io);
-  });
+  }));
 }

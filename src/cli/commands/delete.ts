@@ -9,8 +9,9 @@ import { askConsent, requireConsentPossible } from '../consent';
 import { describeTarget } from '../target';
 import { confirmDeletions } from './apply';
 import { header, withSession, type GlobalFlags } from './common';
+import { underLease, type LeaseFlags } from './lease';
 
-export interface DeleteFlags extends GlobalFlags {
+export interface DeleteFlags extends GlobalFlags, LeaseFlags {
   filename: string[];
   yes?: boolean;
   dryRun?: boolean;
@@ -21,7 +22,7 @@ export async function deleteCommand(flags: DeleteFlags, io: Io): Promise<number>
   // outside them are not resolved (DESIGN.md: delete what the manifests name).
   const manifests = await loadValid(flags.filename, io, { flags, identitiesOnly: true });
   if (!flags.dryRun) requireConsentPossible(describeTarget(flags, io), flags, io, 'delete');
-  return withSession(flags, io, async (o) => {
+  return withSession(flags, io, (o) => underLease(flags, io, o.target, 'delete', async () => {
     const plan = await makePlan(o.session, manifests, { destroy: true });
     io.stdout.write(renderPlan(plan, o.style, header(o), { verb: 'delete' }));
     if (plan.entries.some((e) => e.action === 'blocked')) return 1;
@@ -31,5 +32,5 @@ export async function deleteCommand(flags: DeleteFlags, io: Io): Promise<number>
     const result = await executePlan(o.session, plan, { signal: io.signal });
     io.stdout.write(renderResults(result, o.style, { verb: 'delete' }));
     return result.failed ? 1 : 0;
-  });
+  }, flags.dryRun));
 }
