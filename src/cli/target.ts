@@ -111,6 +111,7 @@ async function openEmbeddedTarget(info: TargetInfo, io: TargetEnv): Promise<Targ
     const old = clients;
     clients = make(ep);
     clients.writeGuard = old.writeGuard;
+    clients.progress = old.progress;
     void old.close();
   });
   return {
