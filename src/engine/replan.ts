@@ -45,5 +45,5 @@ export function compareReplan(key: string, before: Pick<PlanEntry, 'action' | 'c
   const fields = after.changes.filter((c) => !shown(before, c));
   if (!fields.length) return { kind: 'write' };
   const what = fields.map((c) => `${c.path} is now ${show(c.old)} (plan expected ${show(expected(before, c))})`).join('; ');
-  return { kind: 'conflict', fields, message: `${key}: another writer changed it since the plan: ${what}; nothing was written; re-run to plan again` };
+  return { kind: 'conflict', fields, message: `another writer changed ${key} since the plan: ${what}; nothing was written; re-run to plan again` };
 }

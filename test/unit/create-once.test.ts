@@ -99,6 +99,6 @@ describe('compareReplan', () => {
   });
   it('names the field, its current value and what the plan expected', () => {
     const v = compareReplan('Service/s', update(ch('spec.image', 'x:1', 'x:2')), update(ch('spec.image', 'x:3', 'x:2')));
-    expect(v.kind === 'conflict' && v.message).toBe('Service/s: another writer changed it since the plan: spec.image is now "x:3" (plan expected "x:1"); nothing was written; re-run to plan again');
+    expect(v.kind === 'conflict' && v.message).toBe('another writer changed Service/s since the plan: spec.image is now "x:3" (plan expected "x:1"); nothing was written; re-run to plan again');
   });
 });
