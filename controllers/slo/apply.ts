@@ -75,22 +75,40 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, progres
   );
 }
 
-/** A fresh, server-side filtered list of the objects carrying one identity. */
+/**
+ * The Monitoring filter for objects carrying these labels, in the spelling of Google's
+ * "Sorting and filtering" reference (`user_label.KEY = "VALUE"`).
+ */
 function identityFilter(labels: Record<string, string>): string {
   return Object.entries(labels)
-    .map(([k, v]) => `user_labels.${k} = ${JSON.stringify(v)}`)
+    .map(([k, v]) => `user_label.${k} = ${JSON.stringify(v)}`)
     .join(' AND ');
 }
 
+/**
+ * The objects carrying one identity, fresh (never memoised), keeper first. Filtered by the
+ * server; should the API refuse the filter (label keys with dashes in a field path), the
+ * whole collection is listed and filtered here.
+ */
 async function listByIdentity(clients: Clients, what: 'policies' | 'channels', project: string, labels: Record<string, string>): Promise<Obj[]> {
-  const req = { name: `projects/${project}`, filter: identityFilter(labels) };
-  const it =
-    what === 'policies'
-      ? clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync(req, { autoPaginate: false } as any)
-      : clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync(req, { autoPaginate: false } as any);
-  const out: Obj[] = [];
-  for await (const x of it as AsyncIterable<Obj>) out.push(x);
-  return keeperFirst(out);
+  const list = async (filter?: string) => {
+    const req = { name: `projects/${project}`, ...(filter ? { filter } : {}) };
+    const it =
+      what === 'policies'
+        ? clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync(req, { autoPaginate: false } as any)
+        : clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync(req, { autoPaginate: false } as any);
+    const out: Obj[] = [];
+    for await (const x of it as AsyncIterable<Obj>) out.push(x);
+    return out;
+  };
+  let found: Obj[];
+  try {
+    found = await list(identityFilter(labels));
+  } catch (err) {
+    if (apiError(err).code !== GrpcCode.INVALID_ARGUMENT) throw err;
+    found = await list();
+  }
+  return keeperFirst(found.filter((o) => Object.entries(labels).every(([k, v]) => o.userLabels?.[k] === v)));
 }
 
 /**

@@ -178,4 +178,19 @@ describe('monitoring: alert policies', () => {
     expect(stats.calls['AlertPolicyService.DeleteAlertPolicy']).toBe(2);
     expect(stats.calls['NotificationChannelService.CreateNotificationChannel']).toBe(1);
   });
+
+  it('finds objects by several user labels (user_label.KEY, the identity lookup runctl makes), user labels returned as stored', async () => {
+    const identity = { 'runctl-resource': 'slo_x-0123456789', 'runctl-role': 'alert-0' };
+    const [made] = await env.alerts.createAlertPolicy({ name: PARENT, alertPolicy: { displayName: 'identity', conditions: [burnRate(slo)], userLabels: identity } });
+    await env.alerts.createAlertPolicy({ name: PARENT, alertPolicy: { displayName: 'other role', conditions: [burnRate(slo)], userLabels: { ...identity, 'runctl-role': 'alert-1' } } });
+    const [found] = await env.alerts.listAlertPolicies({ name: PARENT, filter: 'user_label.runctl-resource = "slo_x-0123456789" AND user_label.runctl-role = "alert-0"' });
+    expect(found.map((p) => p.name)).toEqual([made.name]);
+    expect(found[0].userLabels).toEqual(identity);
+    const [ch] = await env.channels.createNotificationChannel({ name: PARENT, notificationChannel: { type: 'email', labels: { email_address: 'id@example.com' }, userLabels: { 'runctl-role': 'channel-abc' } } });
+    const [chans] = await env.channels.listNotificationChannels({ name: PARENT, filter: 'user_labels.runctl-role = "channel-abc"' });
+    expect(chans.map((c) => c.name)).toEqual([ch.name]);
+    expect(chans[0].creationRecord?.mutateTime).toBeTruthy();
+    for (const p of (await env.alerts.listAlertPolicies({ name: PARENT, filter: 'user_label.runctl-resource = "slo_x-0123456789"' }))[0]) await env.alerts.deleteAlertPolicy({ name: p.name! });
+    await env.channels.deleteNotificationChannel({ name: ch.name! });
+  });
 });
