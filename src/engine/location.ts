@@ -10,12 +10,6 @@
 import type { PlanContext, TargetInfo } from './controller';
 import { RunctlError, type Manifest } from './types';
 
-/** Where a resource lives (region undefined for a global resource). */
-export interface Location {
-  project: string;
-  region: string;
-}
-
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 /** The project a manifest names none of gets: the target's default, else the emulator fallback. */
@@ -55,12 +49,12 @@ export function regionOf(m: Manifest, target: TargetInfo): string {
  * else the region its live status reports, else the defaults. `explicitProject` is the
  * project only when its manifest names one (for {@link projectOf}'s `inherited`).
  */
-export function locationOf(key: string, ctx: Pick<PlanContext, 'target' | 'manifestOf' | 'statusOf'>): Location & { explicitProject?: string } {
+export function locationOf(key: string, ctx: Pick<PlanContext, 'target' | 'manifestOf' | 'statusOf'>): { project?: string; region: string; explicitProject?: string } {
   const m = ctx.manifestOf(key);
   if (m) {
     const explicitProject = text(m.spec?.project);
     return { project: projectOf(m, ctx.target), region: regionOf(m, ctx.target), explicitProject };
   }
   const live = text(ctx.statusOf(key)?.fields.region);
-  return { project: defaultProject(ctx.target) ?? '', region: live ?? defaultRegion(ctx.target) };
+  return { project: defaultProject(ctx.target), region: live ?? defaultRegion(ctx.target) };
 }
