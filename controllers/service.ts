@@ -2,14 +2,15 @@
  * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
  * split and its invoker IAM policy.
  */
-import type { Controller, Identity, LiveResource, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
+import type { Controller, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
 import { diffDeclared } from '../src/engine/diff';
 import { projectOf, regionOf } from '../src/engine/location';
 import { RunctlError, type Manifest } from '../src/engine/types';
-import { isAlreadyExists } from '../src/gcp/errors';
+import { isAlreadyExists, isNotFound } from '../src/gcp/errors';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import {
   FIELD_BY_NAME,
+  fullRevision,
   iamView,
   lastChange,
   normalizeSpec,
@@ -106,11 +107,43 @@ const defaultsTraffic = (m: Manifest) => m.spec.traffic === undefined && m.spec.
  */
 function pinnedRevisionRefusal(desired: Record<string, any>, observed: Observed, template: string[]): Refusal | undefined {
   const changed = template.filter((f) => f !== 'revision');
-  if (!changed.length || !desired.revision || desired.revision !== observed.spec?.revision) return undefined;
+  if (changed.length && desired.revision && desired.revision === observed.spec?.revision) {
+    return {
+      path: 'spec.revision',
+      reason: `the template changes (${changed.join(', ')}) but spec.revision still names the live revision "${desired.revision}", and Cloud Run refuses a changed template under an existing revision name; change spec.revision or remove it (then Cloud Run names each revision)`,
+    };
+  }
+  // The name may also be an earlier revision's (a pin set back to an old name).
+  const earlier = EARLIER_REVISION.get(observed);
+  if (!earlier || earlier.name !== desired.revision) return undefined;
+  const declared = Object.fromEntries(Object.entries(desired).filter(([k]) => TEMPLATE_FIELDS.has(k) && k !== 'revision'));
+  const differs = [...new Set(diffDeclared(declared, earlier.spec, { exact: ['env'] }).changes.map((c) => c.path.split('.')[1]))];
+  if (!differs.length) return undefined;
   return {
     path: 'spec.revision',
-    reason: `the template changes (${changed.join(', ')}) but spec.revision still names the live revision "${desired.revision}", and Cloud Run refuses a changed template under an existing revision name; change spec.revision or remove it (then Cloud Run names each revision)`,
+    reason: `spec.revision names "${desired.revision}", an earlier revision of this service with a different template (${differs.join(', ')}), and Cloud Run refuses a template under an existing revision name that it does not match; change spec.revision or remove it (then Cloud Run names each revision)`,
   };
+}
+
+/** An earlier revision that a manifest's pinned name already names, in manifest form (by observation). */
+const EARLIER_REVISION = new WeakMap<Observed, { name: string; spec: Record<string, unknown> }>();
+
+/**
+ * When spec.revision pins a name other than the live template's, read that revision (one
+ * read, only then): if it exists, its template must equal the manifest's.
+ */
+async function earlierPinnedRevision(m: Manifest, id: Identity, svc: RunService, ctx: ObserveContext): Promise<{ name: string; spec: Record<string, unknown> } | undefined> {
+  if (typeof m.spec.revision !== 'string' || !m.spec.revision || m.spec.revision.includes('${')) return undefined;
+  const name = fullRevision(m.metadata.name, m.spec.revision);
+  if (name === svc.template?.revision) return undefined;
+  try {
+    const [rev] = await ctx.clients.runRevisions().getRevision({ name: `${id.fullName}/revisions/${name}` });
+    // A Revision carries the template's fields under the same names: read it as a template.
+    return { name, spec: readSpec({ template: { ...(rev as RunService), revision: name } }) };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -147,7 +180,10 @@ export const serviceController: Controller = {
     const svc = (await listServices(ctx, id.project, id.region!)).get(id.fullName);
     if (!svc) return { exists: false };
     const iam = declaresIam(m) ? (await readIam(ctx, id.fullName)).view : undefined;
-    return observedFrom(svc, iam);
+    const observed = observedFrom(svc, iam);
+    const earlier = await earlierPinnedRevision(m, id, svc, ctx);
+    if (earlier) EARLIER_REVISION.set(observed, earlier);
+    return observed;
   },
 
   desired(m, _id, ctx) {

@@ -99,6 +99,33 @@ describe('Service semantics', () => {
     expect((await live('pinned')).template.scaling.maxInstanceCount).toBe(4);
   });
 
+  it("a pin set back to an earlier revision's name is refused when that revision's template differs, and accepted when it matches", async () => {
+    const yaml = (rev: string, max: number) => serviceYaml('back', { revision: rev, scaling: { maxInstances: max } });
+    const file = h.write('back/svc.yaml', yaml('back-v1', 2));
+    expect((await h.cli(['apply', '-f', file])).code).toBe(0);
+    h.write('back/svc.yaml', yaml('back-v2', 3));
+    expect((await h.cli(['apply', '-f', file])).code).toBe(0);
+    // v1 exists with maxInstances 2: naming it again with 4 is Cloud Run's 409, caught in the plan.
+    h.write('back/svc.yaml', yaml('back-v1', 4));
+    const diff = await h.cli(['diff', '-f', file]);
+    expect(diff.code, diff.stdout).toBe(1);
+    expect(diff.stdout).toMatch(/svc\.yaml:\d+:\d+: Service\/back: spec\.revision: spec\.revision names "back-v1", an earlier revision of this service with a different template \(scaling\)/);
+    await h.resetStats();
+    expect((await h.cli(['apply', '-f', file])).code).toBe(1);
+    expect((await h.stats()).writes).toBe(0);
+    // Naming the new template v3 goes through.
+    h.write('back/svc.yaml', yaml('back-v3', 4));
+    const ok = await h.cli(['apply', '-f', file]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(String((await live('back')).latestCreatedRevision).split('/').pop()).toBe('back-v3');
+    // Naming v1 with exactly v1's template is no collision: the plan is an ordinary update.
+    h.write('back/svc.yaml', yaml('back-v1', 2));
+    const back = await h.cli(['diff', '-f', file]);
+    expect(back.code, back.stdout).toBe(2);
+    expect(back.stdout).toContain('~ Service/back');
+    expect(back.stdout).not.toContain('earlier revision');
+  });
+
   it('a paused Service with a refused template change is reported as paused, with the refusal as a note', async () => {
     const file = h.write('paused/svc.yaml', serviceYaml('held', { revision: 'held-v1', scaling: { maxInstances: 2 } }));
     expect((await h.cli(['apply', '-f', file])).code).toBe(0);
