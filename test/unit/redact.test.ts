@@ -1,7 +1,10 @@
 /** The one redaction helper: credentials in URLs (user-info, query strings) and auth headers. */
 import { describe, expect, it } from 'vitest';
 import { redact, redactDeep, secretsOf } from '../../src/engine/redact';
+import { reportError } from '../../src/cli/program';
+import { RunctlError } from '../../src/engine/types';
 import { redact as gitRedact } from '../../src/loop/git';
+import { makeLogger } from '../../src/loop/log';
 
 const cases: Array<{ reason: string; text: string; want: string }> = [
   { reason: 'user and token in the user-info', text: "fatal: unable to access 'https://bot:ghp_secret@github.com/acme/x.git/': 403", want: "fatal: unable to access 'https://***@github.com/acme/x.git/': 403" },
@@ -42,5 +45,28 @@ describe('secretsOf', () => {
     expect(redact("fatal: '/srv/r.git?access_token=TOKEN3' does not appear to be a git repository (ref main)", secrets)).toBe(
       "fatal: '/srv/r.git?access_token=***' does not appear to be a git repository (ref main)",
     );
+  });
+});
+
+describe('where runctl writes, credentials never appear', () => {
+  const URL = 'https://bot:SECRET1@git.example.com/r.git?access_token=SECRET2';
+
+  it('error lines (the one top-level catch, diagnostics included)', () => {
+    let stderr = '';
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {}, cwd: '/' };
+    const err = new RunctlError('ApiError', `git fetch ${URL} failed`, { diagnostics: [{ code: 'InvalidValue', message: `bad ${URL}` }] });
+    expect(reportError(err, io)).toBe(1);
+    expect(stderr).toContain('https://***@git.example.com/r.git?access_token=***');
+    expect(stderr).not.toMatch(/SECRET/);
+  });
+
+  it('log records, JSON and text', () => {
+    for (const format of ['json', 'text'] as const) {
+      let out = '';
+      const log = makeLogger({ format, out: { write: (s: string) => (out += s) } });
+      log.error({ repo: URL, nested: { url: URL } }, `cannot fetch main from ${URL}`);
+      expect(out).toContain('git.example.com');
+      expect(out).not.toMatch(/SECRET/);
+    }
   });
 });
