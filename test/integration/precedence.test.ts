@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { startCli } from '../helpers/loop-runner';
 
 const MANIFESTS = path.resolve(__dirname, '../../manifests');
 
@@ -111,5 +112,19 @@ describe('precedence: the manifest wins', () => {
     expect(await plan({ CLOUDSDK_ACTIVE_CONFIG_NAME: 'default' })).toMatchObject({ project: 'home-project', region: 'us-central1' });
     expect(await plan({ CLOUDSDK_CORE_PROJECT: 'env-project' })).toMatchObject({ project: 'env-project', region: 'europe-west3' });
     expect(await plan({ GOOGLE_CLOUD_PROJECT: 'gcp-project' })).toMatchObject({ project: 'gcp-project' });
+  });
+
+  it('watch pinned with --project refuses a manifest that names another project, and applies nothing', async () => {
+    h.write('pinned-watch/ok.yaml', serviceYaml('pinned-ok', { project: 'team-project' }));
+    h.write('pinned-watch/other.yaml', serviceYaml('pinned-other', { project: 'other-team' }));
+    const w = startCli(['watch', '-f', 'pinned-watch', '--project', 'team-project', '--log-format', 'json'], { env: { RUNCTL_EMULATOR_HOST: h.emu.grpc, CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG! }, cwd: h.dir });
+    try {
+      const bad = await w.waitForRecord((r) => r.severity === 'ERROR' && Array.isArray(r.diagnostics));
+      expect(bad.diagnostics).toEqual([expect.stringMatching(/^pinned-watch\/other\.yaml:\d+:\d+: Service\/pinned-other: spec\.project: .*"other-team".*"team-project".*\[Usage\]$/)]);
+      expect(await exists('projects/team-project/locations/europe-north1/services/pinned-ok')).toBe(false);
+      expect(await exists('projects/other-team/locations/europe-north1/services/pinned-other')).toBe(false);
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
   });
 });
