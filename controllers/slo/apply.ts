@@ -5,6 +5,7 @@
  * service), and makes it match: monitored service, SLO, channels, alert policies.
  */
 import type { Clients } from '../../src/gcp/clients';
+import { ownerOf } from '../../src/engine/ownership';
 import { RunctlError } from '../../src/engine/types';
 import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/errors';
 import { createOnce, keeperFirst } from '../lib/create-once';
@@ -257,6 +258,15 @@ export async function deleteSlo(clients: Clients, project: string, sloName: stri
     const ap = clients.monitoring('AlertPolicyServiceClient');
     const sm = clients.monitoring('ServiceMonitoringServiceClient');
     const nc = clients.monitoring('NotificationChannelServiceClient');
+    // Monitoring takes no delete precondition: under the lock, right before deleting
+    // anything, read the SLO again and leave it alone if another owner took it over.
+    const current = await sm.getServiceLevelObjective({ name: sloName }).then(([o]) => o as Obj, (err) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (current && !ownedBySet(current.userLabels, set)) {
+      throw new RunctlError('NotOwned', `Slo/${id} is now managed by ${ownerOf(current.userLabels)}, not by runctl set "${set}"; it was not deleted`, { source: 'user' });
+    }
     const before = freshReader(clients);
     for (const p of await listAlertPolicies(before, project)) {
       if (!isSloPolicy(p, set, id)) continue;

@@ -34,19 +34,30 @@ export function freshContext(session: Session, signal?: AbortSignal): ObserveCon
 /**
  * Read one plan entry's live object through `ctx`: through `observe` with its manifest,
  * or, for a pruned resource, through the kind's `list` in its scope, which is how the
- * plan saw it. A kind may list only what carries runctl's markers, so a pruned object
- * missing from the list is looked up once more through `observe` (with the manifest
- * form the plan recorded): one that another owner took over is found, not "gone".
+ * plan saw it. Either way may miss an object another owner took over (a kind may list,
+ * or look beyond its expected place for, only what carries runctl's markers), so an
+ * object the plan saw and the first way misses is looked up the other way too: one
+ * taken over is found and reported, never mistaken for "already gone".
  */
 export async function observeEntry(session: Session, entry: PlanEntry, ctx: ObserveContext): Promise<Observed> {
   const controller = session.controllerFor(entry.kind);
-  if (!entry.pruned) {
-    const m = session.manifests.get(entry.key) ?? entry.manifest;
-    if (m) return controller.observe(m, entry.identity, ctx);
+  const m = entry.pruned ? undefined : session.manifests.get(entry.key) ?? entry.manifest;
+  const byList = async (): Promise<Observed | undefined> => {
+    const scope = { project: entry.identity.project, region: controller.regional ? entry.identity.region : undefined };
+    const all = (await controller.list([scope], ctx)).filter((r) => r.kind === entry.kind);
+    // By full name; else the one object of that name (a kind whose full name depends on
+    // another resource's location, guessed when that resource is not in the files).
+    const named = all.filter((r) => r.name === entry.name);
+    const live = all.find((r) => r.identity.fullName === entry.identity.fullName) ?? (named.length === 1 ? named[0] : undefined);
+    return live && { exists: true, spec: live.spec, labels: live.labels, etag: live.etag, status: live.status };
+  };
+  if (m) {
+    const observed = await controller.observe(m, entry.identity, ctx);
+    if (observed.exists || !entry.exists) return observed;
+    return (await byList()) ?? observed;
   }
-  const scope = { project: entry.identity.project, region: controller.regional ? entry.identity.region : undefined };
-  const live = (await controller.list([scope], ctx)).find((r) => r.kind === entry.kind && r.identity.fullName === entry.identity.fullName);
-  if (live) return { exists: true, spec: live.spec, labels: live.labels, etag: live.etag, status: live.status };
+  const listed = await byList();
+  if (listed) return listed;
   return entry.manifest ? controller.observe(entry.manifest, entry.identity, ctx) : { exists: false };
 }
 
@@ -78,13 +89,14 @@ function manifestFor(session: Session, entry: PlanEntry, live: Observed): Manife
 
 /**
  * Delete one entry's live object if, read right now, it is still the set's and
- * unchanged since the plan; the controller deletes with the etag just read.
+ * unchanged since the plan; the controller deletes with the etag just read. Returns
+ * false when it was already gone (deleting something gone succeeds, but is no delete).
  */
-export async function guardedDelete(session: Session, entry: PlanEntry, ctx: ApplyContext, staleCode: 'Conflict' | 'StalePlan'): Promise<void> {
+export async function guardedDelete(session: Session, entry: PlanEntry, ctx: ApplyContext, staleCode: 'Conflict' | 'StalePlan'): Promise<boolean> {
   const live = await observeFresh(session, entry, ctx.signal);
   const refusal = deleteRefusal(session, entry, live, staleCode);
   if (refusal) throw refusal;
-  if (!live.exists) return; // already gone: deleting something gone succeeds
+  if (!live.exists) return false;
   try {
     await session.controllerFor(entry.kind).delete(manifestFor(session, entry, live), entry.identity, live, ctx);
   } catch (err) {
@@ -96,4 +108,5 @@ export async function guardedDelete(session: Session, entry: PlanEntry, ctx: App
     }
     throw new RunctlError(staleCode, `${entry.key} changed while it was being deleted (the delete's etag precondition failed); it was not deleted: plan again`, { source: 'user', cause: err });
   }
+  return true;
 }

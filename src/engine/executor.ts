@@ -277,10 +277,16 @@ async function deleteOne(session: Session, entry: PlanEntry, opts: ExecuteOption
   if (opts.signal?.aborted) return { key: entry.key, action: entry.action, outcome: 'skipped', error: 'skipped: shutting down', errorCode: 'Aborted', synced: 'ReconcileError', elapsedMs: 0 };
   session.host.emit({ type: 'resource', key: entry.key, phase: 'start', action: entry.action });
   try {
-    await applyOne(session, entry, opts);
+    // Ownership and etag are checked on a fresh read right before deleting.
+    const deleted =
+      entry.action === 'delete'
+        ? await guardedDelete(session, entry, session.applyContext(entry.key, opts.signal), opts.checkEtags ? 'StalePlan' : 'Conflict')
+        : (await applyOne(session, entry, opts), true);
+    // Gone before runctl got to it: true to say, and not a delete runctl made.
+    const note = deleted ? undefined : 'already gone (deleted by someone else since the plan)';
     session.observed.set(entry.key, { exists: false });
-    session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: Date.now() - started });
-    return { key: entry.key, action: entry.action, outcome: 'applied', synced: 'ReconcileSuccess', elapsedMs: Date.now() - started };
+    session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: Date.now() - started, message: note });
+    return { key: entry.key, action: entry.action, outcome: deleted ? 'applied' : 'unchanged', note, synced: 'ReconcileSuccess', elapsedMs: Date.now() - started };
   } catch (err) {
     const { message, code } = describe(err);
     session.host.emit({ type: 'resource', key: entry.key, phase: 'failed', action: entry.action, message });

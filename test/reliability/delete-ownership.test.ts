@@ -149,6 +149,21 @@ describe('ownership at the moment of deletion', () => {
     expect(await exists('d1-other')).toBe(true);
   });
 
+  it('delete -f: a service someone else deleted after the plan is reported as already gone, not as deleted by runctl', async () => {
+    const file = h.write('d3/svc.yaml', serviceYaml('d3-gone'));
+    expect((await h.cli(['apply', '-f', file])).code).toBe(0);
+    const r = await h.cli(['delete', '-f', file], {
+      confirm: async () => {
+        const [op] = await h.clients.runServices().deleteService({ name: nameOf('d3-gone') });
+        await op.promise();
+        return true;
+      },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Service\/d3-gone .*already gone/);
+    expect(r.stdout).toContain('0 deleted, 1 already absent');
+  });
+
   it('delete -f, live race: a relabel while the delete call is in flight', async () => {
     const file = h.write('d2/svc.yaml', serviceYaml('d2-race'));
     expect((await h.cli(['apply', '-f', file])).code).toBe(0);
@@ -284,6 +299,41 @@ describe('ownership at the moment of deletion', () => {
     }
     expect(await bucketExists('v-tf-bkt')).toBe(true);
     expect(await bucketExists('v-race-bkt')).toBe(true);
+  });
+
+  it('an Slo relabelled after the plan, or while its delete waits (Monitoring has no delete precondition), is not deleted', async () => {
+    const sm = () => h.clients.monitoring('ServiceMonitoringServiceClient');
+    const sloDoc = (name: string) => `apiVersion: runctl.dev/v1alpha1\nkind: Slo\nmetadata: {name: ${name}}\nspec: {service: slo-app, availability: {goal: 0.99, window: 1d}, alerts: []}\n`;
+    const app = h.write('slo/app.yaml', serviceYaml('slo-app'));
+    const one = h.write('slo/one.yaml', sloDoc('slo-one'));
+    const two = h.write('slo/two.yaml', sloDoc('slo-two'));
+    expect((await h.cli(['apply', '-f', app, '-f', one, '-f', two])).code).toBe(0);
+    const sloName = (id: string) => `projects/${PROJECT}/services/run-slo-app-${REGION}/serviceLevelObjectives/${id}`;
+    // Only the labels change (an update mask), so no read is needed first.
+    const takeOver = async (id: string) => {
+      await sm().updateServiceLevelObjective({ serviceLevelObjective: { name: sloName(id), userLabels: TERRAFORM }, updateMask: { paths: ['user_labels'] } });
+    };
+    const sloExists = (id: string) => sm().getServiceLevelObjective({ name: sloName(id) }).then(() => true, () => false);
+
+    const r = await h.cli(['delete', '-f', one], { confirm: async () => (await takeOver('slo-one'), true) });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/Slo\/slo-one: .*"terraform"/);
+
+    await h.resetStats();
+    h.emu.core.faults.push({ method: 'ServiceMonitoringService.GetServiceLevelObjective', code: 0, latencyMs: 400 });
+    try {
+      const run = h.cli(['delete', '--yes', '-f', two]);
+      await callsReach('ServiceMonitoringService.GetServiceLevelObjective', 1);
+      await takeOver('slo-two');
+      const raced = await run;
+      expect(raced.code).toBe(1);
+      expect(raced.stdout).toMatch(/Slo\/slo-two is now managed by "terraform"/);
+    } finally {
+      h.emu.core.faults.length = 0;
+    }
+    expect(await sloExists('slo-one')).toBe(true);
+    expect(await sloExists('slo-two')).toBe(true);
+    expect((await h.stats()).calls['ServiceMonitoringService.DeleteServiceLevelObjective'] ?? 0).toBe(0);
   });
 
   it('deleted no resource runctl does not own', async () => {
