@@ -137,6 +137,9 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
   try {
     return await controller.apply(manifest, desired, observed, current, ctx);
   } catch (err) {
+    if (isAlreadyExists(err) || (err instanceof RunctlError && err.code === 'AlreadyExists')) {
+      throw new RunctlError('StalePlan', `${entry.key} was created by someone else while the saved plan was running; it was not changed: plan again`, { source: 'user', cause: err });
+    }
     if (!isConflict(err) && !(err instanceof RunctlError && err.code === 'Conflict')) throw err;
     throw new RunctlError('StalePlan', `${entry.key} changed while the saved plan was running (its write met a newer etag); it was not changed: plan again`, { source: 'user', cause: err });
   }
