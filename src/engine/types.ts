@@ -88,7 +88,17 @@ export type ErrorCode =
   /** Google Cloud credentials are missing or unusable (fix: gcloud auth application-default login). */
   | 'NoCredentials'
   /** The target's endpoint does not answer (an emulator that is not running). */
-  | 'Unreachable';
+  | 'Unreachable'
+  /** An input runctl will not read: not a regular file, or over the size limits. */
+  | 'InputRefused'
+  /** A manifest file that is not valid UTF-8. */
+  | 'InvalidEncoding'
+  /** A YAML tag other than the plain types (`!!binary`, `!!js/function`, `!custom`). */
+  | 'UnknownTag'
+  /** Lists and mappings nested deeper than the loader accepts. */
+  | 'NestingTooDeep'
+  /** `diff`/`apply` given no manifests at all on standard input (without --allow-empty). */
+  | 'NoManifests';
 
 /** One problem found in the manifests, with where it is. */
 export interface Diagnostic {

@@ -3,11 +3,12 @@
  * source positions kept for every field. Problems become diagnostics — the loader never
  * throws on bad input, and reports the problems of every file, not just the first.
  */
-import { promises as fsp } from 'node:fs';
 import { isCollection, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, FieldPath, LoadedManifest, Manifest, SourcePos } from '../engine/types';
 import { expandPaths, type Source } from './files';
 import { attachLocator, attachSource, makeLocator } from './positions';
+import { decodeUtf8, readBytes, type ReadBudget } from './read';
+import { checkDocument, isStackOverflow, MAX_DEPTH } from './yaml-checks';
 
 export { keyPositionOf, manifestPosition } from './positions';
 
@@ -15,6 +16,10 @@ export { keyPositionOf, manifestPosition } from './positions';
 export const LOAD_LIMITS = {
   /** Largest file (or standard input) read, in bytes. */
   maxBytes: 8 * 1024 * 1024,
+  /** Most bytes of a whole manifest set (every file of every -f together). */
+  maxTotalBytes: 16 * 1024 * 1024,
+  /** Deepest nesting of lists and mappings. */
+  maxDepth: MAX_DEPTH,
   /** Most alias dereferences per document (YAML "billion laughs"). */
   maxAliasCount: 100,
   /** Most documents per file. */
@@ -31,6 +36,8 @@ export interface LoadIo {
 export interface LoadResult {
   resources: LoadedManifest[];
   diagnostics: Diagnostic[];
+  /** Standard input (`-f -`) was read and held no manifest at all (an empty pipe). */
+  emptyStdin?: boolean;
 }
 
 /** Load every manifest named by `paths` (files, directories, `-`). */
@@ -40,44 +47,35 @@ export async function loadManifests(paths: string[], io: LoadIo = {}): Promise<L
   const diagnostics: Diagnostic[] = [];
   const { sources, missing } = await expandPaths(paths, cwd);
   for (const p of missing) diagnostics.push({ code: 'Usage', message: `${p}: no such file or directory` });
+  const budget: ReadBudget = { maxFileBytes: LOAD_LIMITS.maxBytes, maxTotalBytes: LOAD_LIMITS.maxTotalBytes, remaining: LOAD_LIMITS.maxTotalBytes };
+  let emptyStdin: boolean | undefined;
   for (const src of sources) {
-    const text = await readSource(src, io, diagnostics);
-    if (text === undefined) continue;
-    const parsed = parseManifests(text, src.display);
+    let read;
+    try {
+      read = await readBytes(src, budget, io.stdin);
+    } catch (err) {
+      diagnostics.push({ code: 'Usage', message: `${src.display}: cannot read: ${(err as Error).message}` });
+      continue;
+    }
+    if ('diagnostic' in read) {
+      diagnostics.push(read.diagnostic);
+      // Over the set's total: the rest is not read either (one message, not one per file).
+      if (read.setFull) break;
+      continue;
+    }
+    const parsed = parseManifestBytes(read.bytes, src.display);
     resources.push(...parsed.resources);
     diagnostics.push(...parsed.diagnostics);
+    if (src.abs === '-') emptyStdin = !parsed.resources.length && !parsed.diagnostics.length;
   }
-  return { resources, diagnostics };
+  return { resources, diagnostics, emptyStdin };
 }
 
-async function readSource(src: Source, io: LoadIo, diagnostics: Diagnostic[]): Promise<string | undefined> {
-  const tooBig = (): undefined => {
-    diagnostics.push({
-      code: 'InvalidValue',
-      message: `${src.display}: larger than ${LOAD_LIMITS.maxBytes} bytes; refusing to read it`,
-      pos: { file: src.display, line: 1, col: 1 },
-    });
-    return undefined;
-  };
-  try {
-    if (src.abs === '-') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of io.stdin ?? process.stdin) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-        size += buf.length;
-        if (size > LOAD_LIMITS.maxBytes) return tooBig();
-        chunks.push(buf);
-      }
-      return Buffer.concat(chunks).toString('utf8');
-    }
-    const stat = await fsp.stat(src.abs);
-    if (stat.size > LOAD_LIMITS.maxBytes) return tooBig();
-    return await fsp.readFile(src.abs, 'utf8');
-  } catch (err) {
-    diagnostics.push({ code: 'Usage', message: `${src.display}: cannot read: ${(err as Error).message}` });
-    return undefined;
-  }
+/** Parse the bytes of one file: strict UTF-8 first, then YAML (see parseManifests). */
+export function parseManifestBytes(bytes: Buffer, file: string): LoadResult {
+  const decoded = decodeUtf8(bytes, file);
+  if ('diagnostic' in decoded) return { resources: [], diagnostics: [decoded.diagnostic] };
+  return parseManifests(decoded.text, file);
 }
 
 /**
@@ -88,9 +86,15 @@ export function parseManifests(text: string, file: string): LoadResult {
   const resources: LoadedManifest[] = [];
   const diagnostics: Diagnostic[] = [];
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: true, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
   const pos = (offset: number): SourcePos => ({ file, ...lines.linePos(offset) });
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    if (!isStackOverflow(err)) throw err;
+    return { resources, diagnostics: [{ code: 'NestingTooDeep', message: tooDeep, pos: pos(0) }] };
+  }
+  const list = Array.isArray(docs) ? docs : [];
   if (list.length > LOAD_LIMITS.maxDocuments) {
     diagnostics.push({ code: 'InvalidValue', message: `more than ${LOAD_LIMITS.maxDocuments} documents in one file`, pos: pos(0) });
     return { resources, diagnostics };
@@ -99,12 +103,20 @@ export function parseManifests(text: string, file: string): LoadResult {
     if (doc.errors.length > 0) {
       // Later errors in the same document are nearly always knock-on effects of the first.
       const err = doc.errors[0];
-      diagnostics.push({ code: 'YamlSyntax', message: cleanMessage(err.message), pos: pos(err.pos[0]) });
+      if (isStackOverflow(err.message)) diagnostics.push({ code: 'NestingTooDeep', message: tooDeep, pos: pos(err.pos[0]) });
+      else diagnostics.push({ code: 'YamlSyntax', message: cleanMessage(err.message), pos: pos(err.pos[0]) });
       continue;
     }
     const contents = doc.contents as Node | null;
     if (contents === null || contents === undefined) continue; // empty document: `---` alone, comments
     const docPos = pos(contents.range?.[0] ?? doc.range[0]);
+    // Unknown tags and runaway nesting (first: the walks below recurse): the document is not turned into data at all
+    // (one diagnostic per offending value, and none of the schema errors it would cause).
+    const problems = checkDocument(doc);
+    if (problems.length) {
+      for (const p of problems) diagnostics.push({ code: p.kind, message: p.message, pos: pos(p.offset) });
+      continue;
+    }
     const complexKey = findCollectionKey(doc);
     if (complexKey !== undefined) {
       // `? [a, b]: x` is valid YAML but not JSON; toJS would stringify it with a warning.
@@ -115,7 +127,8 @@ export function parseManifests(text: string, file: string): LoadResult {
     try {
       value = doc.toJS({ maxAliasCount: LOAD_LIMITS.maxAliasCount });
     } catch (err) {
-      diagnostics.push({ code: 'YamlSyntax', message: cleanMessage((err as Error).message), pos: docPos });
+      if (isStackOverflow(err)) diagnostics.push({ code: 'NestingTooDeep', message: tooDeep, pos: docPos });
+      else diagnostics.push({ code: 'YamlSyntax', message: cleanMessage((err as Error).message), pos: docPos });
       continue;
     }
     if (value === null || value === undefined) continue;
@@ -138,6 +151,8 @@ export function parseManifests(text: string, file: string): LoadResult {
   }
   return { resources, diagnostics };
 }
+
+const tooDeep = `nesting too deep: more than ${MAX_DEPTH} levels of lists and mappings`;
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -12,11 +12,13 @@ import * as path from 'node:path';
 import { redact, secretsOf } from '../engine/redact';
 import { RunctlError } from '../engine/types';
 import { LOAD_LIMITS } from '../load/loader';
+import { formatBytes } from '../load/read';
 
 export interface GitFile {
   /** Path inside the repository, e.g. `deploy/jokes.yaml`. */
   path: string;
-  text: string;
+  /** The blob's bytes (decoded, strictly, by the loader). */
+  bytes: Buffer;
 }
 
 export interface CommitInfo {
@@ -134,9 +136,13 @@ export class GitSource {
     }
     blobs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const big = blobs.find((b) => b.size > LOAD_LIMITS.maxBytes);
-    if (big) throw new RunctlError('InvalidValue', `${big.path}: larger than ${LOAD_LIMITS.maxBytes} bytes; refusing to read it`, { source: 'user' });
-    const texts = await this.readBlobs(blobs.map((b) => b.sha));
-    return blobs.map((b, i) => ({ path: b.path, text: texts[i] }));
+    if (big) throw new RunctlError('InputRefused', `${big.path}: larger than ${formatBytes(LOAD_LIMITS.maxBytes)}; refusing to read it`, { source: 'user' });
+    const total = blobs.reduce((n, b) => n + b.size, 0);
+    if (total > LOAD_LIMITS.maxTotalBytes) {
+      throw new RunctlError('InputRefused', `${dir}: the manifests are larger than ${formatBytes(LOAD_LIMITS.maxTotalBytes)} in total; refusing to read them`, { source: 'user' });
+    }
+    const contents = await this.readBlobs(blobs.map((b) => b.sha));
+    return blobs.map((b, i) => ({ path: b.path, bytes: contents[i] }));
   }
 
   /** Remove the private repository. */
@@ -150,17 +156,17 @@ export class GitSource {
   }
 
   /** Many blobs through one `git cat-file --batch`. */
-  private async readBlobs(shas: string[]): Promise<string[]> {
+  private async readBlobs(shas: string[]): Promise<Buffer[]> {
     if (!shas.length) return [];
     const out = await this.git(['cat-file', '--batch'], this.gitdir, `${shas.join('\n')}\n`);
-    const texts: string[] = [];
+    const texts: Buffer[] = [];
     let at = 0;
     for (const sha of shas) {
       const nl = out.indexOf(0x0a, at);
       const header = out.subarray(at, nl).toString();
       const [got, type, size] = header.split(' ');
       if (got !== sha || type !== 'blob') throw new RunctlError('Internal', `git cat-file: unexpected answer for ${sha}: ${header}`);
-      texts.push(out.subarray(nl + 1, nl + 1 + Number(size)).toString('utf8'));
+      texts.push(out.subarray(nl + 1, nl + 1 + Number(size)));
       at = nl + 1 + Number(size) + 1;
     }
     return texts;

@@ -14,7 +14,7 @@
  */
 import type { Identity } from '../engine/controller';
 import { formatDiagnostic, type Manifest } from '../engine/types';
-import { parseManifests, type LoadResult } from '../load/loader';
+import { parseManifestBytes, type LoadResult } from '../load/loader';
 import { Backoff, type BackoffOptions } from './backoff';
 import { affectedKeys } from './changes';
 import { GitSource } from './git';
@@ -175,7 +175,7 @@ export class SyncLoop {
     if (!files) return { ok: false, reason: `${this.opts.dir} does not exist in the commit`, diagnostics: [], parsed: [] };
     const loaded: LoadResult = { resources: [], diagnostics: [] };
     for (const f of files) {
-      const r = parseManifests(f.text, f.path);
+      const r = parseManifestBytes(f.bytes, f.path);
       loaded.resources.push(...r.resources);
       loaded.diagnostics.push(...r.diagnostics);
     }

@@ -71,8 +71,8 @@ describe('GitSource', () => {
     try {
       expect(await src.fetch('main')).toBe(shas[1]);
       expect(await src.files(shas[1], 'deploy')).toEqual([
-        { path: 'deploy/b.yaml', text: 'b: 2\n' },
-        { path: 'deploy/nested/a.yml', text: 'a: 1\n' },
+        { path: 'deploy/b.yaml', bytes: Buffer.from('b: 2\n') },
+        { path: 'deploy/nested/a.yml', bytes: Buffer.from('a: 1\n') },
       ]);
       expect((await src.files(shas[1], '.'))!.map((f) => f.path)).toEqual(['deploy/b.yaml', 'deploy/nested/a.yml', 'other/c.yaml']);
       expect(await src.files(shas[1], 'missing')).toBeUndefined();
@@ -89,8 +89,8 @@ describe('GitSource', () => {
       await src.fetch('main');
       expect(await src.fetchCommit(shas[0])).toBe(true);
       expect(await src.files(shas[0], 'deploy/')).toEqual([
-        { path: 'deploy/b.yaml', text: 'b: 1\n' },
-        { path: 'deploy/nested/a.yml', text: 'a: 1\n' },
+        { path: 'deploy/b.yaml', bytes: Buffer.from('b: 1\n') },
+        { path: 'deploy/nested/a.yml', bytes: Buffer.from('a: 1\n') },
       ]);
       expect(await src.fetchCommit('0'.repeat(40))).toBe(false);
       expect(await src.history('main', 5)).toEqual([shas[1], shas[0]]);
