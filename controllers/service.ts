@@ -26,6 +26,7 @@ import {
 } from './lib/run-service';
 import { clockFor } from './lib/rollout-clock';
 import { planRollout, rolloutStatus, validateRollout } from './lib/rollout-plan';
+import { resourceProblems } from './lib/run-limits';
 import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './lib/rollout-state';
 import { beginRollout, driveRollout, type RolloutTarget } from './lib/rollout';
 
@@ -167,7 +168,7 @@ export const serviceController: Controller = {
   regional: true,
 
   validate(m, all) {
-    return validateRollout(m, all);
+    return [...resourceProblems(m.spec?.resources), ...validateRollout(m, all)];
   },
 
   identify(m, ctx): Identity {

@@ -11,6 +11,7 @@ import { projectOf } from '../src/engine/location';
 import { ownedBy, ownedLabels } from '../src/engine/planner';
 import { RunctlError, type Diagnostic, type Manifest } from '../src/engine/types';
 import { isAlreadyExists, isConflict, isNotFound } from '../src/gcp/errors';
+import { bucketNameProblem } from './lib/bucket-name';
 import { normalizeMemory } from './lib/quantity';
 
 const KIND = 'Volume';
@@ -87,10 +88,13 @@ export const volumeController: Controller = {
 
   validate(m): Diagnostic[] {
     const g = m.spec?.gcs;
+    const out: Diagnostic[] = [];
+    const problem = typeof g?.bucket === 'string' ? bucketNameProblem(g.bucket) : undefined;
+    if (problem) out.push({ code: 'InvalidValue', path: 'spec.gcs.bucket', message: `not a Cloud Storage bucket name: ${problem}` });
     if (g && g.location && !g.create) {
-      return [{ code: 'InvalidValue', path: 'spec.gcs.location', message: 'location applies only to a bucket runctl creates: set spec.gcs.create: true, or drop location' }];
+      out.push({ code: 'InvalidValue', path: 'spec.gcs.location', message: 'location applies only to a bucket runctl creates: set spec.gcs.create: true, or drop location' });
     }
-    return [];
+    return out;
   },
 
   identify(m, ctx): Identity {

@@ -783,7 +783,7 @@ export interface VolumeSpec {
  */
 export interface GcsVolume {
   /**
-   * Bucket name (3-63 characters: lowercase letters, digits, '-', '_', '.').
+   * Bucket name, by Cloud Storage's naming rules: 3-63 characters (up to 222 with dots, each dot-separated part at most 63); lowercase letters, digits, '-', '_' and '.'; starting and ending with a letter or digit; not an IP address; not starting with 'goog'; not containing 'google' or a close misspelling (checked by validate).
    */
   bucket: string;
   /**

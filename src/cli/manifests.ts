@@ -28,6 +28,11 @@ export interface LoadOptions {
   flags?: LocationFlags;
   /** `delete -f`: only identities matter; references outside the files are not resolved. */
   identitiesOnly?: boolean;
+  /**
+   * `diff`/`apply`: standard input (`-f -`) that holds no manifest at all is an error
+   * (an upstream command that printed nothing), unless `--allow-empty`.
+   */
+  refuseEmptyStdin?: boolean;
 }
 
 export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions = {}): Promise<LoadedSet> {
@@ -37,6 +42,9 @@ export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions
   // problem in a manifest: one error, with one code, as kubectl reports a bad -f.
   const unreadable = loaded.diagnostics.filter((d) => d.code === 'Usage');
   if (unreadable.length) throw new RunctlError('Usage', unreadable.map((d) => d.message).join('; '), { source: 'user' });
+  if (opts.refuseEmptyStdin && loaded.emptyStdin) {
+    throw new RunctlError('NoManifests', 'standard input (-f -) held no manifests; if an empty set is meant, pass --allow-empty', { source: 'user' });
+  }
   const diagnostics = [...loaded.diagnostics];
   if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
     diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks(), locationFlags: opts.flags, identitiesOnly: opts.identitiesOnly }));

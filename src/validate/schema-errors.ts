@@ -56,7 +56,40 @@ export function translateErrors(errors: Err[], ctx: TranslateContext): SchemaPro
     const p = translateOne(e, ctx);
     if (p) out.push(p);
   }
-  return dedupe(out);
+  return collapseUnknownFields(dedupe(out));
+}
+
+/** More unknown fields than this in one mapping are one problem (the mapping is wrong as a whole). */
+export const MAX_UNKNOWN_FIELDS_LISTED = 3;
+
+/**
+ * A mapping with many unknown fields is one mistake (a value pasted in the wrong place,
+ * a list of bytes where a mapping was meant), reported once at the mapping instead of
+ * once per key.
+ */
+function collapseUnknownFields(list: SchemaProblem[]): SchemaProblem[] {
+  const groups = new Map<string, SchemaProblem[]>();
+  for (const p of list) {
+    if (p.code !== 'UnknownField') continue;
+    const parent = JSON.stringify(p.path.slice(0, -1));
+    groups.set(parent, [...(groups.get(parent) ?? []), p]);
+  }
+  const out: SchemaProblem[] = [];
+  const done = new Set<string>();
+  for (const p of list) {
+    const parent = JSON.stringify(p.path.slice(0, -1));
+    const group = p.code === 'UnknownField' ? groups.get(parent)! : undefined;
+    if (!group || group.length <= MAX_UNKNOWN_FIELDS_LISTED) {
+      out.push(p);
+      continue;
+    }
+    if (done.has(parent)) continue;
+    done.add(parent);
+    const names = group.map((g) => `'${String(g.path[g.path.length - 1])}'`);
+    const shown = names.slice(0, MAX_UNKNOWN_FIELDS_LISTED).join(', ');
+    out.push({ code: 'UnknownField', message: `${group.length} unknown fields (${shown}, ...): is this value in the right place?`, path: p.path.slice(0, -1), at: 'value' });
+  }
+  return out;
 }
 
 const depth = (e: Err): number => (e.instancePath ? e.instancePath.split('/').length : 0);

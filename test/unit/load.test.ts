@@ -62,7 +62,7 @@ describe('loadManifests: sources', () => {
     writeFileSync(big, `# ${'x'.repeat(LOAD_LIMITS.maxBytes)}\n`);
     const { resources, diagnostics } = await loadManifests([big]);
     expect(resources).toEqual([]);
-    expect(diagnostics.map((d) => d.code)).toEqual(['InvalidValue']);
+    expect(diagnostics.map((d) => d.code)).toEqual(['InputRefused']);
   });
 
   it('collects the errors of every file', async () => {

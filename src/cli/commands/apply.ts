@@ -19,6 +19,8 @@ export interface ApplyFlags extends GlobalFlags, LeaseFlags {
   dryRun?: boolean;
   prune?: boolean;
   adopt?: boolean;
+  /** Accept standard input that holds no manifests. */
+  allowEmpty?: boolean;
   yes?: boolean;
 }
 
@@ -55,7 +57,7 @@ function conditions(r: ExecuteResult['results'][number]) {
 export async function applyCommand(flags: ApplyFlags, planFile: string | undefined, io: Io): Promise<number> {
   if (planFile && flags.filename?.length) throw new RunctlError('Usage', 'give either -f PATH or a saved PLANFILE, not both', { source: 'user' });
   if (planFile) return applySaved(flags, planFile, io);
-  const manifests = await loadValid(flags.filename ?? [], io, { flags });
+  const manifests = await loadValid(flags.filename ?? [], io, { flags, refuseEmptyStdin: !flags.allowEmpty });
   // An empty set with --prune means "delete everything of the set": only on an explicit
   // --yes, never on a prompt answered by habit.
   if (flags.prune && !manifests.length && !flags.yes) {

@@ -14,6 +14,8 @@ export interface PlanFlags extends GlobalFlags {
   filename: string[];
   prune?: boolean;
   adopt?: boolean;
+  /** Accept standard input that holds no manifests. */
+  allowEmpty?: boolean;
   out?: string;
 }
 
@@ -44,7 +46,7 @@ export function writePlanFile(file: string, plan: Plan, headerLine: string, io: 
 }
 
 export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
-  const manifests = await loadValid(flags.filename, io, { flags });
+  const manifests = await loadValid(flags.filename, io, { flags, refuseEmptyStdin: !flags.allowEmpty });
   return withSession(flags, io, async (o) => {
     const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
     const head = header(o);
