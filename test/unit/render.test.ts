@@ -1,7 +1,7 @@
 /** Rendering for people: whole values, wrapping on terminals, delete wording, result lines. */
 import { describe, expect, it } from 'vitest';
 import type { ExecuteResult } from '../../src/engine/executor';
-import { summarize, type Plan, type PlanEntry } from '../../src/engine/plan';
+import { PLAN_FORMAT, summarize, type Plan, type PlanEntry } from '../../src/engine/plan';
 import { PLAIN, renderEntry, renderPlan, renderResults, show, styleFor } from '../../src/cli/render';
 
 const ATTESTOR = 'projects/local-project/attestors/built-by-cloud-build-in-the-production-folder-of-the-platform-team';
@@ -14,7 +14,7 @@ function entry(over: Partial<PlanEntry>): PlanEntry {
 }
 
 function plan(entries: PlanEntry[]): Plan {
-  return { format: 'runctl.plan/v1', target: { mode: 'emulator', description: 'emulator' }, set: 'default', createdAt: '', entries, manifests: [], summary: summarize(entries) };
+  return { format: PLAN_FORMAT, target: { mode: 'emulator', description: 'emulator', endpoint: 'grpc=127.0.0.1:1 http=127.0.0.1:2', projects: ['p'] }, set: 'default', createdAt: '', entries, summary: summarize(entries) };
 }
 
 const longChange = entry({
