@@ -32,6 +32,8 @@ export class StepRunner {
   private readonly salt = randomUUID();
   /** Fingerprints read when planning; forgotten once a resource has been changed. */
   private readonly fingerprints = new Map<string, { fingerprint?: string; labelFingerprint?: string }>();
+  /** Calls this runner made, and inserts it found made (as wanted) by a concurrent apply. */
+  readonly tally = { own: 0, concurrent: 0 };
 
   constructor(private readonly ctx: ApplyContext, private readonly project: string, private readonly live: LiveModel, private readonly lb: string) {
     for (const s of live.subs) this.fingerprints.set(`${s.kind}/${s.region ?? ''}/${s.name}`, { fingerprint: s.raw.fingerprint, labelFingerprint: s.raw.labelFingerprint });
@@ -108,6 +110,7 @@ export class StepRunner {
     }
     this.fingerprints.delete(`${step.kind}/${step.region ?? ''}/${step.name}`);
     await waitOperation(this.ctx, result, scope, `${VERB[op.op]} ${what}`);
+    this.tally.own++;
   }
 
   /**
@@ -128,6 +131,7 @@ export class StepRunner {
     const { changes } = diffDeclared(step.want.view, liveView(sub, this.lb, model), {}, '');
     if (changes.length) throw new RunctlError('AlreadyExists', `${what} appeared while creating it, with other settings (${changes.map((c) => c.path).join(', ')})`, { cause: err });
     this.live.subs = model.subs;
+    this.tally.concurrent++;
     this.ctx.progress(`${what} was just made by a concurrent apply, as wanted`);
   }
 

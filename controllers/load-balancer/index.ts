@@ -137,8 +137,11 @@ export const loadBalancerController: Controller = {
     const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
     const steps = planSteps(wants, live, { lb: m.metadata.name });
-    await new StepRunner(ctx, project, live, m.metadata.name).run(steps);
-    return observedFrom(await scan(m, project, ctx, true), m.metadata.name, ctx.set);
+    const runner = new StepRunner(ctx, project, live, m.metadata.name);
+    await runner.run(steps);
+    const after = observedFrom(await scan(m, project, ctx, true), m.metadata.name, ctx.set);
+    // Every sub-resource appeared, as wanted, while we were making it: not ours to claim.
+    return runner.tally.own === 0 && runner.tally.concurrent > 0 ? { ...after, writtenByOthers: true } : after;
   },
 
   async delete(m, id, _observed, ctx) {

@@ -15,6 +15,16 @@ import { alertIndexOf, channelsFor, freshReader, isSloPolicy, listAlertPolicies,
 import { alertIdentity, alertView, channelBody, channelIdentity, liveSloBody, monitoredServiceId, sloBody, type Obj } from './model';
 import { addressesOf, channelFor, desiredPolicies, monitoredName, needsIdentity, sharedLabels, type DesiredSlo } from './plan';
 
+/**
+ * Progress lines, and a count of what this apply made itself versus found made by a
+ * concurrent apply (so a Slo another process created is not reported as created here).
+ */
+class Tally {
+  own = 0;
+  concurrent = 0;
+  constructor(readonly progress: (m: string) => void) {}
+}
+
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -24,11 +34,11 @@ function sloRequest(d: DesiredSlo, live: LiveSlo): Obj {
   return { ...body, rollingPeriod: toProtoDuration(body.rollingPeriod), userLabels: { ...(live.slo?.userLabels ?? {}), ...d.labels } };
 }
 
-async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<void> {
+async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<void> {
   if (live.monitored) return;
   const sm = clients.monitoring('ServiceMonitoringServiceClient');
   const serviceId = monitoredServiceId(d.target);
-  progress(`creating monitored service ${serviceId}`);
+  t.progress(`creating monitored service ${serviceId}`);
   try {
     const [svc] = await write(() =>
       sm.createService({
@@ -38,36 +48,41 @@ async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, p
       }),
     );
     live.monitored = svc as Obj;
+    t.own++;
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     const [svc] = await sm.getService({ name: `projects/${d.target.project}/services/${serviceId}` });
     live.monitored = svc as Obj;
+    t.concurrent++;
   }
 }
 
 const wantSlo = (d: DesiredSlo, req: Obj) => ({ ...sloBody(d.form, d.target, d.id), userLabels: req.userLabels });
 const haveSlo = (slo: Obj) => ({ ...liveSloBody(slo), userLabels: slo.userLabels ?? {} });
 
-async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<void> {
+async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<void> {
   const sm = clients.monitoring('ServiceMonitoringServiceClient');
   const parent = monitoredName(d, live);
   const req = sloRequest(d, live);
   const name = `${parent}/serviceLevelObjectives/${d.id}`;
   if (!live.slo || live.slo.name !== name) {
-    progress(`creating SLO ${d.id}`);
+    t.progress(`creating SLO ${d.id}`);
     try {
       await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.id, serviceLevelObjective: req as any }));
+      t.own++;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       // Made by a concurrent apply: fine when it is what we want; otherwise the engine re-plans.
       const [made] = await sm.getServiceLevelObjective({ name });
       if (!same(wantSlo(d, req), haveSlo(made as Obj))) throw new RunctlError('AlreadyExists', `Slo/${d.id}: the SLO ${name} appeared while creating it, with other settings`, { cause: err });
-      progress(`SLO ${d.id} was just made by a concurrent apply, as wanted`);
+      t.progress(`SLO ${d.id} was just made by a concurrent apply, as wanted`);
+      t.concurrent++;
     }
     return;
   }
   if (same(wantSlo(d, req), haveSlo(live.slo))) return;
-  progress(`updating SLO ${d.id}`);
+  t.progress(`updating SLO ${d.id}`);
+  t.own++;
   await write(() =>
     sm.updateServiceLevelObjective({
       serviceLevelObjective: { ...req, name: live.slo!.name } as any,
@@ -117,18 +132,20 @@ async function listByIdentity(clients: Clients, what: 'policies' | 'channels', p
  * concurrent runctl made one with the same identity first, keep the older one and delete
  * ours, so both processes end with the same single object.
  */
-async function createConverged(clients: Clients, o: { what: string; kind: 'policies' | 'channels'; project: string; identity: Record<string, string>; create: () => Promise<Obj>; remove: (name: string) => Promise<unknown>; progress: (m: string) => void }): Promise<Obj> {
+async function createConverged(clients: Clients, o: { what: string; kind: 'policies' | 'channels'; project: string; identity: Record<string, string>; create: () => Promise<Obj>; remove: (name: string) => Promise<unknown>; tally: Tally }): Promise<Obj> {
   const lookup = async () => (await listByIdentity(clients, o.kind, o.project, o.identity))[0];
-  const made = await createOnce({ what: o.what, create: o.create, lookup, progress: o.progress });
+  const made = await createOnce({ what: o.what, create: o.create, lookup, progress: o.tally.progress });
   const keeper = (await lookup()) ?? made;
-  if (keeper.name !== made.name) {
-    o.progress(`${o.what}: another runctl made it at the same time; keeping ${keeper.name}, deleting ${made.name}`);
+  if (keeper.name === made.name) o.tally.own++;
+  else {
+    o.tally.concurrent++;
+    o.tally.progress(`${o.what}: another runctl made it at the same time; keeping ${keeper.name}, deleting ${made.name}`);
     await deleteIgnoringMissing(() => o.remove(made.name));
   }
   return keeper;
 }
 
-async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<Map<string, string>> {
+async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<Map<string, string>> {
   const nc = clients.monitoring('NotificationChannelServiceClient');
   const names = new Map<string, string>();
   for (const address of addressesOf(d)) {
@@ -137,12 +154,13 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, pr
     if (existing) {
       names.set(address, existing.name);
       if (needsIdentity(existing, d.set, address)) {
-        progress(`labelling notification channel for ${address} with its identity`);
+        t.progress(`labelling notification channel for ${address} with its identity`);
+        t.own++;
         await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } } as any, updateMask: { paths: ['user_labels'] } }));
       }
       continue;
     }
-    progress(`creating notification channel for ${address}`);
+    t.progress(`creating notification channel for ${address}`);
     const ch = await createConverged(clients, {
       what: `notification channel for ${address}`,
       kind: 'channels',
@@ -150,7 +168,7 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, pr
       identity,
       create: async () => (await write(() => nc.createNotificationChannel({ name: `projects/${d.target.project}`, notificationChannel: channelBody(address, { ...sharedLabels(d), ...identity }) as any })))[0] as Obj,
       remove: (name) => nc.deleteNotificationChannel({ name }),
-      progress,
+      tally: t,
     });
     names.set(address, ch.name as string);
     live.channels.push(ch);
@@ -158,14 +176,14 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, pr
   return names;
 }
 
-async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, channels: Map<string, string>, progress: (m: string) => void): Promise<void> {
+async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, channels: Map<string, string>, t: Tally): Promise<void> {
   const ap = clients.monitoring('AlertPolicyServiceClient');
   const byIndex = new Map(live.policies.map((p) => [alertIndexOf(p), p]));
   const bodies = desiredPolicies(d, live, (a) => channels.get(a));
   for (const [i, body] of bodies.entries()) {
     const p = byIndex.get(i);
     if (!p) {
-      progress(`creating alert policy #${i}`);
+      t.progress(`creating alert policy #${i}`);
       await createConverged(clients, {
         what: `alert policy #${i} of Slo/${d.id}`,
         kind: 'policies',
@@ -173,13 +191,14 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
         identity: alertIdentity(d.set, d.id, i),
         create: async () => (await write(() => ap.createAlertPolicy({ name: `projects/${d.target.project}`, alertPolicy: body as any })))[0] as Obj,
         remove: (name) => ap.deleteAlertPolicy({ name }),
-        progress,
+        tally: t,
       });
       continue;
     }
     const userLabels = { ...(p.userLabels ?? {}), ...body.userLabels };
     if (same(alertView(body), alertView(p)) && same(userLabels, p.userLabels ?? {})) continue;
-    progress(`updating alert policy #${i}`);
+    t.progress(`updating alert policy #${i}`);
+    t.own++;
     // Keep the live condition's name, so the condition's incident history stays attached.
     const conditions = body.conditions.map((c: Obj, j: number) => ({ ...c, name: p.conditions?.[j]?.name || undefined }));
     await write(() =>
@@ -191,7 +210,8 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
   }
   for (const [i, p] of byIndex) {
     if (i < bodies.length) continue;
-    progress(`deleting alert policy #${i}`);
+    t.progress(`deleting alert policy #${i}`);
+    t.own++;
     await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
   }
 }
@@ -201,21 +221,23 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
  * channels for an address. Policies go first, as a channel in use cannot be deleted; a
  * duplicate channel another Slo's policy still uses is left for that Slo's apply.
  */
-async function deleteDuplicates(clients: Clients, d: DesiredSlo, live: LiveSlo, progress: (m: string) => void): Promise<void> {
+async function deleteDuplicates(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<void> {
   const ap = clients.monitoring('AlertPolicyServiceClient');
   const nc = clients.monitoring('NotificationChannelServiceClient');
   for (const p of live.duplicates) {
-    progress(`deleting duplicate alert policy ${p.name}`);
+    t.progress(`deleting duplicate alert policy ${p.name}`);
+    t.own++;
     await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
   }
   for (const address of addressesOf(d)) {
     for (const c of channelsFor(live.channels, address, d.set).slice(1)) {
-      progress(`deleting duplicate notification channel ${c.name} (${address})`);
+      t.progress(`deleting duplicate notification channel ${c.name} (${address})`);
+      t.own++;
       try {
         await deleteIgnoringMissing(() => nc.deleteNotificationChannel({ name: c.name }));
       } catch (err) {
         if (apiError(err).code !== GrpcCode.FAILED_PRECONDITION) throw err;
-        progress(`duplicate notification channel ${c.name} is still used by another alert policy; left for now`);
+        t.progress(`duplicate notification channel ${c.name} is still used by another alert policy; left for now`);
       }
     }
   }
@@ -229,21 +251,26 @@ async function deleteIgnoringMissing(fn: () => Promise<unknown>): Promise<void> 
   }
 }
 
-/** Make the live Monitoring objects match `d`; returns the state read back afterwards. */
-export async function applySlo(clients: Clients, d: DesiredSlo, progress: (m: string) => void): Promise<LiveSlo> {
+/**
+ * Make the live Monitoring objects match `d`; returns the state read back afterwards, and
+ * whether everything written turned out made by a concurrent apply instead.
+ */
+export async function applySlo(clients: Clients, d: DesiredSlo, progress: (m: string) => void): Promise<{ live: LiveSlo; byOthers: boolean }> {
+  const t = new Tally(progress);
   return withLock(lockKey(d.target.project), async () => {
     const live = await readLive(freshReader(clients), d.target, d.id, d.set);
     const moved = live.slo && live.sloParent?.name !== monitoredName(d, live) ? live.slo : undefined;
-    await ensureMonitored(clients, d, live, progress);
-    await ensureSlo(clients, d, live, progress);
-    const channels = await ensureChannels(clients, d, live, progress);
-    await ensurePolicies(clients, d, live, channels, progress);
-    await deleteDuplicates(clients, d, live, progress);
+    await ensureMonitored(clients, d, live, t);
+    await ensureSlo(clients, d, live, t);
+    const channels = await ensureChannels(clients, d, live, t);
+    await ensurePolicies(clients, d, live, channels, t);
+    await deleteDuplicates(clients, d, live, t);
     if (moved) {
-      progress(`deleting the SLO under its previous service (${moved.name})`);
+      t.progress(`deleting the SLO under its previous service (${moved.name})`);
+      t.own++;
       await deleteIgnoringMissing(() => clients.monitoring('ServiceMonitoringServiceClient').deleteServiceLevelObjective({ name: moved.name }));
     }
-    return readLive(freshReader(clients), d.target, d.id, d.set);
+    return { live: await readLive(freshReader(clients), d.target, d.id, d.set), byOthers: t.own === 0 && t.concurrent > 0 };
   });
 }
 

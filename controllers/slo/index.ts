@@ -80,7 +80,8 @@ export const sloController: Controller = {
   },
 
   async apply(m, desired, _obs, _plan, ctx) {
-    return observed(await applySlo(ctx.clients, desiredSlo(m, ctx, desired as unknown as SloForm), ctx.progress));
+    const { live, byOthers } = await applySlo(ctx.clients, desiredSlo(m, ctx, desired as unknown as SloForm), ctx.progress);
+    return { ...observed(live), ...(byOthers ? { writtenByOthers: true } : {}) };
   },
 
   async delete(_m, id, obs, ctx) {

@@ -97,6 +97,12 @@ export interface Observed<L = any> {
   lastModifier?: string;
   /** The last change was runctl's own (the API recorded runctl as the client). */
   lastModifiedByRunctl?: boolean;
+  /**
+   * Set by `apply` when everything it set out to write had just been written, as
+   * wanted, by a concurrent writer (a composite create whose every part appeared while
+   * being made): the result then says so instead of claiming the write.
+   */
+  writtenByOthers?: boolean;
   /** Status derived from the live object. */
   status?: ResourceStatus;
 }

@@ -178,7 +178,9 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       const observed = session.observed.get(entry.key) ?? { exists: false };
       // Stamp labels ride along only on writes (apply is never called for a noop).
       const { manifest: resolved, desired } = desiredState(session, m, observed, session.options.stampLabels);
-      return await controller.apply(resolved, desired, observed, { ...current, action: current.action as ResourcePlan["action"] }, ctx);
+      const after = await controller.apply(resolved, desired, observed, { ...current, action: current.action as ResourcePlan["action"] }, ctx);
+      if (after.writtenByOthers && report) report.note = basis.action === 'create' ? 'created by a concurrent apply' : 'already applied by another writer';
+      return after;
     } catch (err) {
       const exists = isAlreadyExists(err) || (err instanceof RunctlError && err.code === 'AlreadyExists');
       const conflict = exists || isConflict(err) || (err instanceof RunctlError && err.code === 'Conflict');

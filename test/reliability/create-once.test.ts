@@ -79,6 +79,12 @@ describe('two concurrent applies of one set', () => {
     expect(a.code, a.out).toBe(0);
     expect(b.code, b.out).toBe(0);
 
+    // Each Service was created by one process; the other says it found it made.
+    for (const s of SERVICES) {
+      const claims = [a.out, b.out].filter((out) => out.includes(`✓ Service/${s} (created)`));
+      expect(claims, `${s}\n${a.out}\n----\n${b.out}`).toHaveLength(1);
+    }
+
     const policies = await policiesOf(h);
     expect(policies.map((p) => p.userLabels['runctl-alert']).sort()).toEqual(['0', '1', '2']);
     const channels = await channelsOf(h);
