@@ -6,6 +6,7 @@
  * is taken stops writing and waits for it again; `apply` with the lease configured
  * refuses to write while a controller holds it; shutdown releases it.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -130,5 +131,33 @@ describe('a lease per controller', () => {
     const applied = await runRunctl(['apply', '-f', dir], { cwd: dir, env: { RUNCTL_EMULATOR_HOST: h.emu.grpc, RUNCTL_LEASE: url } });
     expect(applied.code, applied.stderr).toBe(0);
     expect(await leaseObject('lost/default.json')).toBeUndefined();
+  });
+
+  it('sync waits for a lease someone else holds, writing nothing, and applies once it is released', async () => {
+    const repo = fs.mkdtempSync(path.join(h.dir, 'sync-'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+    git('init', '--quiet', '--initial-branch=main');
+    fs.writeFileSync(path.join(repo, 'svc.yaml'), serviceYaml('synced', { image: 'europe-north1-docker.pkg.dev/p/r/s:1' }));
+    git('add', '--all');
+    git('commit', '--quiet', '-m', 'one');
+    const holder = { holder: 'other-host', pid: 4242, since: new Date().toISOString(), expires: new Date(Date.now() + 3600_000).toISOString(), set: 'default', project: 'local-project', command: 'sync' };
+    const obj = h.clients.storage().bucket(BUCKET).file('sync/default.json');
+    await obj.save(JSON.stringify(holder), { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+    await h.resetStats();
+    const url = `gs://${BUCKET}/sync/default.json`;
+    const ctl = startRunctl(['sync', '--repo', repo, '--ref', 'main', '--interval', '500ms', '--log-format', 'text', '--lease-ttl', '3s'], {
+      cwd: h.dir,
+      env: { RUNCTL_EMULATOR_HOST: h.emu.grpc, RUNCTL_LEASE: url },
+    });
+    running.push(ctl);
+    await ctl.waitFor(/waiting for the lease .*: held by sync on host other-host, pid 4242, since \S+; writing nothing/);
+    const waiting = await h.stats();
+    expect(Object.keys(waiting.calls).filter((m) => !m.startsWith('Objects.'))).toEqual([]);
+    await obj.delete();
+    await ctl.waitFor(/holding the lease/);
+    await ctl.waitFor(/commit \w+ applied/);
+    expect((await h.clients.runServices().getService({ name: 'projects/local-project/locations/europe-north1/services/synced' }))[0].template?.containers?.[0]?.image).toContain('s:1');
+    expect(await ctl.stop('SIGTERM')).toBe(0);
+    expect(await leaseObject('sync/default.json')).toBeUndefined();
   });
 });
