@@ -205,7 +205,7 @@ export interface Controller {
   readonly kind: string;
   /** Schema file name in `schemas/` (e.g. `service.schema.json`). */
   readonly schema: string;
-  /** Whether the kind's resources are regional (affects scopes for list/prune). */
+  /** Whether the kind's resources are regional (a scope with a region lists only that region). */
   readonly regional: boolean;
 
   /** Checks beyond the JSON Schema (e.g. GPU rules). Pure; no API calls. */

@@ -224,7 +224,7 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
  * each in every region (a set's resources are found wherever they are, also in a region
  * no manifest names any more).
  */
-export function scopesFor(session: Session, _kind?: string): Scope[] {
+export function scopesFor(session: Session): Scope[] {
   const projects = new Set([...session.identities.values()].map((id) => id.project));
   const fallback = defaultProject(session.target);
   if (fallback) projects.add(fallback);
@@ -239,7 +239,7 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
   // what a manifest of any kind manages, or an earlier entry deletes, is no orphan.
   const claimed = new Set([...session.manifests.keys()].map((k) => session.identities.get(k)?.fullName).filter(Boolean));
   for (const c of session.controllers.values()) {
-    const live = await c.list(scopesFor(session, c.kind), ctx);
+    const live = await c.list(scopesFor(session), ctx);
     for (const r of live) {
       const key = `${r.kind}/${r.name}`;
       if (session.manifests.has(key) || !ownedBy(r.labels, session.set)) continue;

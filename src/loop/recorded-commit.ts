@@ -37,7 +37,7 @@ export async function findRecordedCommit(env: LoopEnv, manifests: Manifest[]): P
   }
   const ctx = session.observeContext(env.signal);
   const found = new Map<string, { appliedAt: number; resources: number }>();
-  const lists = await Promise.all([...session.controllers.values()].map((c) => c.list(scopesFor(session, c.kind), ctx)));
+  const lists = await Promise.all([...session.controllers.values()].map((c) => c.list(scopesFor(session), ctx)));
   for (const live of lists) {
     for (const r of live) {
       const sha = r.labels[LABEL_COMMIT];

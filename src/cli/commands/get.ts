@@ -54,7 +54,7 @@ const where = (s: Scope) => `project ${s.project}${s.region ? ` region ${s.regio
 /** The live resources of `kinds` in the session's scopes (every region of every project). */
 async function listKinds(o: Opened, kinds: string[]): Promise<LiveResource[]> {
   const ctx = o.session.observeContext();
-  const lists = await Promise.all(kinds.map((k) => o.session.controllerFor(k).list(scopesFor(o.session, k), ctx)));
+  const lists = await Promise.all(kinds.map((k) => o.session.controllerFor(k).list(scopesFor(o.session), ctx)));
   return lists.flat();
 }
 
@@ -84,7 +84,7 @@ export async function getCommand(kindName: string | undefined, name: string | un
       }
     } else {
       live = (await listKinds(o, [only!])).filter((r) => !name || r.name === name);
-      if (name && !live.length) throw new RunctlError('ApiError', `${only}/${name} not found in ${scopesFor(o.session, only).map(where).join(', ')}`, { source: 'user' });
+      if (name && !live.length) throw new RunctlError('ApiError', `${only}/${name} not found in ${scopesFor(o.session).map(where).join(', ')}`, { source: 'user' });
     }
     live.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name) || (a.identity.region ?? '').localeCompare(b.identity.region ?? ''));
     const structured = flags.output === 'json' || flags.output === 'yaml';
