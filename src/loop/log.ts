@@ -89,7 +89,8 @@ export function logHost(log: Logger, fields: Record<string, unknown> = {}): Even
       const rec = { ...fields, resource: ev.key, action: ev.action };
       switch (ev.phase) {
         case 'done':
-          return log.info({ ...rec, elapsedMs: ev.elapsedMs }, `${ev.key}: ${pastTense(ev.action)}`);
+          // A write another process had already made is reported as such, never as ours.
+          return log.info({ ...rec, elapsedMs: ev.elapsedMs }, `${ev.key}: ${ev.message ? `unchanged (${ev.message})` : pastTense(ev.action)}`);
         case 'failed':
           return log.warn({ ...rec, error: ev.message }, `${ev.key}: ${ev.action ?? 'reconcile'} failed`);
         case 'skipped':
