@@ -157,6 +157,8 @@ export class Lease {
     const deadline = o.timeoutMs === undefined ? Infinity : this.now() + o.timeoutMs;
     let told = '';
     this.since = new Date(this.now()).toISOString();
+    // Not held until a write below succeeds (a lease lost before stays lost meanwhile).
+    this.generation = undefined;
     this.lostReason = undefined;
     for (;;) {
       if (o.signal?.aborted) throw new RunctlError('Aborted', 'stopped while waiting for the lease');
