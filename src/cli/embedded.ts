@@ -53,10 +53,18 @@ export function prepareStateDir(stateDir: string): void {
     fs.writeFileSync(path.join(root, '.gitignore'), '*\n', { mode: 0o600 });
   }
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  // Directories made by older versions were world-readable.
-  for (const dir of [root, stateDir]) if ((fs.statSync(dir).mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
-  const state = path.join(stateDir, 'state.json');
-  if (fs.existsSync(state) && (fs.statSync(state).mode & 0o077) !== 0) fs.chmodSync(state, 0o600);
+  // Directories and state made by older versions were readable by others: tighten them
+  // (best effort: a directory owned by someone else stays as it is).
+  const tighten = (p: string, mode: number) => {
+    try {
+      if (fs.existsSync(p) && (fs.statSync(p).mode & 0o077) !== 0) fs.chmodSync(p, mode);
+    } catch {
+      /* not ours to change */
+    }
+  };
+  tighten(root, 0o700);
+  tighten(stateDir, 0o700);
+  tighten(path.join(stateDir, 'state.json'), 0o600);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -309,6 +309,8 @@ export class EmulatorCore {
    */
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
+    // Finishing pending operations first wakes calls that wait on them (WaitOperation).
+    this.settleAll();
     const until = Date.now() + graceMs;
     while (this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.settleAll();

@@ -153,5 +153,15 @@ describe('the embedded emulator has one writer', () => {
     expect(mode('.runctl/emulator/state.json')).toBe(0o600);
     expect(fs.readFileSync(path.join(dir, '.runctl', '.gitignore'), 'utf8')).toBe('*\n');
     expect(fs.readdirSync(path.join(dir, '.runctl', 'emulator'))).toEqual(['state.json']);
+
+    // State left readable by an older version is tightened on the next run.
+    const old = workdir('older');
+    fs.mkdirSync(path.join(old, '.runctl', 'emulator'), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.join(old, '.runctl'), 0o755);
+    fs.writeFileSync(path.join(old, '.runctl', 'emulator', 'state.json'), '{}', { mode: 0o644 });
+    const get = await runRunctl(['get', 'services'], { cwd: old });
+    expect(get.code, get.stderr).toBe(0);
+    const oldMode = (p: string) => fs.statSync(path.join(old, p)).mode & 0o777;
+    expect([oldMode('.runctl'), oldMode('.runctl/emulator'), oldMode('.runctl/emulator/state.json')]).toEqual([0o700, 0o700, 0o600]);
   });
 });
