@@ -8,22 +8,12 @@ import type { Clients } from '../../src/gcp/clients';
 import { ownerOf } from '../../src/engine/ownership';
 import { RunctlError } from '../../src/engine/types';
 import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/errors';
-import { createOnce, keeperFirst } from '../lib/create-once';
 import { toProtoDuration } from '../lib/quantity';
 import { retryConcurrentEdits, withLock } from '../lib/project-lock';
+import { createConverged, deleteIgnoringMissing, Tally } from './identity';
 import { alertIndexOf, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';
 import { alertIdentity, alertView, channelBody, channelIdentity, liveSloBody, monitoredServiceId, sloBody, type Obj } from './model';
 import { addressesOf, channelFor, desiredPolicies, monitoredName, needsIdentity, sharedLabels, type DesiredSlo } from './plan';
-
-/**
- * Progress lines, and a count of what this apply made itself versus found made by a
- * concurrent apply (so a Slo another process created is not reported as created here).
- */
-class Tally {
-  own = 0;
-  concurrent = 0;
-  constructor(readonly progress: (m: string) => void) {}
-}
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
@@ -89,60 +79,6 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tall
       updateMask: { paths: ['display_name', 'service_level_indicator', 'goal', 'rolling_period', 'user_labels'] },
     }),
   );
-}
-
-/**
- * The Monitoring filter for objects carrying these labels, in the spelling of Google's
- * "Sorting and filtering" reference (`user_label.KEY = "VALUE"`).
- */
-function identityFilter(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `user_label.${k} = ${JSON.stringify(v)}`)
-    .join(' AND ');
-}
-
-/**
- * The objects carrying one identity, fresh (never memoised), keeper first. Filtered by the
- * server; should the API refuse the filter (label keys with dashes in a field path), the
- * whole collection is listed and filtered here.
- */
-async function listByIdentity(clients: Clients, what: 'policies' | 'channels', project: string, labels: Record<string, string>): Promise<Obj[]> {
-  const list = async (filter?: string) => {
-    const req = { name: `projects/${project}`, ...(filter ? { filter } : {}) };
-    const it =
-      what === 'policies'
-        ? clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync(req, { autoPaginate: false } as any)
-        : clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync(req, { autoPaginate: false } as any);
-    const out: Obj[] = [];
-    for await (const x of it as AsyncIterable<Obj>) out.push(x);
-    return out;
-  };
-  let found: Obj[];
-  try {
-    found = await list(identityFilter(labels));
-  } catch (err) {
-    if (apiError(err).code !== GrpcCode.INVALID_ARGUMENT) throw err;
-    found = await list();
-  }
-  return keeperFirst(found.filter((o) => Object.entries(labels).every(([k, v]) => o.userLabels?.[k] === v)));
-}
-
-/**
- * Create a server-named object once (see `create-once.ts`), then look again: when a
- * concurrent runctl made one with the same identity first, keep the older one and delete
- * ours, so both processes end with the same single object.
- */
-async function createConverged(clients: Clients, o: { what: string; kind: 'policies' | 'channels'; project: string; identity: Record<string, string>; create: () => Promise<Obj>; remove: (name: string) => Promise<unknown>; tally: Tally }): Promise<Obj> {
-  const lookup = async () => (await listByIdentity(clients, o.kind, o.project, o.identity))[0];
-  const made = await createOnce({ what: o.what, create: o.create, lookup, progress: o.tally.progress });
-  const keeper = (await lookup()) ?? made;
-  if (keeper.name === made.name) o.tally.own++;
-  else {
-    o.tally.concurrent++;
-    o.tally.progress(`${o.what}: another runctl made it at the same time; keeping ${keeper.name}, deleting ${made.name}`);
-    await deleteIgnoringMissing(() => o.remove(made.name));
-  }
-  return keeper;
 }
 
 async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<Map<string, string>> {
@@ -243,13 +179,6 @@ async function deleteDuplicates(clients: Clients, d: DesiredSlo, live: LiveSlo, 
   }
 }
 
-async function deleteIgnoringMissing(fn: () => Promise<unknown>): Promise<void> {
-  try {
-    await write(fn);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-}
 
 /**
  * Make the live Monitoring objects match `d`; returns the state read back afterwards, and
