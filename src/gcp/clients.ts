@@ -4,12 +4,12 @@
  * Heavy modules are required on first use so `validate` and `--help` stay fast.
  */
 import { randomUUID } from 'node:crypto';
-import * as net from 'node:net';
 import type { TargetInfo } from '../engine/controller';
 import { clientStamp } from '../engine/ownership';
 import { RunctlError } from '../engine/types';
 import { apiError, credentialsMessage, GrpcCode, isConnectionRefused } from './errors';
 import { useWaitOperation } from './lro-wait';
+import { oneLine, reachEmulator, SLOW_RETRY_MS } from './preflight';
 import { DEFAULT_RATE_LIMITS, quotaCall, RateLimiter, rateLimitsFor, type RateLimiterOptions, type RateLimits } from './rate-limit';
 import { retrying, withRetry, type RetryHooks, type RetryOptions } from './retry';
 
@@ -63,10 +63,6 @@ export interface ClientOptions {
   callTimeoutMs?: number;
 }
 
-/** A call retrying for longer than this gets a progress line. */
-export const SLOW_RETRY_MS = 2_000;
-/** How long `preflight()` keeps trying to reach an emulator that refuses connections. */
-export const REACH_BUDGET_MS = 2_500;
 
 /** Methods of gax clients that are not API calls. */
 const NOT_CALLS = new Set(['close', 'initialize', 'getProjectId', 'warn']);
@@ -158,7 +154,7 @@ export class Clients {
   private reachEmulator(): Promise<void> {
     if (!this.reaching) {
       const [host, port] = splitHostPort(this.endpoint.grpc!);
-      this.reaching = this.reach(host, port).finally(() => {
+      this.reaching = reachEmulator(host, port, (line) => this.progress?.(line)).finally(() => {
         this.reaching = undefined;
       });
     }
@@ -195,26 +191,6 @@ export class Clients {
       this.auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
     }
     return this.auth;
-  }
-
-  /** Connect to the emulator's gRPC port, retrying refusals for up to REACH_BUDGET_MS. */
-  private async reach(host: string, port: number): Promise<void> {
-    const started = Date.now();
-    let told = false;
-    for (;;) {
-      const failure = await tcpProbe(host, port, 1_000);
-      if (!failure) return;
-      const elapsed = Date.now() - started;
-      // The progress line comes before the error, however slow the probes were.
-      if (!told && elapsed >= SLOW_RETRY_MS) {
-        told = true;
-        this.progress?.(`waiting for the emulator at ${host}:${port} (${failure})...`);
-      }
-      if (elapsed >= REACH_BUDGET_MS) {
-        throw new RunctlError('Unreachable', `cannot reach the emulator at ${host}:${port} (RUNCTL_EMULATOR_HOST): ${failure}; is "runctl emulator --port ${port}" running?`, { source: 'user' });
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 
   /** One progress line (at most every SLOW_RETRY_MS) for a call retrying for long. */
@@ -438,24 +414,4 @@ function clientClass(pkg: string, version: string, name: string): new (o: unknow
 export function splitHostPort(hostPort: string): [string, number] {
   const i = hostPort.lastIndexOf(':');
   return [hostPort.slice(0, i), Number(hostPort.slice(i + 1))];
-}
-
-/** Why a TCP connection to host:port fails (undefined: it connects), within `ms`. */
-export function tcpProbe(host: string, port: number, ms: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (why: string | undefined) => {
-      socket.destroy();
-      resolve(why);
-    };
-    socket.setTimeout(ms, () => done(`no answer within ${ms} ms`));
-    socket.once('connect', () => done(undefined));
-    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : e.code ?? e.message));
-  });
-}
-
-/** An error message on one line, without gRPC's repetitions. */
-function oneLine(message: string): string {
-  const first = message.split('\n')[0];
-  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }
