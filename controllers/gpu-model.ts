@@ -13,7 +13,7 @@ import { isAlreadyExists, isConflict } from '../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './lib/gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './lib/gpu-service';
 import { projectOf, regionOf } from '../src/engine/location';
-import { ALL_REGIONS, deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
+import { deleteService, listAllServices, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
 import { iamView, lastChange, stampClient, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
 
 const KIND = 'GpuModel';
@@ -170,7 +170,7 @@ export const gpuModelController: Controller = {
     // the account of exactly one Cloud Run service of the project maps back to it; others
     // stay under status as members (a manifest cannot name them).
     const { view } = await readIam(ctx, r.identity.fullName);
-    const services = [...(await listServices(ctx, r.identity.project, ALL_REGIONS)).values()].filter((svc) => !isGpuService(svc));
+    const services = [...(await listAllServices(ctx, r.identity.project)).values()].filter((svc) => !isGpuService(svc));
     const invokers: string[] = [];
     const unmapped: string[] = [];
     for (const member of view.invokers) {

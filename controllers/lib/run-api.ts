@@ -1,6 +1,6 @@
 /**
  * Cloud Run Admin API calls shared by the kinds that own a Cloud Run service (Service,
- * GpuModel): the one list read per region, IAM reads, waiting on operations, deletes,
+ * GpuModel): the one list read per region (and the regions a project uses), IAM reads, waiting on operations, deletes,
  * and the Ready condition read off a live service.
  */
 import type { ApplyContext, LiveResource, ObserveContext, ResourceStatus, Scope } from '../../src/engine/controller';
@@ -8,13 +8,7 @@ import { RunctlError } from '../../src/engine/types';
 import { apiError, isNotFound } from '../../src/gcp/errors';
 import { iamView, type IamView, type RunService } from './run-service';
 
-/** Cloud Run's all-locations wildcard: `projects/P/locations/-` lists a project's services in every region. */
-export const ALL_REGIONS = '-';
-
-/**
- * List every service in a project/region (or, with {@link ALL_REGIONS}, in every region)
- * once per run, keyed by full name.
- */
+/** List every service in a project/region once per run, keyed by full name. */
 export async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
   const parent = `projects/${project}/locations/${region}`;
   return ctx.cached(`run.services:${parent}`, async () => {
@@ -23,6 +17,33 @@ export async function listServices(ctx: ObserveContext, project: string, region:
     for await (const s of ctx.clients.runServices().listServicesAsync({ parent, pageSize: 1000 }, { autoPaginate: false })) out.set(s.name as string, s as RunService);
     return out;
   });
+}
+
+/**
+ * The regions where a project uses Cloud Run, once per run: Locations.ListLocations on
+ * the Cloud Run endpoint, keeping the locations labelled `initialized` (the project has
+ * or had Cloud Run resources there), as Google's own Cloud Run tools do.
+ */
+export async function runRegions(ctx: ObserveContext, project: string): Promise<string[]> {
+  return ctx.cached(`run.locations:projects/${project}`, async () => {
+    const regions: string[] = [];
+    for await (const loc of ctx.clients.runServices().listLocationsAsync({ name: `projects/${project}`, pageSize: 1000 }, { autoPaginate: false })) {
+      if (loc.labels?.initialized && loc.locationId) regions.push(loc.locationId);
+    }
+    return regions.sort();
+  });
+}
+
+/**
+ * Every service of a project in every region. ListServices refuses the `-` wildcard
+ * location ("cannot be the "-" wildcard", service.proto), so this lists the project's
+ * initialized regions ({@link runRegions}) and then each region, concurrently; the
+ * per-region lists are the same cached ones `observe` uses.
+ */
+export async function listAllServices(ctx: ObserveContext, project: string): Promise<Map<string, RunService>> {
+  const regions = await runRegions(ctx, project);
+  const lists = await Promise.all(regions.map((region) => listServices(ctx, project, region)));
+  return new Map(lists.flatMap((m) => [...m]));
 }
 
 /** The service's IAM policy and the invoker facts in it. */
@@ -84,7 +105,7 @@ export const shortName = (n?: string) => (n ? String(n).split('/').pop() : undef
 /**
  * Live Cloud Run services in the scopes as `kind` resources (for `get` and `--prune`):
  * `describe` returns the manifest-form spec and status, or undefined to skip a service.
- * A scope without a region is listed in every region with one call.
+ * A scope without a region is listed in every region the project uses ({@link listAllServices}).
  */
 export async function liveServices(
   ctx: ObserveContext,
@@ -94,7 +115,7 @@ export async function liveServices(
 ): Promise<LiveResource[]> {
   const out = new Map<string, LiveResource>();
   for (const s of scopes) {
-    for (const svc of (await listServices(ctx, s.project, s.region ?? ALL_REGIONS)).values()) {
+    for (const svc of (s.region ? await listServices(ctx, s.project, s.region) : await listAllServices(ctx, s.project)).values()) {
       const fullName = svc.name as string;
       if (out.has(fullName)) continue;
       const scope = { project: s.project, region: fullName.split('/')[3] };

@@ -193,7 +193,7 @@ export interface LiveResource {
 
 /**
  * A scope to list in: a project the manifests (or the defaults) name. `region`
- * undefined means every region: regional kinds list with the API's all-locations form.
+ * undefined means every region the project uses (a kind finds its regions through the API).
  */
 export interface Scope {
   project: string;

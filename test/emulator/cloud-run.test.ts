@@ -160,14 +160,57 @@ describe('ListServices', () => {
     expect(rest.map((s) => s.name!.split('/').pop())).toEqual(names.slice(20));
   });
 
-  it('lists every region of the project with the location wildcard, and only there', async () => {
+  it('refuses the "-" wildcard location like Google (ListServices lists one region)', async () => {
     await create('wild-a', {}, 'projects/wild/locations/us-east1');
-    await create('wild-b', {}, 'projects/wild/locations/asia-south1');
-    await create('wild-c', {}, 'projects/other-wild/locations/us-east1');
-    const [all] = await services().listServices({ parent: 'projects/wild/locations/-' });
-    expect(all.map((s) => s.name).sort()).toEqual(['projects/wild/locations/asia-south1/services/wild-b', 'projects/wild/locations/us-east1/services/wild-a']);
+    const refused = await failure(services().listServices({ parent: 'projects/wild/locations/-' }));
+    expect(refused.code).toBe(3);
+    expect(refused.details).toMatch(/ListServicesRequest\.parent/);
     expect((await failure(services().createService({ parent: 'projects/wild/locations/-', serviceId: 'x', service: { template: { containers: [{ image: IMAGE }] } } }))).code).toBe(3);
     expect((await failure(services().getService({ name: 'projects/wild/locations/-/services/wild-a' }))).code).toBe(3);
+    const [east] = await services().listServices({ parent: 'projects/wild/locations/us-east1' });
+    expect(east.map((s) => s.name)).toEqual(['projects/wild/locations/us-east1/services/wild-a']);
+  });
+});
+
+describe('Locations (the mixin on the Cloud Run endpoint)', () => {
+  // The v2 clients carry the mixin as listLocationsAsync and getLocation.
+  const listAll = async (request: { name: string; pageSize?: number }) => {
+    const out: any[] = [];
+    for await (const loc of services().listLocationsAsync(request, { autoPaginate: false })) out.push(loc);
+    return out;
+  };
+  const initialized = async (project: string) => (await listAll({ name: `projects/${project}` })).filter((l) => l.labels?.initialized).map((l) => l.locationId);
+
+  it('lists Cloud Run regions in the Location shape, initialized where the project has or had services', async () => {
+    expect(await initialized('locs')).toEqual([]);
+    await create('loc-a', {}, 'projects/locs/locations/us-east1');
+    const b = await create('loc-b', {}, 'projects/locs/locations/asia-south1');
+    await create('loc-c', {}, 'projects/locs-other/locations/europe-west1');
+    const [op] = await services().deleteService({ name: b.name });
+    await op.promise();
+    // Cloud Run stays initialized in a region after its last service is gone.
+    expect(await initialized('locs')).toEqual(['asia-south1', 'us-east1']);
+    expect(await initialized('locs-other')).toEqual(['europe-west1']);
+
+    const all = await listAll({ name: 'projects/locs' });
+    expect(all.length).toBeGreaterThan(30);
+    const east = all.find((l) => l.locationId === 'us-east1')!;
+    expect(east).toMatchObject({ name: 'projects/locs/locations/us-east1', locationId: 'us-east1', displayName: 'South Carolina', labels: { initialized: 'true' } });
+    expect(all.find((l) => l.locationId === 'europe-north1')!.labels).toEqual({});
+  });
+
+  it('pages, gets one location, and refuses malformed names', async () => {
+    const all = await listAll({ name: 'projects/locs', pageSize: 1000 });
+    await fetch(`http://${emu.http}/__emulator/stats/reset`, { method: 'POST' });
+    const paged = await listAll({ name: 'projects/locs', pageSize: 10 });
+    expect(paged.map((l) => l.locationId)).toEqual(all.map((l) => l.locationId));
+    const stats = await (await fetch(`http://${emu.http}/__emulator/stats`)).json();
+    expect(stats.calls['Locations.ListLocations']).toBe(Math.ceil(all.length / 10));
+
+    const [got] = await services().getLocation({ name: 'projects/locs/locations/us-east1' });
+    expect(got).toMatchObject({ locationId: 'us-east1', labels: { initialized: 'true' } });
+    expect((await failure(services().getLocation({ name: 'projects/locs/locations/mars-north1' }))).code).toBe(5);
+    expect((await failure(listAll({ name: 'projects/locs/locations/us-east1' }))).code).toBe(3);
   });
 });
 

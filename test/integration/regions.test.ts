@@ -1,7 +1,8 @@
 /**
- * Every region is seen: `get`, `--prune` and `rollout` list Cloud Run services with the
- * all-locations form (`projects/P/locations/-`), so a set's resources are found wherever
- * they are, including a region no manifest names any more.
+ * Every region is seen: `get`, `--prune` and `rollout` find a project's Cloud Run regions
+ * with Locations.ListLocations (those labelled `initialized`) and list services in each,
+ * so a set's resources are found wherever they are, including a region no manifest names
+ * any more. (ListServices refuses the `locations/-` wildcard, as Google's API does.)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +20,12 @@ describe('every region', () => {
     } catch {
       return false;
     }
+  };
+
+  const initializedRegions = async () => {
+    const out: string[] = [];
+    for await (const l of h.clients.runServices().listLocationsAsync({ name: 'projects/local-project' }, { autoPaginate: false })) if (l.labels?.initialized) out.push(l.locationId!);
+    return out;
   };
 
   beforeAll(async () => {
@@ -59,10 +66,25 @@ describe('every region', () => {
     expect((await h.cli(['apply', '-f', dir, '--set', 'fleet'])).code).toBe(0);
     expect(await exists('projects/local-project/locations/us-east1/services/east')).toBe(true);
 
+    // Without --prune a plan lists only the region its manifests name; no region walk.
+    await h.resetStats();
+    expect((await h.cli(['diff', '-f', dir, '--set', 'fleet'])).code).toBe(0);
+    let calls = (await h.stats()).calls;
+    expect(calls['Locations.ListLocations']).toBeUndefined();
+    expect(calls['Services.ListServices']).toBe(2);
+
     fs.rmSync(path.join(dir, 'east.yaml'));
+    await h.resetStats();
     const diff = await h.cli(['diff', '-f', dir, '--prune', '--set', 'fleet']);
     expect(diff.code).toBe(2);
     expect(diff.stdout).toContain('Service/east');
+    // --prune: one ListLocations for the project, then one list per initialized region
+    // (the manifest's own region shares the cached list the plan read).
+    calls = (await h.stats()).calls;
+    expect(calls['Locations.ListLocations']).toBe(1);
+    const locations = await initializedRegions();
+    expect(locations).toContain('us-east1');
+    expect(calls['Services.ListServices']).toBe(locations.length);
 
     await h.resetStats();
     const refused = await h.cli(['apply', '-f', dir, '--prune', '--set', 'fleet']);

@@ -1,6 +1,7 @@
 /**
  * Cloud Run Admin API v2 emulator module: `google.cloud.run.v2.Services` (with IAM),
- * `google.cloud.run.v2.Revisions` and `google.longrunning.Operations` over gRPC, so the
+ * `google.cloud.run.v2.Revisions` and `google.longrunning.Operations` and
+ * `google.cloud.location.Locations` over gRPC, so the
  * unmodified `@google-cloud/run` clients work against it. Behaviour: spec/cloud-run.md.
  */
 import type { EmulatorCore } from '../core';
@@ -8,6 +9,7 @@ import { Code, EmulatorError } from '../core';
 import type { Router } from '../http';
 import type { EmulatorModule } from './index';
 import { iamHandlers } from './cloud-run/iam';
+import { locationsHandlers } from './cloud-run/locations';
 import { operationsHandlers, resumeOperations } from './cloud-run/operations';
 import { runProtos } from './cloud-run/protos';
 import { revisionsHandlers } from './cloud-run/revisions';
@@ -32,7 +34,7 @@ function adminRoutes(router: Router, core: EmulatorCore): void {
   });
 }
 
-/** The Cloud Run module: registers the three gRPC services and `/__emulator/run/` routes. */
+/** The Cloud Run module: registers the four gRPC services and `/__emulator/run/` routes. */
 export const cloudRunModule: EmulatorModule = {
   name: 'cloud-run',
   grpc(server, core) {
@@ -40,6 +42,7 @@ export const cloudRunModule: EmulatorModule = {
     server.addService(protos.services.service, { ...servicesHandlers(core), ...iamHandlers(core) } as any);
     server.addService(protos.revisions.service, revisionsHandlers(core) as any);
     server.addService(protos.operations.service, operationsHandlers(core) as any);
+    server.addService(protos.locations.service, locationsHandlers(core) as any);
   },
   http(router, core) {
     adminRoutes(router, core);

@@ -13,6 +13,7 @@ const FILES = [
   'google/cloud/run/v2/service.proto',
   'google/cloud/run/v2/revision.proto',
   'google/longrunning/operations.proto',
+  'google/cloud/location/locations.proto',
 ];
 
 /** The loaded definitions, built once per process. */
@@ -21,6 +22,8 @@ export interface RunProtos {
   services: any;
   revisions: any;
   operations: any;
+  /** `google.cloud.location.Locations`, the mixin the v2 clients call `listLocations`. */
+  locations: any;
   root: protobuf.Root;
 }
 
@@ -48,6 +51,7 @@ export function runProtos(): RunProtos {
     services: pkg.google.cloud.run.v2.Services,
     revisions: pkg.google.cloud.run.v2.Revisions,
     operations: pkg.google.longrunning.Operations,
+    locations: pkg.google.cloud.location.Locations,
     root,
   };
   return cached;

@@ -8,6 +8,7 @@ import { Code, EmulatorError } from '../../core';
 import { unary } from '../../grpc';
 import { serviceDefaults } from './defaults';
 import { applyMask, OUTPUT_ONLY, sameConfig, specOf } from './fields';
+import { markInitialized } from './locations';
 import { operationWire, previewOperation, startOperation } from './operations';
 import { canonical } from './protos';
 import { createRevision, planRevision } from './revision-store';
@@ -54,6 +55,7 @@ function createFlow(core: EmulatorCore, sn: ServiceName, input: Obj, md: Metadat
   markReconciling(service, now);
   if (validateOnly) return previewOperation(sn.parent, 'Service', service);
   st.services[sn.name] = { service, createMs: now, seq: ++st.seq };
+  markInitialized(core, sn.project, sn.location);
   const revision = createRevision(core, st, sn, service, principal, plan.create ? plan.name : undefined);
   service.latestCreatedRevision = revision.name;
   return operationWire(startDeploy(core, sn, method, revision));
@@ -112,11 +114,9 @@ function remove(core: EmulatorCore, req: any): unknown {
 }
 
 function list(core: EmulatorCore, req: any): unknown {
-  const { project, location, parent } = parseParent(req.parent, 'ListServicesRequest.parent', true);
-  // `locations/-` lists the project's services in every region (spec/cloud-run.md).
-  const inScope = location === '-' ? (name: string) => name.startsWith(`projects/${project}/locations/`) : (name: string) => name.startsWith(`${parent}/services/`);
+  const { parent } = parseParent(req.parent, 'ListServicesRequest.parent');
   const items = Object.values(runNs(core).services)
-    .filter((r) => inScope(r.service.name))
+    .filter((r) => r.service.name.startsWith(`${parent}/services/`))
     .sort((a, b) => b.createMs - a.createMs || b.seq - a.seq);
   const { page, nextPageToken } = paginate(items, req.pageSize, req.pageToken, 'ListServicesRequest');
   return { services: page.map((r) => r.service), nextPageToken };

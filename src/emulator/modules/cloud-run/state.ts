@@ -71,6 +71,8 @@ export interface RunNamespace {
   policies: Record<string, PolicyRecord>;
   /** GPU quota (max instances) per region; unset = not enforced. */
   gpuQuota: Record<string, number>;
+  /** Regions per project where Cloud Run was used (ListLocations' `initialized` label). */
+  initialized: Record<string, string[]>;
   seq: number;
 }
 
@@ -82,9 +84,11 @@ export function runNs(core: EmulatorCore): RunNamespace {
     operations: {},
     policies: {},
     gpuQuota: {},
+    initialized: {},
     seq: 0,
   }));
   st.gpuQuota ??= {};
+  st.initialized ??= {};
   return st;
 }
 
@@ -107,15 +111,16 @@ export function violation(field: string, description: string): EmulatorError {
 const SEGMENT = /^[^/]+$/;
 
 /**
- * Parse `projects/{p}/locations/{l}`; the `-` wildcard location is refused unless
- * `allowWildcard` (ListServices: every location of the project).
+ * Parse `projects/{p}/locations/{l}`. The `-` wildcard location is refused everywhere,
+ * ListServices included ("cannot be the "-" wildcard", service.proto): clients find a
+ * project's regions with Locations.ListLocations (locations.ts).
  */
-export function parseParent(parent: unknown, field: string, allowWildcard = false): { project: string; location: string; parent: string } {
+export function parseParent(parent: unknown, field: string): { project: string; location: string; parent: string } {
   const parts = typeof parent === 'string' ? parent.split('/') : [];
   if (parts.length !== 4 || parts[0] !== 'projects' || parts[2] !== 'locations' || !SEGMENT.test(parts[1]) || !SEGMENT.test(parts[3])) {
     throw violation(field, `must be of the form projects/{project}/locations/{location}, got '${String(parent ?? '')}'.`);
   }
-  if (parts[3] === '-' && !allowWildcard) throw violation(field, "location '-' is not supported; specify a region.");
+  if (parts[3] === '-') throw violation(field, "location '-' is not supported; specify a region.");
   return { project: parts[1], location: parts[3], parent: parts.join('/') };
 }
 
