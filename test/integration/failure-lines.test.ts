@@ -14,6 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/package-root';
+import { startEmulator } from '../../src/emulator/server';
+import { Clients } from '../../src/gcp/clients';
 import { serviceYaml } from '../helpers/harness';
 
 const ROOT = packageRoot();
@@ -137,4 +139,25 @@ setTimeout(() => {}, 5000);`;
     expect(r.stderr).toContain('error: boom from nowhere');
     expect(r.stderr).toMatch(/\n\s+at /);
   });
+});
+
+describe('a call retried for more than 2 s', () => {
+  it('gets a progress line naming the call, and then succeeds', async () => {
+    const emu = await startEmulator({ port: 0 });
+    const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http }, undefined, { initialMs: 1500, maxMs: 3000 });
+    const lines: string[] = [];
+    clients.progress = (line) => lines.push(line);
+    try {
+      // A create is not retried by the client library itself: each failure reaches runctl's retry.
+      await fetch(`http://${emu.http}/__emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'Services.CreateService', code: 'UNAVAILABLE', times: 2 }) });
+      const parent = 'projects/p/locations/europe-north1';
+      const [op] = await clients.runServices().createService({ parent, serviceId: 'slow', service: { template: { containers: [{ image: 'europe-north1-docker.pkg.dev/p/r/i:1' }] } } });
+      await op.promise();
+      expect(lines.length).toBeGreaterThanOrEqual(1);
+      expect(lines[0]).toMatch(/^still trying createService: attempt \d failed \(.*UNAVAILABLE.*\); retrying in \d+\.\ds$/);
+    } finally {
+      await clients.close();
+      await emu.stop();
+    }
+  }, 60_000);
 });
