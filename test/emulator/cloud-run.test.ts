@@ -197,6 +197,13 @@ describe('Locations (the mixin on the Cloud Run endpoint)', () => {
     const east = all.find((l) => l.locationId === 'us-east1')!;
     expect(east).toMatchObject({ name: 'projects/locs/locations/us-east1', locationId: 'us-east1', displayName: 'South Carolina', labels: { initialized: 'true' } });
     expect(all.find((l) => l.locationId === 'europe-north1')!.labels).toEqual({});
+
+    // A region id outside the emulator's table that a service uses is still listed, so a
+    // client walking the initialized locations finds every service the emulator holds.
+    await create('loc-odd', {}, 'projects/locs/locations/zz-test1');
+    expect(await initialized('locs')).toEqual(['asia-south1', 'us-east1', 'zz-test1']);
+    const [odd] = await services().getLocation({ name: 'projects/locs/locations/zz-test1' });
+    expect(odd).toMatchObject({ locationId: 'zz-test1', displayName: 'zz-test1', labels: { initialized: 'true' } });
   });
 
   it('pages, gets one location, and refuses malformed names', async () => {
