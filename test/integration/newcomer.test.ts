@@ -61,6 +61,7 @@ const S = {
   precedence: 'The manifest wins: project and region',
   singleWriter: 'The embedded emulator: one writer per directory',
   project: 'Pointing runctl at a project',
+  errors: 'Errors: one line each',
   watch: 'Watch: apply on every change',
   sync: 'Sync: GitOps from a Git repository',
   controller: 'Running runctl as a controller on Cloud Run',
@@ -107,6 +108,10 @@ const STEPS: Record<string, Step> = {
   [`${S.project} » gcloud auth application-default login`]: { skip: NEEDS_CLOUD },
   [`${S.project} » npx runctl diff -f manifests/ --project my-proj`]: { skip: NEEDS_CLOUD },
   [`${S.project} » npx runctl apply -f manifests/ --project my-proj`]: { skip: NEEDS_CLOUD },
+  // No Application Default Credentials in the newcomer's shell (its HOME is empty): one line.
+  [`${S.errors} » npx runctl diff -f manifests/ --project my-proj`]: { code: 1, lines: [/gcloud auth application-default login.*\[NoCredentials\]$/m] },
+  // Nothing listens on the (swapped) emulator port: a progress line, then one error naming it.
+  [`${S.errors} » RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl diff -f manifests/`]: { code: 1, lines: [/^waiting for the emulator at 127\.0\.0\.1:\d+/m, /is "runctl emulator --port \d+" running\? \[Unreachable\]$/m] },
   [`${S.watch} » npx runctl watch -f manifests/ --resync 10m --metrics-port 9090`]: {
     daemon: {
       ready: /reconciled: /,
@@ -221,7 +226,9 @@ const daemons: ChildProcess[] = [];
 
 /** A clean shell environment: no project, no emulator, no gcloud configuration. */
 function shellEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: home, CLOUDSDK_CONFIG: path.join(home, 'gcloud'), LANG: 'C.UTF-8', RUNCTL_BIN: BIN, RUNCTL_EXEC: '', ...extra };
+  // METADATA_SERVER_DETECTION/GCE_METADATA_HOST: a Google-target command never probes a
+  // metadata server outside loopback while it looks for credentials.
+  return { PATH: process.env.PATH, HOME: home, CLOUDSDK_CONFIG: path.join(home, 'gcloud'), LANG: 'C.UTF-8', METADATA_SERVER_DETECTION: 'none', GCE_METADATA_HOST: '127.0.0.1:1', RUNCTL_BIN: BIN, RUNCTL_EXEC: '', ...extra };
 }
 
 /** The command with the examples' fixed ports swapped for this run's free ones. */
