@@ -151,6 +151,14 @@ export class Clock {
   }
 }
 
+/** What `GET /__emulator/stats` answers: reads, writes and calls per method since the last reset. */
+export interface StatsSnapshot {
+  reads: number;
+  writes: number;
+  /** Calls per method name, e.g. `Services.CreateService`. */
+  calls: Record<string, number>;
+}
+
 /** Counters exposed at `/__emulator/stats`. */
 export class Stats {
   reads = 0;
@@ -169,7 +177,7 @@ export class Stats {
     this.calls = {};
   }
 
-  toJSON(): { reads: number; writes: number; calls: Record<string, number> } {
+  toJSON(): StatsSnapshot {
     return { reads: this.reads, writes: this.writes, calls: { ...this.calls } };
   }
 }

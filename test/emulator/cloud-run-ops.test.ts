@@ -11,6 +11,14 @@ import type { ImageAdmissionRequest } from '../../src/emulator/core';
 import { grpc, loadProtos } from '../../src/emulator/grpc';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';
+import { protos } from '@google-cloud/run';
+
+/**
+ * The Operations mixin's methods on the v2 clients are typed with the message classes
+ * (which carry `toJSON`) rather than the plain `I...` interfaces; build the requests with
+ * the classes' own `create`.
+ */
+const longrunning = protos.google.longrunning;
 
 const PARENT = 'projects/p/locations/europe-north1';
 const IMAGE = 'europe-north1-docker.pkg.dev/p/repo/app:1';
@@ -58,7 +66,7 @@ describe('operations with latency', () => {
     expect(during.reconciling).toBe(true);
     expect(during.terminalCondition?.state).toBe('CONDITION_RECONCILING');
     expect(during.latestReadyRevision).toBe('');
-    const [polled] = await c.services.getOperation({ name: op.name! });
+    const [polled] = await c.services.getOperation(longrunning.GetOperationRequest.create({ name: op.name! }));
     expect(polled.done).toBe(false);
 
     await admin(emu, 'POST', '/__emulator/clock/advance', { seconds: 60 });
@@ -72,7 +80,7 @@ describe('operations with latency', () => {
   it('are listed, waited on and deleted through the Operations API', async () => {
     const [op] = await c.services.createService({ parent: PARENT, serviceId: 'waited', service: { template: { containers: [{ image: IMAGE }] } } });
     const listed: string[] = [];
-    for await (const o of c.services.listOperationsAsync({ name: PARENT, filter: '' })) listed.push(o.name!);
+    for await (const o of c.services.listOperationsAsync(longrunning.ListOperationsRequest.create({ name: PARENT, filter: '' }))) listed.push(o.name!);
     expect(listed).toContain(op.name);
 
     const pkg = loadProtos(['google/longrunning/operations.proto']);
@@ -88,8 +96,8 @@ describe('operations with latency', () => {
     expect(finished.response.type_url).toBe('type.googleapis.com/google.cloud.run.v2.Service');
     raw.close();
 
-    await c.services.deleteOperation({ name: op.name! });
-    expect((await failure(c.services.getOperation({ name: op.name! }))).code).toBe(5);
+    await c.services.deleteOperation(longrunning.DeleteOperationRequest.create({ name: op.name! }));
+    expect((await failure(c.services.getOperation(longrunning.GetOperationRequest.create({ name: op.name! })))).code).toBe(5);
   });
 });
 
@@ -207,7 +215,7 @@ describe('IAM, stats and persistence', () => {
     expect(r.containers?.[0].image).toBe(IMAGE);
     const [policy] = await c2.services.getIamPolicy({ resource: name });
     expect(policy.bindings).toMatchObject([{ role: 'roles/run.invoker', members: ['allUsers'] }]);
-    const [done] = await c2.services.getOperation({ name: op.name! });
+    const [done] = await c2.services.getOperation(longrunning.GetOperationRequest.create({ name: op.name! }));
     expect(done.done).toBe(true);
     await c2.clients.close();
     await again.stop();

@@ -4,7 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
+import type { LocationProtos } from 'google-gax';
 import { Clients } from '../../src/gcp/clients';
+import { emulatorStats, resetEmulatorStats } from '../helpers/emulator-admin';
+
+type ILocation = LocationProtos.google.cloud.location.ILocation;
 
 const PARENT = 'projects/p/locations/europe-north1';
 const IMAGE = 'europe-north1-docker.pkg.dev/p/repo/jokes:1';
@@ -144,13 +148,13 @@ describe('ListServices', () => {
       const [op] = await services().createService({ parent, serviceId: `svc-${String(i).padStart(2, '0')}`, service: { template: { containers: [{ image: IMAGE }] } } });
       await op.promise();
     }
-    await fetch(`http://${emu.http}/__emulator/stats/reset`, { method: 'POST' });
+    await resetEmulatorStats(emu.http);
     const names: string[] = [];
     for await (const s of services().listServicesAsync({ parent })) names.push(s.name!.split('/').pop()!);
     expect(names).toHaveLength(55);
     expect(names[0]).toBe('svc-54');
     expect(names[54]).toBe('svc-00');
-    const stats = await (await fetch(`http://${emu.http}/__emulator/stats`)).json();
+    const stats = await emulatorStats(emu.http);
     expect(stats.calls['Services.ListServices']).toBe(2);
 
     const [page, next] = await services().listServices({ parent, pageSize: 20 }, { autoPaginate: false });
@@ -171,6 +175,16 @@ describe('ListServices', () => {
     expect(east.map((s) => s.name)).toEqual(['projects/wild/locations/us-east1/services/wild-a']);
   });
 });
+
+/**
+ * `ServicesClient.getLocation`: its declaration says `Promise<ILocation>`, but it returns
+ * gax's `LocationsClient.getLocation`, which resolves `[location, ...]` like every other
+ * unary call (google-gax build/src/locationService.js).
+ */
+async function getLocation(name: string): Promise<ILocation> {
+  const resolved: unknown = await services().getLocation({ name });
+  return (resolved as [ILocation])[0];
+}
 
 describe('Locations (the mixin on the Cloud Run endpoint)', () => {
   // The v2 clients carry the mixin as listLocationsAsync and getLocation.
@@ -202,21 +216,21 @@ describe('Locations (the mixin on the Cloud Run endpoint)', () => {
     // client walking the initialized locations finds every service the emulator holds.
     await create('loc-odd', {}, 'projects/locs/locations/zz-test1');
     expect(await initialized('locs')).toEqual(['asia-south1', 'us-east1', 'zz-test1']);
-    const [odd] = await services().getLocation({ name: 'projects/locs/locations/zz-test1' });
+    const odd = await getLocation('projects/locs/locations/zz-test1');
     expect(odd).toMatchObject({ locationId: 'zz-test1', displayName: 'zz-test1', labels: { initialized: 'true' } });
   });
 
   it('pages, gets one location, and refuses malformed names', async () => {
     const all = await listAll({ name: 'projects/locs', pageSize: 1000 });
-    await fetch(`http://${emu.http}/__emulator/stats/reset`, { method: 'POST' });
+    await resetEmulatorStats(emu.http);
     const paged = await listAll({ name: 'projects/locs', pageSize: 10 });
     expect(paged.map((l) => l.locationId)).toEqual(all.map((l) => l.locationId));
-    const stats = await (await fetch(`http://${emu.http}/__emulator/stats`)).json();
+    const stats = await emulatorStats(emu.http);
     expect(stats.calls['Locations.ListLocations']).toBe(Math.ceil(all.length / 10));
 
-    const [got] = await services().getLocation({ name: 'projects/locs/locations/us-east1' });
+    const got = await getLocation('projects/locs/locations/us-east1');
     expect(got).toMatchObject({ locationId: 'us-east1', labels: { initialized: 'true' } });
-    expect((await failure(services().getLocation({ name: 'projects/locs/locations/mars-north1' }))).code).toBe(5);
+    expect((await failure(getLocation('projects/locs/locations/mars-north1'))).code).toBe(5);
     expect((await failure(listAll({ name: 'projects/locs/locations/us-east1' }))).code).toBe(3);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeEnv, done, lbBase, PROJECT, REGION, statusOf, type ComputeEnv } from './compute-helpers';
+import { computeEnv, done, lbBase, opOf, PROJECT, REGION, statusOf, type ComputeEnv } from './compute-helpers';
 
 const BASE = `https://www.googleapis.com/compute/v1/projects/${PROJECT}`;
 
@@ -166,7 +166,7 @@ describe('compute: errors, idempotency and listing', () => {
     await done(c, await addresses.delete({ project: PROJECT, address: 'rid-ip' }));
     const [third] = await addresses.insert({ project: PROJECT, requestId, addressResource: { name: 'rid-ip' } });
     expect(third.latestResponse.name).toBe(first.latestResponse.name);
-    expect(third.latestResponse.targetId).toBe(ip.id);
+    expect(opOf([third]).targetId).toBe(ip.id);
     const gone = await statusOf(addresses.get({ project: PROJECT, address: 'rid-ip' }));
     expect(gone.code).toBe(404);
   });

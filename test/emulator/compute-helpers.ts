@@ -3,6 +3,7 @@
  * official `@google-cloud/compute` clients pointed at it, plus operation waiting the way a
  * reconciler does it (`wait` on `latestResponse.name` until DONE, then check `error`).
  */
+import type * as compute from '@google-cloud/compute';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import type { EmulatorOptions } from '../../src/emulator/core';
 import { Clients } from '../../src/gcp/clients';
@@ -29,10 +30,14 @@ export async function computeEnv(options: EmulatorOptions = {}): Promise<Compute
   };
 }
 
-/** The Compute operation JSON from a client's LRO wrapper (`[wrapper, ...]`). */
-export function opOf(result: any): any {
-  const wrapper = Array.isArray(result) ? result[0] : result;
-  return wrapper.latestResponse;
+/**
+ * The Compute operation JSON from a client's LRO wrapper (`[wrapper, ...]`). The clients
+ * declare the wrapper as a google.longrunning `LROperation`, but Compute's wrapper is an
+ * ExtendedOperation whose `latestResponse` is a `compute.v1.Operation`.
+ */
+export function opOf(result: unknown): compute.protos.google.cloud.compute.v1.IOperation {
+  const wrapper: unknown = Array.isArray(result) ? result[0] : result;
+  return (wrapper as { latestResponse: compute.protos.google.cloud.compute.v1.IOperation }).latestResponse;
 }
 
 /** Wait for a global or regional operation to be DONE; returns the final operation. */

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';
+import { emulatorStats } from '../helpers/emulator-admin';
 
 async function failure(p: Promise<unknown>): Promise<{ code: number; reason?: string; message: string; body?: any }> {
   try {
@@ -143,7 +144,7 @@ describe('storage: objects', () => {
   });
 
   it('counts object calls as Objects.*; a bucket with objects cannot be deleted (409)', async () => {
-    const stats = await (await fetch(`http://${emu.http}/__emulator/stats`)).json();
+    const stats = await emulatorStats(emu.http);
     expect(stats.calls['Objects.Insert']).toBeGreaterThan(0);
     expect(stats.calls['Objects.Get']).toBeGreaterThan(0);
     const err = await failure(clients.storage().bucket(BUCKET).delete());

@@ -31,7 +31,7 @@ interface Env {
 async function env(options: EmulatorOptions = {}): Promise<Env> {
   const emu = await startEmulator({ port: 0, ...options });
   const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http });
-  const admin = async (method: string, route: string, body?: unknown) => {
+  const admin: Env['admin'] = async (method, route, body) => {
     const res = await fetch(`http://${emu.http}${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, json: await res.json() };
   };

@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { run } from '../../src/cli/program';
 import { Clients } from '../../src/gcp/clients';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import type { EmulatorOptions } from '../../src/emulator/core';
+import type { EmulatorOptions, StatsSnapshot } from '../../src/emulator/core';
+import { emulatorStats, resetEmulatorStats } from './emulator-admin';
 
 export interface CliResult {
   code: number;
@@ -25,7 +26,7 @@ export interface Harness {
   cli(args: string[], opts?: { env?: Record<string, string>; confirm?: (q: string) => Promise<boolean>; stdin?: string }): Promise<CliResult>;
   /** Write a manifest file under the temp dir; returns its path. */
   write(name: string, text: string): string;
-  stats(): Promise<{ reads: number; writes: number; calls: Record<string, number> }>;
+  stats(): Promise<StatsSnapshot>;
   resetStats(): Promise<void>;
   close(): Promise<void>;
 }
@@ -59,12 +60,8 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
       fs.writeFileSync(file, text);
       return file;
     },
-    async stats() {
-      return (await fetch(`${base}/__emulator/stats`)).json() as any;
-    },
-    async resetStats() {
-      await fetch(`${base}/__emulator/stats/reset`, { method: 'POST' });
-    },
+    stats: () => emulatorStats(emu.http),
+    resetStats: () => resetEmulatorStats(emu.http),
     async close() {
       await clients.close();
       await emu.stop();

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/package-root';
+import { emulatorStats } from '../helpers/emulator-admin';
 
 const ROOT = packageRoot();
 const BIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -102,13 +103,13 @@ describe('runctl emulator', () => {
     const { grpc, http } = JSON.parse(line);
     expect(grpc).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(Number(http.split(':')[1])).toBe(Number(grpc.split(':')[1]) + 1);
-    const stats = await (await fetch(`http://${http}/__emulator/stats`)).json();
+    const stats = await emulatorStats(http);
     expect(stats).toEqual({ reads: 0, writes: 0, calls: {} });
 
     const r = runctl(['apply', '-f', path.join(ROOT, 'manifests')], { env: { RUNCTL_EMULATOR_HOST: grpc } });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Target: emulator at ${grpc}`);
-    const after = await (await fetch(`http://${http}/__emulator/stats`)).json();
+    const after = await emulatorStats(http);
     expect(after.writes).toBeGreaterThan(0);
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
