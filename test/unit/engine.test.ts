@@ -1,0 +1,442 @@
+/**
+ * The engine (planner, executor, re-plan, delete guard, ownership) against fake
+ * controllers built from functions over an in-memory world (test/helpers/fake-world.ts):
+ * no emulator, no network. Each case names its reason; assertions are on the world
+ * left behind and on the executor's results.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Controller, ResourcePlan } from '../../src/engine/controller';
+import { executePlan, type ExecuteOptions, type ResourceResult } from '../../src/engine/executor';
+import { LABEL_DELETION_POLICY, LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE } from '../../src/engine/ownership';
+import type { Plan } from '../../src/engine/plan';
+import { makePlan, type PlanOptions } from '../../src/engine/planner';
+import { ANNOTATION_DELETION_POLICY, ANNOTATION_IGNORE_CHANGES, ANNOTATION_PAUSED, RunctlError, type ErrorCode, type Manifest } from '../../src/engine/types';
+import { fakeController, fakeSession, FakeWorld, manifest, urlOf, type FakeHooks, type WriteEvent } from '../helpers/fake-world';
+
+const KIND = 'Fake';
+const key = (name: string) => `${KIND}/${name}`;
+const owned = (set = 'default'): Record<string, string> => ({ [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_SET]: set });
+const fake = (name: string, spec: Record<string, unknown>, meta: Parameters<typeof manifest>[3] = {}): Manifest => manifest(KIND, name, spec, meta);
+/** A reference to another fake resource's URL: an ordering edge. */
+const urlRef = (name: string) => `\${${KIND}/${name}.status.url}`;
+
+interface Run {
+  world: FakeWorld;
+  plan: Plan;
+  results: Map<string, ResourceResult>;
+  failed: number;
+}
+
+interface RunArgs {
+  world?: FakeWorld;
+  hooks?: FakeHooks;
+  manifests: Manifest[];
+  opts?: PlanOptions & ExecuteOptions;
+  parallelism?: number;
+  /** Change the world between planning and executing (another writer). */
+  between?(world: FakeWorld): void;
+}
+
+/** Plan and execute `manifests` against a world through one fake controller. */
+async function reconcile({ world = new FakeWorld(), hooks, manifests, opts = {}, parallelism, between }: RunArgs): Promise<Run> {
+  const controllers: Controller[] = [fakeController(world, KIND, hooks)];
+  const session = fakeSession(controllers, { parallelism });
+  const plan = await makePlan(session, manifests, opts);
+  between?.(world);
+  const { results, failed } = await executePlan(session, plan, opts);
+  return { world, plan, results: new Map(results.map((r) => [r.key, r])), failed };
+}
+
+/** A world holding `objects` (name -> spec and labels). */
+function worldWith(objects: Record<string, { spec: Record<string, unknown>; labels?: Record<string, string>; kind?: string }>): FakeWorld {
+  const w = new FakeWorld();
+  for (const [name, o] of Object.entries(objects)) w.put(o.kind ?? KIND, name, o.spec, o.labels ?? owned());
+  return w;
+}
+
+/** A hook that plays another writer once, on the first write of `target`. */
+const onFirstWrite = (target: string, act: (w: FakeWorld) => void): FakeHooks => ({
+  beforeWrite(e: WriteEvent, w: FakeWorld) {
+    if (e.key === target && e.attempt === 1) act(w);
+  },
+});
+
+describe('engine: dependency ordering and concurrency', () => {
+  const cases = [
+    {
+      reason: 'a dependent is written only after its dependency, with the dependency\'s status resolved',
+      manifests: [fake('app', { dbUrl: urlRef('db') }), fake('db', { size: 1 })],
+      chain: ['db', 'app'],
+    },
+    {
+      reason: 'a chain of three is written in order',
+      manifests: [fake('c', { up: urlRef('b') }), fake('b', { up: urlRef('a') }), fake('a', { size: 1 })],
+      chain: ['a', 'b', 'c'],
+    },
+  ];
+  it.each(cases)('$reason', async ({ manifests, chain }) => {
+    const { world, results, failed } = await reconcile({ manifests });
+    expect(failed).toBe(0);
+    for (let i = 1; i < chain.length; i++) {
+      const depDone = world.log.findIndex((e) => e.key === key(chain[i - 1]) && e.phase === 'end');
+      const started = world.log.findIndex((e) => e.key === key(chain[i]) && e.phase === 'start');
+      expect(depDone).toBeGreaterThanOrEqual(0);
+      expect(started).toBeGreaterThan(depDone);
+      const spec = world.get(key(chain[i]))?.spec;
+      expect(Object.values(spec ?? {})).toContain(urlOf(KIND, chain[i - 1]));
+    }
+    for (const name of chain) expect(results.get(key(name))?.outcome).toBe('applied');
+  });
+
+  const limits = [
+    { reason: 'one at a time with parallelism 1', parallelism: 1, n: 5, want: 1 },
+    { reason: 'at most two with parallelism 2', parallelism: 2, n: 5, want: 2 },
+    { reason: 'all independents at once when parallelism allows', parallelism: 100, n: 5, want: 5 },
+  ];
+  it.each(limits)('independents run concurrently: $reason', async ({ parallelism, n, want }) => {
+    const manifests = Array.from({ length: n }, (_, i) => fake(`r${i}`, { i }));
+    const { world, failed } = await reconcile({ manifests, parallelism });
+    expect(failed).toBe(0);
+    expect(world.objects.size).toBe(n);
+    expect(world.maxActive).toBe(want);
+  });
+});
+
+describe('engine: a failure skips only its dependents', () => {
+  const cases = [
+    {
+      reason: 'a failed write: dependents (also transitive) skipped, the independent one applied',
+      hooks: { beforeWrite: (e: WriteEvent) => { if (e.key === key('db')) throw new Error('boom'); } } as FakeHooks,
+      failedCode: 'ApiError',
+    },
+    {
+      reason: 'a refused plan (ResourcePlan.refuse) blocks that resource and its dependents only',
+      hooks: {
+        plan: (m: Manifest, _d: Record<string, unknown>, _o: unknown, base: ResourcePlan): ResourcePlan =>
+          m.spec.size === 'huge' ? { ...base, refuse: { reason: 'size huge is not offered; choose small', path: 'spec.size' } } : base,
+      } as FakeHooks,
+      failedCode: 'InvalidValue',
+    },
+  ];
+  it.each(cases)('$reason', async ({ hooks, failedCode }) => {
+    const manifests = [fake('db', { size: 'huge' }), fake('app', { dbUrl: urlRef('db') }), fake('worker', { appUrl: urlRef('app') }), fake('solo', { size: 'small' })];
+    const { world, results, failed } = await reconcile({ manifests, hooks });
+    expect(results.get(key('db'))).toMatchObject({ outcome: 'failed', errorCode: failedCode, synced: 'ReconcileError' });
+    for (const dependent of ['app', 'worker']) expect(results.get(key(dependent))).toMatchObject({ outcome: 'skipped', errorCode: 'DependencyFailed' });
+    expect(results.get(key('solo'))?.outcome).toBe('applied');
+    expect(failed).toBe(3);
+    expect([...world.objects.keys()]).toEqual([key('solo')]);
+  });
+
+  it('a refused plan is shown as blocked with its code and path, and a custom code is kept', async () => {
+    const hooks: FakeHooks = { plan: (_m, _d, _o, base) => ({ ...base, refuse: { reason: 'cannot', path: 'spec.size', code: 'Refused' } }) };
+    const { plan, results, world } = await reconcile({ manifests: [fake('db', { size: 1 })], hooks });
+    expect(plan.entries[0]).toMatchObject({ action: 'blocked', refused: { code: 'Refused', path: 'spec.size' } });
+    expect(results.get(key('db'))).toMatchObject({ outcome: 'failed', errorCode: 'Refused' });
+    expect(world.writes()).toEqual([]);
+  });
+});
+
+describe('engine: conflict re-plan', () => {
+  const live = { app: { spec: { image: 'v1', size: 1 } } };
+  const want = fake('app', { image: 'v2', size: 1 });
+  const cases: Array<{
+    reason: string;
+    world: () => FakeWorld;
+    other: (w: FakeWorld) => void;
+    outcome: ResourceResult['outcome'];
+    code?: ErrorCode;
+    note?: string;
+    spec: Record<string, unknown>;
+  }> = [
+    {
+      reason: 'another writer changed a field we do not manage: the same changes are written',
+      world: () => worldWith(live),
+      other: (w) => w.mutate(key('app'), (o) => { o.spec.extra = 'theirs'; }),
+      outcome: 'applied',
+      spec: { image: 'v2', size: 1, extra: 'theirs' },
+    },
+    {
+      reason: 'another writer made our change: the re-plan is a noop, reported unchanged',
+      world: () => worldWith(live),
+      other: (w) => w.mutate(key('app'), (o) => { o.spec.image = 'v2'; }),
+      outcome: 'unchanged',
+      note: 'already applied by another writer',
+      spec: { image: 'v2', size: 1 },
+    },
+    {
+      reason: 'another writer set the field we change to another value: Conflict, nothing written',
+      world: () => worldWith(live),
+      other: (w) => w.mutate(key('app'), (o) => { o.spec.image = 'v3'; }),
+      outcome: 'failed',
+      code: 'Conflict',
+      spec: { image: 'v3', size: 1 },
+    },
+    {
+      reason: 'another writer changed a managed field the plan left alone: Conflict, nothing written',
+      world: () => worldWith(live),
+      other: (w) => w.mutate(key('app'), (o) => { o.spec.size = 2; }),
+      outcome: 'failed',
+      code: 'Conflict',
+      spec: { image: 'v1', size: 2 },
+    },
+    {
+      reason: 'a create that finds the same object made by a concurrent apply: unchanged',
+      world: () => new FakeWorld(),
+      other: (w) => w.put(KIND, 'app', { image: 'v2', size: 1 }, owned()),
+      outcome: 'unchanged',
+      note: 'created by a concurrent apply',
+      spec: { image: 'v2', size: 1 },
+    },
+    {
+      reason: 'a create that finds it made by another writer with other values: Conflict',
+      world: () => new FakeWorld(),
+      other: (w) => w.put(KIND, 'app', { image: 'v9', size: 1 }, owned()),
+      outcome: 'failed',
+      code: 'Conflict',
+      spec: { image: 'v9', size: 1 },
+    },
+    {
+      reason: 'a create that finds an object someone else owns: NotOwned, nothing written',
+      world: () => new FakeWorld(),
+      other: (w) => w.put(KIND, 'app', { image: 'v2', size: 1 }, { [LABEL_MANAGED_BY]: 'terraform' }),
+      outcome: 'failed',
+      code: 'NotOwned',
+      spec: { image: 'v2', size: 1 },
+    },
+  ];
+  it.each(cases)('$reason', async ({ world, other, outcome, code, note, spec }) => {
+    const { results, world: w } = await reconcile({ world: world(), manifests: [want], hooks: onFirstWrite(key('app'), other) });
+    const r = results.get(key('app'));
+    expect(r?.outcome).toBe(outcome);
+    if (code) expect(r?.errorCode).toBe(code);
+    expect(r?.note).toBe(note);
+    expect(w.get(key('app'))?.spec).toEqual(spec);
+    // Written by us only when the outcome says so.
+    expect(w.writes().length).toBe(outcome === 'applied' ? 1 : 0);
+  });
+
+  it('a writer that changes it before every write wins after conflictRetries re-plans', async () => {
+    let attempts = 0;
+    const hooks: FakeHooks = {
+      beforeWrite(e, w) {
+        attempts++;
+        w.mutate(e.key, (o) => { o.spec.extra = `theirs-${e.attempt}`; });
+      },
+    };
+    const { results, world } = await reconcile({ world: worldWith(live), manifests: [want], hooks, opts: { conflictRetries: 2 } });
+    expect(results.get(key('app'))).toMatchObject({ outcome: 'failed', errorCode: 'Conflict' });
+    expect(attempts).toBe(3);
+    expect(world.get(key('app'))?.spec.image).toBe('v1');
+  });
+});
+
+describe('engine: paused', () => {
+  const paused = { [ANNOTATION_PAUSED]: 'true' };
+  const cases = [
+    { reason: 'an existing resource that drifted is observed, never written', world: () => worldWith({ app: { spec: { image: 'v1' } } }), action: 'paused', exists: true },
+    { reason: 'an absent resource is not created', world: () => new FakeWorld(), action: 'paused', exists: false },
+    { reason: 'a paused resource that matches is a plain noop', world: () => worldWith({ app: { spec: { image: 'v2' } } }), action: 'noop', exists: true },
+  ];
+  it.each(cases)('$reason', async ({ world, action, exists }) => {
+    const w = world();
+    const before = structuredClone(w.get(key('app')));
+    const { plan, results } = await reconcile({ world: w, manifests: [fake('app', { image: 'v2' }, { annotations: paused })] });
+    expect(w.observes.get(key('app'))).toBeGreaterThan(0);
+    expect(plan.entries[0].action).toBe(action);
+    expect(results.get(key('app'))).toMatchObject({ outcome: action === 'paused' ? 'paused' : 'unchanged', synced: action === 'paused' ? 'ReconcilePaused' : 'ReconcileSuccess' });
+    expect(w.writes()).toEqual([]);
+    expect(w.get(key('app'))).toEqual(exists ? before : undefined);
+  });
+
+  it('a refusal on a paused resource is only a note: nothing is blocked or written', async () => {
+    const hooks: FakeHooks = { plan: (_m, _d, _o, base) => ({ ...base, refuse: { reason: 'cannot', path: 'spec.image' } }) };
+    const { plan, results, world } = await reconcile({ manifests: [fake('app', { image: 'v2' }, { annotations: paused })], hooks });
+    expect(plan.entries[0].action).toBe('paused');
+    expect(plan.entries[0].notes.join('\n')).toContain('would be refused');
+    expect(results.get(key('app'))?.outcome).toBe('paused');
+    expect(world.writes()).toEqual([]);
+  });
+});
+
+describe('engine: ignore-changes', () => {
+  const ignore = { annotations: { [ANNOTATION_IGNORE_CHANGES]: 'spec.replicas' } };
+  const cases = [
+    {
+      reason: 'the ignored field keeps its live value while the others are written',
+      world: () => worldWith({ app: { spec: { image: 'v1', replicas: 5 } } }),
+      spec: { image: 'v2', replicas: 2 },
+      outcome: 'applied',
+      want: { image: 'v2', replicas: 5 },
+      planned: ['spec.image'],
+    },
+    {
+      reason: 'on create the ignored field is set from the manifest',
+      world: () => new FakeWorld(),
+      spec: { image: 'v2', replicas: 2 },
+      outcome: 'applied',
+      want: { image: 'v2', replicas: 2 },
+      planned: ['spec.image', 'spec.replicas'],
+    },
+    {
+      reason: 'a difference only in the ignored field is no change',
+      world: () => worldWith({ app: { spec: { image: 'v2', replicas: 5 } } }),
+      spec: { image: 'v2', replicas: 2 },
+      outcome: 'unchanged',
+      want: { image: 'v2', replicas: 5 },
+      planned: [],
+    },
+  ];
+  it.each(cases)('$reason', async ({ world, spec, outcome, want, planned }) => {
+    const { results, world: w, plan } = await reconcile({ world: world(), manifests: [fake('app', spec, ignore)] });
+    expect(plan.entries[0].changes.map((c) => c.path)).toEqual(planned);
+    expect(results.get(key('app'))?.outcome).toBe(outcome);
+    expect(w.get(key('app'))?.spec).toEqual(want);
+  });
+});
+
+describe('engine: deletion-policy abandon', () => {
+  const abandon = { annotations: { [ANNOTATION_DELETION_POLICY]: 'abandon' } };
+  it('a resource created with deletion-policy abandon carries the abandon marker', async () => {
+    const { world } = await reconcile({ manifests: [fake('keep', { a: 1 }, abandon)] });
+    expect(world.get(key('keep'))?.labels).toMatchObject({ ...owned(), [LABEL_DELETION_POLICY]: 'abandon' });
+  });
+
+  const cases = [
+    {
+      reason: 'runctl delete: abandon stops managing it and deletes nothing; the other one is deleted',
+      manifests: [fake('keep', { a: 1 }, abandon), fake('gone', { a: 1 })],
+      opts: { destroy: true },
+    },
+    {
+      reason: '--prune: an orphan marked abandon is left alone; the unmarked orphan is deleted',
+      manifests: [],
+      opts: { prune: true },
+    },
+  ];
+  it.each(cases)('$reason', async ({ manifests, opts }) => {
+    const world = worldWith({ keep: { spec: { a: 1 }, labels: { ...owned(), [LABEL_DELETION_POLICY]: 'abandon' } }, gone: { spec: { a: 1 } } });
+    const { plan, results } = await reconcile({ world, manifests, opts });
+    expect(plan.entries.find((e) => e.key === key('keep'))?.action).toBe('abandon');
+    expect(results.get(key('gone'))?.outcome).toBe('applied');
+    expect([...world.objects.keys()]).toEqual([key('keep')]);
+    expect(world.writes()).toEqual([`delete ${key('gone')}`]);
+  });
+});
+
+describe('engine: prune ownership', () => {
+  const objects = [
+    { reason: 'owned by the set and named by a manifest: kept', name: 'named', labels: owned(), kept: true },
+    { reason: 'owned by the set and named by no manifest: pruned', name: 'orphan', labels: owned(), kept: false },
+    { reason: 'owned by another runctl set: never deleted', name: 'blue', labels: owned('blue'), kept: true },
+    { reason: 'managed by another tool: never deleted', name: 'tf', labels: { [LABEL_MANAGED_BY]: 'terraform', [LABEL_SET]: 'default' }, kept: true },
+    { reason: 'no labels at all: never deleted', name: 'bare', labels: {}, kept: true },
+    { reason: 'a set label without the managed-by marker: never deleted', name: 'half', labels: { [LABEL_SET]: 'default' }, kept: true },
+  ];
+  it.each(objects)('$reason', async ({ name, kept }) => {
+    const world = new FakeWorld();
+    for (const o of objects) world.put(KIND, o.name, { a: 1 }, o.labels);
+    const { results, failed } = await reconcile({ world, manifests: [fake('named', { a: 1 })], opts: { prune: true } });
+    expect(failed).toBe(0);
+    expect(world.objects.has(key(name))).toBe(kept);
+    expect(world.writes()).toEqual([`delete ${key('orphan')}`]);
+    if (!kept) expect(results.get(key(name))).toMatchObject({ action: 'delete', outcome: 'applied' });
+  });
+});
+
+describe('engine: the delete guard', () => {
+  const cases: Array<{ reason: string; opts: PlanOptions; manifests: Manifest[]; between?: (w: FakeWorld) => void; hooks?: FakeHooks; outcome: ResourceResult['outcome']; code?: ErrorCode; kept: boolean }> = [
+    { reason: 'prune: untouched since the plan: deleted', opts: { prune: true }, manifests: [], outcome: 'applied', kept: false },
+    {
+      reason: 'prune: relabelled to another set between plan and delete: NotOwned, not deleted',
+      opts: { prune: true },
+      manifests: [],
+      between: (w) => w.mutate(key('old'), (o) => { o.labels = owned('blue'); }),
+      outcome: 'failed',
+      code: 'NotOwned',
+      kept: true,
+    },
+    {
+      reason: 'prune: taken over by another tool while being deleted (the etag precondition fails): NotOwned, not deleted',
+      opts: { prune: true },
+      manifests: [],
+      hooks: onFirstWrite(key('old'), (w) => w.mutate(key('old'), (o) => { o.labels = { [LABEL_MANAGED_BY]: 'terraform' }; })),
+      outcome: 'failed',
+      code: 'NotOwned',
+      kept: true,
+    },
+    {
+      reason: 'prune: changed but still owned since the plan: Conflict, not deleted',
+      opts: { prune: true },
+      manifests: [],
+      between: (w) => w.mutate(key('old'), (o) => { o.spec.a = 2; }),
+      outcome: 'failed',
+      code: 'Conflict',
+      kept: true,
+    },
+    {
+      reason: 'prune: already gone since the plan: unchanged, nothing deleted',
+      opts: { prune: true },
+      manifests: [],
+      between: (w) => { w.objects.delete(key('old')); },
+      outcome: 'unchanged',
+      kept: false,
+    },
+    {
+      reason: 'runctl delete: relabelled between plan and delete: NotOwned, not deleted',
+      opts: { destroy: true },
+      manifests: [fake('old', { a: 1 })],
+      between: (w) => w.mutate(key('old'), (o) => { o.labels = { [LABEL_MANAGED_BY]: 'terraform' }; }),
+      outcome: 'failed',
+      code: 'NotOwned',
+      kept: true,
+    },
+  ];
+  it.each(cases)('$reason', async ({ opts, manifests, between, hooks, outcome, code, kept }) => {
+    const world = worldWith({ old: { spec: { a: 1 } } });
+    const { plan, results } = await reconcile({ world, manifests, opts, between, hooks });
+    expect(plan.entries.find((e) => e.key === key('old'))?.action).toBe('delete');
+    const r = results.get(key('old'));
+    expect(r?.outcome).toBe(outcome);
+    if (code) expect(r?.errorCode).toBe(code);
+    expect(world.objects.has(key('old'))).toBe(kept);
+    expect(world.writes()).toEqual(kept || outcome === 'unchanged' ? [] : [`delete ${key('old')}`]);
+  });
+});
+
+describe('engine: adopt', () => {
+  const cases = [
+    { reason: 'an unlabelled object is blocked without --adopt', labels: { team: 'x' }, adopt: false },
+    { reason: "another set's object is blocked without --adopt", labels: owned('blue'), adopt: false },
+    { reason: 'another tool\'s object is blocked without --adopt', labels: { [LABEL_MANAGED_BY]: 'terraform' }, adopt: false },
+    { reason: 'an unlabelled object is labelled and managed with --adopt, its other labels kept', labels: { team: 'x' }, adopt: true },
+  ];
+  it.each(cases)('$reason', async ({ labels, adopt }) => {
+    const world = new FakeWorld();
+    const theirs = world.put(KIND, 'app', { image: 'v1' }, labels);
+    const manifests = [fake('app', { image: 'v2' }), fake('other', { image: 'v1' })];
+    if (!adopt) {
+      const session = fakeSession([fakeController(world, KIND)]);
+      const plan = await makePlan(session, manifests);
+      expect(plan.entries.find((e) => e.key === key('app'))?.action).toBe('blocked');
+      const err = await executePlan(session, plan).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunctlError);
+      expect((err as RunctlError).code).toBe('NotOwned');
+      // An ownership block holds the whole set back: nothing at all is written.
+      expect(world.writes()).toEqual([]);
+      expect(world.get(key('app'))).toEqual(theirs);
+      return;
+    }
+    const { plan, results } = await reconcile({ world, manifests, opts: { adopt: true } });
+    expect(plan.entries.find((e) => e.key === key('app'))).toMatchObject({ action: 'update', adopt: true });
+    expect(results.get(key('app'))?.outcome).toBe('applied');
+    expect(world.get(key('app'))).toMatchObject({ spec: { image: 'v2' }, labels: { ...labels, ...owned() } });
+  });
+
+  it('--adopt with nothing else to change still writes the ownership labels', async () => {
+    const world = worldWith({ app: { spec: { image: 'v1' }, labels: {} } });
+    const { plan, world: w } = await reconcile({ world, manifests: [fake('app', { image: 'v1' })], opts: { adopt: true } });
+    expect(plan.entries[0].action).toBe('update');
+    expect(w.get(key('app'))?.labels).toEqual(owned());
+  });
+});
