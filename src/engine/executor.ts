@@ -174,6 +174,11 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       if (current.refused) throw new RunctlError(current.refused.code, current.reason ?? `${entry.key} cannot be applied as written`, { source: 'user' });
       throw new RunctlError('NotOwned', current.reason ?? `${entry.key} is not owned by runctl`);
     }
+    // A write never carries `(known after apply)` text: a dependency that did not produce
+    // the value (paused while absent, or without that status field) holds this one back.
+    if (current.unknown?.length) {
+      throw new RunctlError('DependencyFailed', `${entry.key}: ${current.unknown.join(', ')} is still unknown after its dependencies were applied (is one paused?); nothing was written`);
+    }
     try {
       const observed = session.observed.get(entry.key) ?? { exists: false };
       // Stamp labels ride along only on writes (apply is never called for a noop).

@@ -440,3 +440,29 @@ describe('engine: adopt', () => {
     expect(w.get(key('app'))?.labels).toEqual(owned());
   });
 });
+
+describe('engine: values still unknown when a dependent is written', () => {
+  const cases = [
+    {
+      reason: 'a dependency paused while absent: the dependent fails with DependencyFailed instead of writing "(known after apply)"',
+      world: () => new FakeWorld(),
+      code: 'DependencyFailed',
+      outcome: 'failed',
+    },
+    {
+      reason: 'a dependency paused but present: its live status resolves the reference and the dependent is written',
+      world: () => worldWith({ db: { spec: { a: 1 } } }),
+      code: undefined,
+      outcome: 'applied',
+    },
+  ];
+  it.each(cases)('$reason', async ({ world, code, outcome }) => {
+    const manifests = [fake('db', { a: 2 }, { annotations: { [ANNOTATION_PAUSED]: 'true' } }), fake('app', { dbUrl: urlRef('db') })];
+    const { results, world: w } = await reconcile({ world: world(), manifests });
+    expect(results.get(key('db'))?.outcome).toBe('paused');
+    expect(results.get(key('app'))?.outcome).toBe(outcome);
+    expect(results.get(key('app'))?.errorCode).toBe(code);
+    expect(w.get(key('app'))?.spec).toEqual(outcome === 'applied' ? { dbUrl: urlOf(KIND, 'db') } : undefined);
+    expect(w.get(key('db'))?.spec).toEqual(outcome === 'applied' ? { a: 1 } : undefined);
+  });
+});
