@@ -265,12 +265,12 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
 
   // Deletions: dependents before what they depend on. Pruned resources carry no
   // graph, so a deletion refused because something still uses the resource is retried
-  // after the others in the wave.
+  // after the others in the wave. What a resource that was not deleted depends on is kept.
   let pending = plan.entries.filter((e) => e.action === 'delete' || e.action === 'abandon');
   for (let wave = 0; pending.length && wave < 6; wave++) {
     const inWave = pending.filter((e) => !pending.some((o) => o !== e && o.dependsOn.includes(e.key)));
     const batch = inWave.length ? inWave : pending;
-    const out = await Promise.all(batch.map((e) => limit(() => deleteOne(session, e, opts))));
+    const out = await Promise.all(batch.map((e) => heldBack(session, plan, results, e) ?? limit(() => deleteOne(session, e, opts))));
     const retry: PlanEntry[] = [];
     out.forEach((r, i) => {
       if (r.outcome === 'failed' && /in use|being used|resourceInUse/i.test(r.error ?? '') && wave < 5) retry.push(batch[i]);
@@ -280,6 +280,18 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
   }
   const list = plan.entries.map((e) => results.get(e.key)!).filter(Boolean);
   return { results: list, failed: list.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped').length };
+}
+
+/**
+ * A deletion held back because a resource that depends on it was not deleted (its own
+ * deletion failed or was skipped): it still uses this one, so deleting it would break it.
+ */
+function heldBack(session: Session, plan: Plan, results: Map<string, ResourceResult>, entry: PlanEntry): Promise<ResourceResult> | undefined {
+  const user = plan.entries.find((o) => o.dependsOn.includes(entry.key) && ['failed', 'skipped'].includes(results.get(o.key)?.outcome ?? ''));
+  if (!user) return undefined;
+  const error = `skipped: ${user.key} depends on it and was not deleted`;
+  session.host.emit({ type: 'resource', key: entry.key, phase: 'skipped', action: entry.action, message: error });
+  return Promise.resolve({ key: entry.key, action: entry.action, outcome: 'skipped', error, errorCode: 'DependencyFailed', synced: 'ReconcileError', elapsedMs: 0 });
 }
 
 async function deleteOne(session: Session, entry: PlanEntry, opts: ExecuteOptions): Promise<ResourceResult> {

@@ -466,3 +466,59 @@ describe('engine: values still unknown when a dependent is written', () => {
     expect(w.get(key('db'))?.spec).toEqual(outcome === 'applied' ? { a: 1 } : undefined);
   });
 });
+
+describe('engine: deletion order', () => {
+  it('runctl delete removes a dependent before what it depends on', async () => {
+    const world = worldWith({ db: { spec: { a: 1 } }, app: { spec: { dbUrl: urlOf(KIND, 'db') } } });
+    const manifests = [fake('db', { a: 1 }), fake('app', { dbUrl: urlRef('db') })];
+    const { results, failed } = await reconcile({ world, manifests, opts: { destroy: true } });
+    expect(failed).toBe(0);
+    expect(world.writes()).toEqual([`delete ${key('app')}`, `delete ${key('db')}`]);
+    expect(world.log.findIndex((e) => e.key === key('db'))).toBeGreaterThan(world.log.findIndex((e) => e.key === key('app') && e.phase === 'end'));
+    expect(results.get(key('db'))?.outcome).toBe('applied');
+  });
+
+  it('--prune retries a delete refused as "in use" after the other deletions of its wave', async () => {
+    const world = worldWith({ db: { spec: { a: 1 } }, app: { spec: { a: 1 } } });
+    let refusals = 0;
+    const hooks: FakeHooks = {
+      beforeWrite(e, w) {
+        if (e.key === key('db') && w.objects.has(key('app'))) {
+          refusals++;
+          throw new Error(`${key('db')} is in use by ${key('app')}`);
+        }
+      },
+    };
+    const { results, failed } = await reconcile({ world, manifests: [], opts: { prune: true }, hooks, parallelism: 1 });
+    expect(refusals).toBe(1);
+    expect(failed).toBe(0);
+    expect(world.objects.size).toBe(0);
+    expect(results.get(key('db'))?.outcome).toBe('applied');
+  });
+});
+
+describe('engine: an abort', () => {
+  it('lets the write in flight finish and starts nothing new', async () => {
+    const abort = new AbortController();
+    const hooks: FakeHooks = { beforeWrite: () => abort.abort() };
+    const manifests = Array.from({ length: 4 }, (_, i) => fake(`r${i}`, { i }));
+    const { results, world, failed } = await reconcile({ manifests, hooks, parallelism: 1, opts: { signal: abort.signal } });
+    expect(world.objects.size).toBe(1);
+    expect([...results.values()].filter((r) => r.outcome === 'applied')).toHaveLength(1);
+    expect([...results.values()].filter((r) => r.errorCode === 'Aborted')).toHaveLength(3);
+    expect(failed).toBe(3);
+  });
+});
+
+describe('engine: a dependent that could not be deleted', () => {
+  it('keeps what it depends on (runctl delete never removes a dependency still in use by a resource it failed to delete)', async () => {
+    const world = worldWith({ db: { spec: { a: 1 } }, app: { spec: { dbUrl: urlOf(KIND, 'db') } } });
+    const manifests = [fake('db', { a: 1 }), fake('app', { dbUrl: urlRef('db') })];
+    const between = (w: FakeWorld) => w.mutate(key('app'), (o) => { o.labels = { [LABEL_MANAGED_BY]: 'terraform' }; });
+    const { results } = await reconcile({ world, manifests, opts: { destroy: true }, between });
+    expect(results.get(key('app'))).toMatchObject({ outcome: 'failed', errorCode: 'NotOwned' });
+    expect(results.get(key('db'))).toMatchObject({ outcome: 'skipped', errorCode: 'DependencyFailed' });
+    expect(world.objects.has(key('db'))).toBe(true);
+    expect(world.writes()).toEqual([]);
+  });
+});
