@@ -284,12 +284,15 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
 
 /**
  * A deletion held back because a resource that depends on it was not deleted (its own
- * deletion failed or was skipped): it still uses this one, so deleting it would break it.
+ * deletion failed, was skipped, or it is paused): it still uses this one, so deleting
+ * it would break it.
  */
 function heldBack(session: Session, plan: Plan, results: Map<string, ResourceResult>, entry: PlanEntry): Promise<ResourceResult> | undefined {
-  const user = plan.entries.find((o) => o.dependsOn.includes(entry.key) && ['failed', 'skipped'].includes(results.get(o.key)?.outcome ?? ''));
+  const kept = (o: PlanEntry) => ['failed', 'skipped', 'paused'].includes(results.get(o.key)?.outcome ?? '');
+  const user = plan.entries.find((o) => o.dependsOn.includes(entry.key) && kept(o));
   if (!user) return undefined;
-  const error = `skipped: ${user.key} depends on it and was not deleted`;
+  const why = results.get(user.key)?.outcome === 'paused' ? 'is paused' : 'was not deleted';
+  const error = `skipped: ${user.key} depends on it and ${why}`;
   session.host.emit({ type: 'resource', key: entry.key, phase: 'skipped', action: entry.action, message: error });
   return Promise.resolve({ key: entry.key, action: entry.action, outcome: 'skipped', error, errorCode: 'DependencyFailed', synced: 'ReconcileError', elapsedMs: 0 });
 }

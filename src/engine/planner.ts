@@ -141,6 +141,8 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     if (!ownedBy(observed.labels, session.set)) {
       return { ...base, action: 'blocked', changes: [], patch: [], notes: [], reason: `NotOwned: ${key} exists but is not managed by runctl set "${session.set}"; it is never deleted` };
     }
+    // Paused means never written, and a deletion is a write (as Crossplane's pause).
+    if (isPaused(m)) return { ...base, action: 'paused', changes: [], patch: [], notes: ['paused: would delete; nothing is written'] };
     const resolved = resolveManifest(session, m).manifest;
     const manifest: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels: ownedLabels(resolved, session.set) } };
     if (m.metadata.annotations?.[ANNOTATION_DELETION_POLICY] === 'abandon') {

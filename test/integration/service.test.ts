@@ -199,6 +199,12 @@ describe('Service end to end', () => {
     expect(paused.code).toBe(0);
     expect(paused.stdout).toContain('paused');
     expect((await h.stats()).writes).toBe(0);
+    // A deletion is a write too: `delete` leaves a paused Service in place.
+    const keep = await h.cli(['delete', '-f', file, '--yes']);
+    expect(keep.code).toBe(0);
+    expect(keep.stdout).toContain('paused: would delete; nothing is written');
+    expect((await h.stats()).writes).toBe(0);
+    expect((await get('ci-owned')).name).toBe(nameOf('ci-owned'));
 
     // Abandon: delete stops managing instead of deleting.
     const ab = h.write('ann/ab.yaml', serviceYaml('abandoned', {}, ann({ 'runctl.dev/deletion-policy': 'abandon' })));

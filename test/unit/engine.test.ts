@@ -522,3 +522,28 @@ describe('engine: a dependent that could not be deleted', () => {
     expect(world.writes()).toEqual([]);
   });
 });
+
+describe('engine: runctl delete and paused', () => {
+  const paused = { annotations: { [ANNOTATION_PAUSED]: 'true' } };
+  const cases = [
+    {
+      reason: 'a paused resource is not deleted; what it does not use is',
+      manifests: [fake('db', { a: 1 }, paused), fake('app', { dbUrl: urlRef('db') })],
+      kept: ['db'],
+      outcomes: { db: 'paused', app: 'applied' },
+    },
+    {
+      reason: 'what a paused resource depends on is kept too (it is still in use)',
+      manifests: [fake('db', { a: 1 }), fake('app', { dbUrl: urlRef('db') }, paused)],
+      kept: ['db', 'app'],
+      outcomes: { db: 'skipped', app: 'paused' },
+    },
+  ];
+  it.each(cases)('$reason', async ({ manifests, kept, outcomes }) => {
+    const world = worldWith({ db: { spec: { a: 1 } }, app: { spec: { dbUrl: urlOf(KIND, 'db') } } });
+    const { results, plan } = await reconcile({ world, manifests, opts: { destroy: true } });
+    for (const [name, outcome] of Object.entries(outcomes)) expect(results.get(key(name))?.outcome).toBe(outcome);
+    expect(plan.entries.filter((e) => e.action === 'paused').map((e) => e.notes)).toEqual([['paused: would delete; nothing is written']]);
+    expect([...world.objects.keys()].sort()).toEqual(kept.map(key).sort());
+  });
+});
