@@ -64,3 +64,20 @@ export async function poll(check: () => boolean | Promise<boolean>, timeoutMs = 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * `p`'s value, or a failure naming `what` once `timeoutMs` has passed: a bound on a wait
+ * (set far above what the test expects, far below what the failure it guards would take),
+ * never a claim about speed.
+ */
+export async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${timeoutMs}ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -43,8 +43,9 @@ function noCredentials(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function runctl(args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env, encoding: 'utf8', timeout: 60_000 });
+/** Run the built runctl; one still running after `timeoutMs` is killed (code null). */
+function runctl(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env, encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -105,10 +106,10 @@ describe('no Application Default Credentials', () => {
 });
 
 describe('an emulator that is not running', () => {
-  it('fails in seconds naming the endpoint and the fix, after a progress line', () => {
-    const started = Date.now();
-    const r = runctl(['diff', '-f', manifests], noCredentials({ RUNCTL_EMULATOR_HOST: '127.0.0.1:1' }));
-    const elapsed = Date.now() - started;
+  it('gives up on its own (bounded), naming the endpoint and the fix, after a progress line', () => {
+    // Bounded: a run still probing after 30 s is killed (code null) and fails the test —
+    // the budget is 2.5 s of probing (83 s of silence before).
+    const r = runctl(['diff', '-f', manifests], noCredentials({ RUNCTL_EMULATOR_HOST: '127.0.0.1:1' }), 30_000);
     expect(r.code).toBe(1);
     const err = lines(r.stderr);
     expect(err).toHaveLength(2);
@@ -116,8 +117,6 @@ describe('an emulator that is not running', () => {
     expect(err[1]).toContain('127.0.0.1:1');
     expect(err[1]).toContain('is "runctl emulator --port 1" running?');
     expect(err[1]).toContain('[Unreachable]');
-    // Generous: the budget is 2.5 s of probing (83 s of silence before).
-    expect(elapsed).toBeLessThan(30_000);
   });
 });
 
