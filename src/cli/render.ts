@@ -174,6 +174,7 @@ function outcomeWord(r: Result): string | undefined {
   // A write another process had already made: say so, never "created"/"updated".
   if (r.outcome === 'unchanged') return r.note ? `unchanged: ${r.note}` : 'unchanged';
   if (r.outcome !== 'applied') return undefined;
+  if (r.note) return r.note;
   switch (r.action) {
     case 'create': return 'created';
     case 'delete': return 'deleted';
@@ -191,7 +192,7 @@ function resultLine(r: Result, s: Style): string | undefined {
   const gone = r.action === 'delete' || r.action === 'abandon';
   const url = gone ? undefined : (r.status?.fields?.url as string | undefined);
   if (!word || (word === 'unchanged' && !url)) return undefined;
-  if (r.note) return `${s.dim('=')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
+  if (r.note && r.outcome === 'unchanged') return `${s.dim('=')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
   return `${s.green('✓')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
 }
 
@@ -202,7 +203,7 @@ export function renderResults(result: ExecuteResult, s: Style, opts: RenderOptio
     if (r.outcome === 'failed') counts.failed++;
     else if (r.outcome === 'skipped') counts.skipped++;
     else if (r.outcome === 'unchanged' || r.outcome === 'paused') counts.unchanged++;
-    else if (r.action === 'create') counts.created++;
+    else if (r.action === 'create' && !r.note) counts.created++;
     else if (r.action === 'delete') counts.deleted++;
     else if (r.action === 'abandon') counts.abandoned++;
     else counts.updated++;

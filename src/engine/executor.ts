@@ -145,9 +145,34 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
   }
 }
 
+const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
+
+/** How long a create made by another process may stay in flight before it is judged as it is. @default 10 minutes */
+const SETTLE_LIMIT_MS = 10 * 60_000;
+
+/**
+ * Wait while the live object is still being created (`Ready` reason `Creating`) by the
+ * process that made it: re-read with backoff until it is done, failed, gone, or the limit.
+ */
+async function settle(session: Session, entry: PlanEntry, observed: Observed, ctx: ApplyContext, signal?: AbortSignal): Promise<Observed> {
+  const controller = session.controllerFor(entry.kind);
+  const m = session.manifests.get(entry.key)!;
+  const until = Date.now() + SETTLE_LIMIT_MS;
+  let current = observed;
+  for (let delay = 100; current.exists && current.status?.ready?.reason === 'Creating' && Date.now() < until && !signal?.aborted; delay = Math.min(delay * 2, 5_000)) {
+    ctx.progress('made by a concurrent apply and still being created; waiting for it to finish');
+    await new Promise((r) => setTimeout(r, delay));
+    session.invalidate();
+    current = await controller.observe(m, entry.identity, session.observeContext(signal));
+  }
+  return current;
+}
+
 /** What applyOne found out beyond the observation (a write another process already made). */
 interface ApplyReport {
   note?: string;
+  /** The note explains a write this process did make (a re-planned one). */
+  wrote?: boolean;
 }
 
 async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions, report?: ApplyReport): Promise<Observed | undefined> {
@@ -192,11 +217,26 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       if (!conflict || attempt >= retries) throw err;
       ctx.progress(exists ? 'it appeared while creating it (a concurrent apply?); re-reading and re-planning' : 'conflict: the resource changed since it was read; re-reading and re-planning');
       session.invalidate();
-      const fresh = await controller.observe(m, entry.identity, session.observeContext(opts.signal));
+      let fresh = await controller.observe(m, entry.identity, session.observeContext(opts.signal));
+      // A create another process still has in flight is judged once it is finished: half
+      // made, it would look like a conflict, and its status (a URL others reference) is
+      // not there yet.
+      if (exists) fresh = await settle(session, entry, fresh, ctx, opts.signal);
       session.observed.set(entry.key, fresh);
       current = planResource(session, m, opts);
       const verdict = compareReplan(entry.key, basis, current);
-      if (verdict.kind === 'conflict') throw new RunctlError('Conflict', verdict.message, { cause: err, source: 'user' });
+      if (verdict.kind === 'conflict') {
+        // The same set's own object, made by a concurrent apply of this set: one field
+        // manager (server-side apply's rule), so no conflict - but the write is re-planned
+        // against what the other apply made, and says so before it is made.
+        if (!(exists && basis.action === 'create' && ownedBy(fresh.labels, session.set))) {
+          throw new RunctlError('Conflict', verdict.message, { cause: err, source: 'user' });
+        }
+        const what = current.changes.map((c) => `${c.path}: ${show(c.old)} → ${show(c.new)}`).join('; ');
+        ctx.progress(`created meanwhile by a concurrent apply of set "${session.set}" with other values; re-planned, now writing ${what}`);
+        if (report) Object.assign(report, { note: `created by a concurrent apply, then updated: ${what}`, wrote: true });
+        continue;
+      }
       if (verdict.kind === 'done') {
         if (report) report.note = basis.action === 'create' ? 'created by a concurrent apply' : 'already applied by another writer';
         return fresh;
@@ -245,7 +285,7 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
           const report: ApplyReport = {};
           const observed = await applyOne(session, entry, opts, report);
           if (observed) session.observed.set(entry.key, observed);
-          const outcome = entry.action === 'paused' ? 'paused' : writes && !report.note ? 'applied' : 'unchanged';
+          const outcome = entry.action === 'paused' ? 'paused' : writes && (!report.note || report.wrote) ? 'applied' : 'unchanged';
           const r: ResourceResult = { key: entry.key, action: entry.action, outcome, note: report.note, status: observed?.status, synced: entry.action === 'paused' ? 'ReconcilePaused' : 'ReconcileSuccess', elapsedMs: Date.now() - started };
           if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: r.elapsedMs, message: report.note });
           return r;

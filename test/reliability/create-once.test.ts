@@ -6,6 +6,7 @@
  * removed by `apply`.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -201,3 +202,56 @@ describe('duplicates carrying runctl\'s identity', () => {
   });
 });
 
+
+describe('two concurrent applies while operations are slow', () => {
+  it("converge on the README's manifests: both exit 0, each create claimed once, no placeholder ever written", async () => {
+    // Each process meets the other's creates still in flight: a half-made object is
+    // waited for, not judged (a conflict) or read for its status (a URL not there yet).
+    const h = await startHarness({ operationLatencyMs: 2000 });
+    try {
+      const dir = path.join(h.dir, 'manifests');
+      fs.cpSync(path.resolve(__dirname, '../../manifests'), dir, { recursive: true });
+      const [a, b] = await Promise.all([runCli(h, ['apply', '-f', dir]), runCli(h, ['apply', '-f', dir])]);
+      expect(a.code, a.out).toBe(0);
+      expect(b.code, b.out).toBe(0);
+      for (const key of ['Service/jokes', 'Service/gradio', 'GpuModel/ollama-gemma', 'Volume/gradio-data']) {
+        const claims = [a.out, b.out].filter((out) => out.includes(`✓ ${key} (created)`));
+        expect(claims, `${key}\n${a.out}\n----\n${b.out}`).toHaveLength(1);
+      }
+      const [services] = await h.clients.runServices().listServices({ parent: `projects/${PROJECT}/locations/europe-north1` });
+      const env = services.flatMap((s: any) => s.template.containers.flatMap((c: any) => c.env ?? []));
+      expect(env.length).toBeGreaterThan(0);
+      for (const e of env) expect(String(e.value ?? '')).not.toContain('known after apply');
+      const diff = await h.cli(['diff', '-f', dir]);
+      expect(diff.code, diff.stdout).toBe(0);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
+
+  it('that create one Service with different images: one creates, the other re-plans and says what it changed', async () => {
+    const h = await startHarness({ operationLatencyMs: 1000 });
+    try {
+      // Both plan a create (the creates land only after both have read), then race.
+      await postFaults(h, [{ method: 'Services.CreateService', code: 0, latencyMs: 1500 }]);
+      const svc = (image: string) => doc('Service', 'co-race', { region: REGION, image });
+      const fa = h.write('a/svc.yaml', svc(`${REGION}-docker.pkg.dev/${PROJECT}/apps/race:a`));
+      const fb = h.write('b/svc.yaml', svc(`${REGION}-docker.pkg.dev/${PROJECT}/apps/race:b`));
+      const [a, b] = await Promise.all([runCli(h, ['apply', '-f', fa]), runCli(h, ['apply', '-f', fb])]);
+      expect(a.code, a.out).toBe(0);
+      expect(b.code, b.out).toBe(0);
+      const outs = [a.out, b.out];
+      expect(outs.filter((o) => o.includes('✓ Service/co-race (created)'))).toHaveLength(1);
+      const second = outs.findIndex((o) => o.includes('created by a concurrent apply, then updated'));
+      expect(second, outs.join('\n----\n')).toBeGreaterThanOrEqual(0);
+      // The re-planned write names the other writer's value as old, and its own as new; the live value is its own.
+      const mine = second === 0 ? 'race:a' : 'race:b';
+      const theirs = second === 0 ? 'race:b' : 'race:a';
+      expect(outs[second]).toMatch(new RegExp(`spec\\.image: "[^"]*${theirs}" → "[^"]*${mine}"`));
+      const [live] = await h.clients.runServices().getService({ name: `projects/${PROJECT}/locations/${REGION}/services/co-race` });
+      expect((live as any).template.containers[0].image).toContain(mine);
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+});
