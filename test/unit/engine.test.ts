@@ -189,12 +189,12 @@ describe('engine: conflict re-plan', () => {
       spec: { image: 'v2', size: 1 },
     },
     {
-      reason: 'a create that finds it made by another writer with other values: Conflict',
+      reason: 'a create that finds it made by a concurrent apply of the same set with other values: one field manager, so it is re-planned and the write says what it changed',
       world: () => new FakeWorld(),
       other: (w) => w.put(KIND, 'app', { image: 'v9', size: 1 }, owned()),
-      outcome: 'failed',
-      code: 'Conflict',
-      spec: { image: 'v9', size: 1 },
+      outcome: 'applied',
+      note: 'created by a concurrent apply, then updated: spec.image: "v9" → "v2"',
+      spec: { image: 'v2', size: 1 },
     },
     {
       reason: 'a create that finds an object someone else owns: NotOwned, nothing written',
