@@ -14,7 +14,8 @@ export function adminRoutes(router: Router, core: EmulatorCore): void {
     return core.stats.toJSON();
   });
 
-  router.add('GET', '/__emulator/faults', () => ({ faults: core.faults }));
+  // The seed goes with the rules: together they replay a run's injected faults.
+  router.add('GET', '/__emulator/faults', () => ({ faults: core.faults, seed: core.random.seed }));
   router.add('POST', '/__emulator/faults', (req) => {
     const rules: FaultRule[] = Array.isArray(req.body?.faults) ? req.body.faults : [req.body];
     for (const r of rules) {
@@ -23,7 +24,7 @@ export function adminRoutes(router: Router, core: EmulatorCore): void {
       }
     }
     core.faults.push(...rules);
-    return { faults: core.faults };
+    return { faults: core.faults, seed: core.random.seed };
   });
   router.add('DELETE', '/__emulator/faults', () => {
     core.faults = [];

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { SeededRandom } from './random';
 
 /** Options shared by every module. */
 export interface EmulatorOptions {
@@ -28,6 +29,12 @@ export interface EmulatorOptions {
   attested?: string[];
   /** Project number reported for projects (emulator-wide). @default 123456789012 */
   projectNumber?: string;
+  /**
+   * Seed of the random source behind fault injection (rates, jitter): the same seed and
+   * the same sequence of calls make the same choices. An integer in [0, 2^32).
+   * @default a fresh random seed (see `EmulatorCore.random.seed`)
+   */
+  seed?: number;
 }
 
 /** An error the emulator returns; each transport renders it in its wire format. */
@@ -238,6 +245,8 @@ function matches(pattern: string, method: string): boolean {
 export class EmulatorCore {
   readonly stats = new Stats();
   readonly clock: Clock;
+  /** Every random choice of fault injection draws from this; its `seed` replays a run. */
+  readonly random: SeededRandom;
   faults: FaultRule[] = [];
   quotas: QuotaRule[] = [];
   private quotaWindows = new Map<string, number[]>();
@@ -265,6 +274,7 @@ export class EmulatorCore {
 
   constructor(readonly options: EmulatorOptions = {}) {
     this.clock = new Clock(options.timeScale ?? 1);
+    this.random = new SeededRandom(options.seed);
     this.load();
   }
 
@@ -288,7 +298,7 @@ export class EmulatorCore {
     for (const rule of this.faults) {
       if (rule.operation || !matches(rule.method, method)) continue;
       if (rule.latencyMs) latency += rule.latencyMs;
-      if (rule.jitterMs) latency += Math.random() * rule.jitterMs;
+      if (rule.jitterMs) latency += this.random.next() * rule.jitterMs;
     }
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     if (this.closed) throw new EmulatorError(Code.UNAVAILABLE, 'The emulator is shutting down.');
@@ -332,7 +342,7 @@ export class EmulatorCore {
       const code = grpcCodeOf(rule.code);
       if (code === Code.OK) continue;
       if (rule.times !== undefined && rule.times <= 0) continue;
-      if (Math.random() >= (rule.rate ?? 1)) continue;
+      if (rule.rate !== undefined && this.random.next() >= rule.rate) continue;
       if (rule.times !== undefined) rule.times--;
       return new EmulatorError(code, rule.message ?? `Injected fault: ${codeName(code)} on ${method}`, undefined, code === Code.RESOURCE_EXHAUSTED ? 1 : undefined);
     }

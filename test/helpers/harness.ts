@@ -11,6 +11,7 @@ import { Clients } from '../../src/gcp/clients';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import type { EmulatorOptions, StatsSnapshot } from '../../src/emulator/core';
 import { emulatorStats, resetEmulatorStats } from './emulator-admin';
+import { TEST_SEED } from './seed';
 
 export interface CliResult {
   code: number;
@@ -31,8 +32,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Start an emulator (fault injection seeded with the file's TEST_SEED unless `options.seed`). */
 export async function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
-  const emu = await startEmulator({ port: 0, ...options });
+  const emu = await startEmulator({ port: 0, seed: TEST_SEED, ...options });
   const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-test-'));
   const base = `http://${emu.http}`;

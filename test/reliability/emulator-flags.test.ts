@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFault, parseMethodLatency, parseQuota } from '../../src/cli/commands/emulator-faults';
 import { run } from '../../src/cli/program';
+import type { FaultRule } from '../../src/emulator/core';
 
 /** The built CLI (`npm test` compiles first). */
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
@@ -47,6 +48,7 @@ describe('runctl emulator with fault flags', () => {
       '--operation-fault', 'Services.*=INTERNAL:0.05',
       '--method-latency', 'Services.*=5ms+5ms',
       '--quota', 'Services.:write=180/min',
+      '--seed', '4242',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
@@ -56,18 +58,26 @@ describe('runctl emulator with fault flags', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       const { http } = JSON.parse(out.split('\n')[0]);
-      const faults = (await (await fetch(`http://${http}/__emulator/faults`)).json()) as any;
+      const faults = (await (await fetch(`http://${http}/__emulator/faults`)).json()) as { faults: FaultRule[]; seed: number };
       const quotas = (await (await fetch(`http://${http}/__emulator/quotas`)).json()) as any;
       expect(faults.faults).toEqual([
         { method: 'Services.CreateService', code: 'UNAVAILABLE', rate: 0.2 },
         { method: 'Services.*', code: 'INTERNAL', rate: 0.05, operation: true },
         { method: 'Services.*', code: 0, latencyMs: 5, jitterMs: 5 },
       ]);
+      expect(faults.seed).toBe(4242);
       expect(quotas.quotas).toEqual([{ group: 'Services.', kind: 'write', perMinute: 180 }]);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
+  });
+
+  it.each([['-1'], ['4294967296'], ['1.5'], ['abc']])('exits 1 on --seed %s, before listening', async (bad) => {
+    let err = '';
+    const code = await run(['emulator', '--seed', bad], { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd: process.cwd() });
+    expect(code).toBe(1);
+    expect(err).toContain(`--seed: not an integer from 0 to 4294967295: ${bad}`);
   });
 
   it('exits 1 with a usage message on a malformed rule, before listening', async () => {

@@ -7,7 +7,8 @@
  *
  * The faulty applies run the engine the way `runctl apply` does (load and validate,
  * plan, execute) with clients whose backoff is scaled down, so the test takes seconds;
- * the checks afterwards go through the CLI.
+ * the checks afterwards go through the CLI. The faults' random choices are seeded; a failure
+ * prints the seed and the command that replays it (test/helpers/seed.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +20,7 @@ import { makePlan } from '../../src/engine/planner';
 import { Session } from '../../src/engine/session';
 import { Clients } from '../../src/gcp/clients';
 import { startHarness, type Harness } from '../helpers/harness';
+import { printSeedOnFailure, TEST_SEED } from '../helpers/seed';
 import { inventory, mixedFleet, PROJECT } from './world';
 
 /** `runctl apply -f dir`, in-process, with fast retries; failures are per resource, never thrown. */
@@ -41,6 +43,8 @@ async function applyOnce(h: Harness, dir: string): Promise<{ failed: number; err
 
 /** Re-runs allowed before the apply must have converged. */
 const MAX_RUNS = 6;
+
+printSeedOnFailure('test/reliability/faults.test.ts');
 
 describe('apply of 100 mixed resources under faults', () => {
   const fleet = mixedFleet({ services: 70, volumes: 15, lbs: 15 });
@@ -66,6 +70,7 @@ describe('apply of 100 mixed resources under faults', () => {
   it('converges within a bounded number of re-runs to the fault-free world', async () => {
     // The reference world is made while the faulty one converges.
     const ref = reference.cli(['apply', '-f', dirR]);
+    expect(faulty.emu.core.random.seed).toBe(TEST_SEED);
     faulty.emu.core.faults.push(
       { method: '*', code: 'UNAVAILABLE', rate: 0.15 },
       // Evaluated after the first rule: 0.85 x 0.06 ≈ 5% more, so about 20% in all.
@@ -85,7 +90,7 @@ describe('apply of 100 mixed resources under faults', () => {
       }
     }
     faulty.emu.core.faults.length = 0;
-    expect(converged, `runs: ${runs.join('; ')}`).toBe(true);
+    expect(converged, `seed ${TEST_SEED}; runs: ${runs.join('; ')}`).toBe(true);
     const refRun = await ref;
     expect(refRun.stderr).not.toMatch(/✗/);
     expect(refRun.code).toBe(0);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parseDuration } from '../../../controllers/lib/quantity';
 import { RunctlError } from '../../engine/types';
 import type { Io } from '../io';
+import { isSeed } from '../../emulator/random';
 import { parseFault, parseMethodLatency, parseQuota } from './emulator-faults';
 
 export interface EmulatorFlags {
@@ -21,6 +22,8 @@ export interface EmulatorFlags {
   methodLatency?: string[];
   /** `GROUP[:read|write]=N/min` (repeatable). */
   quota?: string[];
+  /** Seed of fault injection's random choices (an integer in [0, 2^32)). */
+  seed?: string;
 }
 
 function ms(flag: string, v: string | undefined): number | undefined {
@@ -37,6 +40,13 @@ function num(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
+function seed(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!isSeed(n)) throw new RunctlError('Usage', `--seed: not an integer from 0 to 4294967295: ${v}`, { source: 'user' });
+  return n;
+}
+
 export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<number> {
   // Parse every rule before starting, so a typo fails fast with exit 1.
   const faults = [
@@ -45,6 +55,7 @@ export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<num
     ...(flags.methodLatency ?? []).map(parseMethodLatency),
   ];
   const quotas = (flags.quota ?? []).map(parseQuota);
+  const seedValue = seed(flags.seed);
   const { startEmulator } = require('../../emulator/server') as typeof import('../../emulator/server');
   const emu = await startEmulator({
     port: num('port', flags.port) ?? 0,
@@ -54,6 +65,7 @@ export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<num
     timeScale: num('time-scale', flags.timeScale),
     trafficRps: num('traffic-rps', flags.trafficRps),
     attested: flags.attested,
+    seed: seedValue,
   });
   emu.core.faults.push(...faults);
   emu.core.quotas.push(...quotas);

@@ -31,7 +31,7 @@ function methodMatches(pattern: string, method: string): boolean {
 function operationLatency(core: EmulatorCore, method: string): number {
   let ms = core.options.operationLatencyMs ?? 0;
   for (const rule of core.faults) {
-    if (rule.operation && methodMatches(rule.method, method)) ms += (rule.latencyMs ?? 0) + Math.random() * (rule.jitterMs ?? 0);
+    if (rule.operation && methodMatches(rule.method, method)) ms += (rule.latencyMs ?? 0) + (rule.jitterMs ? core.random.next() * rule.jitterMs : 0);
   }
   return ms;
 }
