@@ -154,18 +154,33 @@ const SETTLE_LIMIT_MS = 10 * 60_000;
  * Wait while the live object is still being created (`Ready` reason `Creating`) by the
  * process that made it: re-read with backoff until it is done, failed, gone, or the limit.
  */
-async function settle(session: Session, entry: PlanEntry, observed: Observed, ctx: ApplyContext, signal?: AbortSignal): Promise<Observed> {
-  const controller = session.controllerFor(entry.kind);
-  const m = session.manifests.get(entry.key)!;
+async function settle(session: Session, key: string, observed: Observed, ctx: ApplyContext, signal?: AbortSignal, why = 'made by a concurrent apply and still being created'): Promise<Observed> {
+  const m = session.manifests.get(key);
+  if (!m) return observed;
+  const controller = session.controllerFor(m.kind);
+  const id = session.identify(m);
   const until = Date.now() + SETTLE_LIMIT_MS;
   let current = observed;
   for (let delay = 100; current.exists && current.status?.ready?.reason === 'Creating' && Date.now() < until && !signal?.aborted; delay = Math.min(delay * 2, 5_000)) {
-    ctx.progress('made by a concurrent apply and still being created; waiting for it to finish');
+    ctx.progress(`${why}; waiting for it to finish`);
     await new Promise((r) => setTimeout(r, delay));
     session.invalidate();
-    current = await controller.observe(m, entry.identity, session.observeContext(signal));
+    current = await controller.observe(m, id, session.observeContext(signal));
   }
   return current;
+}
+
+/**
+ * Before the values a resource references are resolved at write time: a dependency still
+ * being created (by a concurrent apply, whose operation this process did not wait on) is
+ * waited for, so its status (a URL) is there instead of unknown.
+ */
+async function settleDependencies(session: Session, entry: PlanEntry, ctx: ApplyContext, signal?: AbortSignal): Promise<void> {
+  for (const dep of entry.dependsOn) {
+    const o = session.observed.get(dep);
+    if (!o?.exists || o.status?.ready?.reason !== 'Creating') continue;
+    session.observed.set(dep, await settle(session, dep, o, ctx, signal, `${dep}, whose status this resource references, is still being created`));
+  }
 }
 
 /** What applyOne found out beyond the observation (a write another process already made). */
@@ -189,7 +204,10 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
   if (!m) throw new RunctlError('Internal', `no manifest for ${entry.key}`);
   let current = entry;
   // Inputs that were unknown at plan time are known now: re-plan with them.
-  if (entry.unknown?.length) current = planResource(session, m, opts);
+  if (entry.unknown?.length) {
+    await settleDependencies(session, entry, ctx, opts.signal);
+    current = planResource(session, m, opts);
+  }
   // What this write is about to do; a re-plan after a concurrent change is judged against it.
   const basis = current;
   const retries = opts.conflictRetries ?? 3;
@@ -221,7 +239,7 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       // A create another process still has in flight is judged once it is finished: half
       // made, it would look like a conflict, and its status (a URL others reference) is
       // not there yet.
-      if (exists) fresh = await settle(session, entry, fresh, ctx, opts.signal);
+      if (exists) fresh = await settle(session, entry.key, fresh, ctx, opts.signal);
       session.observed.set(entry.key, fresh);
       current = planResource(session, m, opts);
       const verdict = compareReplan(entry.key, basis, current);

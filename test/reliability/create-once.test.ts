@@ -229,6 +229,28 @@ describe('two concurrent applies while operations are slow', () => {
     }
   }, 180_000);
 
+  it('when the second starts while the first one\'s creates are still in flight: it waits for what it references, and both exit 0', async () => {
+    // The second process plans against objects that exist but are still being created
+    // (no URL yet): a dependent waits for them instead of failing on an unknown value.
+    const h = await startHarness({ operationLatencyMs: 5000 });
+    try {
+      const dir = path.join(h.dir, 'manifests');
+      fs.cpSync(path.resolve(__dirname, '../../manifests'), dir, { recursive: true });
+      const first = runCli(h, ['apply', '-f', dir]);
+      // Start the second once the GPU service (whose URL Service/jokes references) exists, still being created.
+      const gpu = async () => (await h.clients.runServices().listServices({ parent: `projects/${PROJECT}/locations/europe-west4` }))[0].length;
+      for (let i = 0; i < 600 && !(await gpu()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await gpu()).toBe(1);
+      const [a, b] = await Promise.all([first, runCli(h, ['apply', '-f', dir])]);
+      expect(a.code, a.out).toBe(0);
+      expect(b.code, b.out).toBe(0);
+      const diff = await h.cli(['diff', '-f', dir]);
+      expect(diff.code, diff.stdout).toBe(0);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
+
   it('that create one Service with different images: one creates, the other re-plans and says what it changed', async () => {
     const h = await startHarness({ operationLatencyMs: 1000 });
     try {
