@@ -16,7 +16,7 @@ import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
 import { ownedBy, ownerOf } from './ownership';
 import { desiredState, ignoredPaths, planResource, type PlanOptions } from './planner';
-import { compareReplan } from './replan';
+import { compareReplan, show } from './replan';
 import { resolvePending } from './saved-plan';
 import type { Session } from './session';
 import { RunctlError } from './types';
@@ -144,8 +144,6 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
     throw new RunctlError('StalePlan', `${entry.key} changed while the saved plan was running (its write met a newer etag); it was not changed: plan again`, { source: 'user', cause: err });
   }
 }
-
-const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
 
 /** How long a create made by another process may stay in flight before it is judged as it is. @default 10 minutes */
 const SETTLE_LIMIT_MS = 10 * 60_000;

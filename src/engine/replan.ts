@@ -23,7 +23,8 @@ export type ReplanVerdict =
   | { kind: 'write' }
   | { kind: 'conflict'; fields: FieldChange[]; message: string };
 
-const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
+/** A field value as messages show it (`absent` for none). */
+export const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
 
 /** Whether a change of the re-plan is one the plan already showed. */
 function shown(before: Pick<PlanEntry, 'action' | 'changes'>, c: FieldChange): boolean {

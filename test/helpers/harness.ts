@@ -82,3 +82,13 @@ export function serviceYaml(name: string, spec: Record<string, unknown> = {}, me
     spec: { region: 'europe-north1', image: `europe-north1-docker.pkg.dev/p/r/${name}:1`, ...spec },
   });
 }
+
+/** Whether the Cloud Run service with this full name exists (read through the official client). */
+export async function serviceExists(h: Pick<Harness, 'clients'>, name: string): Promise<boolean> {
+  try {
+    await h.clients.runServices().getService({ name });
+    return true;
+  } catch {
+    return false;
+  }
+}

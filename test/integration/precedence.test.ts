@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceExists, serviceYaml, startHarness, type Harness } from '../helpers/harness';
 import { startCli } from '../helpers/loop-runner';
 
 const MANIFESTS = path.resolve(__dirname, '../../manifests');
@@ -15,14 +15,7 @@ const MANIFESTS = path.resolve(__dirname, '../../manifests');
 describe('precedence: the manifest wins', () => {
   let h: Harness;
   let dir: string;
-  const exists = async (name: string) => {
-    try {
-      await h.clients.runServices().getService({ name });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const exists = (name: string) => serviceExists(h, name);
   /** A gcloud configuration directory as `gcloud config set` leaves it. */
   const gcloudDir = (name: string, active: string | undefined, configs: Record<string, string>) => {
     const root = path.join(h.dir, name);

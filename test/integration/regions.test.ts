@@ -7,20 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceExists, serviceYaml, startHarness, type Harness } from '../helpers/harness';
 
 const MANIFESTS = path.resolve(__dirname, '../../manifests');
 
 describe('every region', () => {
   let h: Harness;
-  const exists = async (name: string) => {
-    try {
-      await h.clients.runServices().getService({ name });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const exists = (name: string) => serviceExists(h, name);
 
   const initializedRegions = async () => {
     const out: string[] = [];
