@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApplyContext } from '../../src/engine/controller';
 import { RunctlError } from '../../src/engine/types';
 import { apiError, isAlreadyExists, isConflict, isNotFound } from '../../src/gcp/errors';
-import { requestIdOf, waitOperation } from '../lib/compute-ops';
+import { requestIdOf, waitOperation } from './compute-ops';
 import { diffDeclared } from '../../src/engine/diff';
 import { liveView, type LiveModel, type LiveSub } from './model';
 import { markerOf, ownedMarker } from './names';

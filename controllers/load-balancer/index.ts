@@ -10,7 +10,7 @@ import type { Controller, Identity, LiveResource, Observed, ObserveContext, Plan
 import { diffDeclared } from '../../src/engine/diff';
 import { locationOf, projectOf } from '../../src/engine/location';
 import type { Manifest } from '../../src/engine/types';
-import { digest } from '../lib/compute-ops';
+import { digest } from '../shared/digest';
 import { StepRunner } from './execute';
 import { desiredModel, type LiveModel, type LiveSub, type ModelInput } from './model';
 import { LABELLED, lbNames, markerOf, SUB_KINDS } from './names';

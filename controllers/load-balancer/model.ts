@@ -4,7 +4,7 @@
  * object, so that planning is a diff of views. References in views are short names
  * (`gradio-lb-bs-gradio`), in bodies project-relative paths.
  */
-import { lastSegment, relPath } from '../lib/compute-ops';
+import { lastSegment, relPath } from './compute-ops';
 import { describeOwner, LABEL_LB, lbNames, matcherName, type SubKind } from './names';
 import type { LbSpec } from './spec';
 

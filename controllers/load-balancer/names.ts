@@ -4,7 +4,8 @@
  * making duplicates; and the ownership marker written into `description` (most Compute
  * resources here have no labels).
  */
-import { digest, fitName } from '../lib/compute-ops';
+import { digest } from '../shared/digest';
+import { fitName } from './compute-ops';
 
 /** The Compute collections a load balancer is made of, in creation order. */
 export const SUB_KINDS = [

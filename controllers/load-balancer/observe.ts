@@ -8,7 +8,7 @@
  * so that is how an adopted one stays adopted).
  */
 import type { ObserveContext } from '../../src/engine/controller';
-import { lastSegment, regionOf, relPath } from '../lib/compute-ops';
+import { lastSegment, regionOf, relPath } from './compute-ops';
 import type { LiveModel, LiveSub } from './model';
 import { markerOf, ownedMarker, SUB_KINDS, type SubKind } from './names';
 

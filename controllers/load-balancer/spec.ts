@@ -4,7 +4,7 @@
  * back from the live URL map, certificates, proxies and address — so that equal means
  * equal, and `get` shows what is really deployed.
  */
-import { lastSegment } from '../lib/compute-ops';
+import { lastSegment } from './compute-ops';
 import type { LiveModel, LiveSub } from './model';
 import { lbNames } from './names';
 

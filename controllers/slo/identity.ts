@@ -1,12 +1,12 @@
 /**
  * Slo, finding its server-named objects (alert policies, email channels) by their
- * identity labels, and creating them once (see `../lib/create-once.ts`): look before
+ * identity labels, and creating them once (see `./create-once.ts`): look before
  * creating, look after an unknown outcome, and converge with a concurrent creator.
  */
 import type { Clients } from '../../src/gcp/clients';
 import { apiError, GrpcCode, isNotFound } from '../../src/gcp/errors';
-import { createOnce, keeperFirst } from '../lib/create-once';
-import { retryConcurrentEdits } from '../lib/project-lock';
+import { createOnce, keeperFirst } from './create-once';
+import { retryConcurrentEdits } from './project-lock';
 import type { Obj } from './model';
 
 /**

@@ -6,7 +6,7 @@
 import type { Clients } from '../../src/gcp/clients';
 import { hasIdentity, LABEL_RESOURCE, LABEL_ROLE, labelValue } from '../../src/engine/ownership';
 import { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE } from '../../src/engine/types';
-import { keeperFirst } from '../lib/create-once';
+import { keeperFirst } from './create-once';
 import { alertView, CHANNEL_OWNER, channelRole, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, sloKey, type Obj, type SloForm, type Target } from './model';
 
 /** What reads need: the clients and a memoiser (the session's, or a fresh one inside writes). */

@@ -4,8 +4,8 @@
  * form read back from live objects. No I/O. gcp-apis.md §5.
  */
 import { identityLabels } from '../../src/engine/ownership';
-import { digest } from '../lib/compute-ops';
-import { normalizeDuration, parseDuration } from '../lib/quantity';
+import { digest } from '../shared/digest';
+import { durationSeconds, normalizeDuration } from '../../src/validate/duration';
 
 export type Obj = Record<string, any>;
 
@@ -79,7 +79,7 @@ export function sloBody(form: SloForm, t: Target, name: string): Obj {
       goal: form.latency.goal,
       rollingPeriod: normalizeDuration(`${days(form.latency.window)}d`),
       serviceLevelIndicator: {
-        requestBased: { distributionCut: { distributionFilter: runFilter('request_latencies', t), range: { min: 0, max: parseDuration(form.latency.threshold) * 1000 } } },
+        requestBased: { distributionCut: { distributionFilter: runFilter('request_latencies', t), range: { min: 0, max: durationSeconds(form.latency.threshold) * 1000 } } },
       },
     };
   }
@@ -126,7 +126,7 @@ export function liveSloBody(slo: Obj): Obj {
 
 /** Manifest form of the objective part of a live SLO (`availability` or `latency`). */
 export function readObjective(slo: Obj): Pick<SloForm, 'availability' | 'latency'> {
-  const secs = parseDuration(slo.rollingPeriod ?? 0);
+  const secs = durationSeconds(slo.rollingPeriod ?? 0);
   const window = secs && secs % 86400 === 0 ? `${secs / 86400}d` : normalizeDuration(secs)!;
   const cut = slo.serviceLevelIndicator?.requestBased?.distributionCut;
   if (cut) return { latency: { threshold: normalizeDuration(`${Number(cut.range?.max ?? 0)}ms`)!, goal: Number(slo.goal), window } };

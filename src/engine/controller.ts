@@ -8,6 +8,7 @@
  * the engine, not in controllers.
  */
 import type { Clients } from '../gcp/clients';
+import type { RolloutCapability } from './rollout';
 import type { Diagnostic, ErrorCode, FieldPath, Manifest } from './types';
 
 /** Where a resource lives in Google Cloud, resolved from flags, env and spec. */
@@ -200,6 +201,15 @@ export interface Scope {
   region?: string;
 }
 
+/**
+ * Optional verbs beyond the lifecycle that a kind may declare; commands reach them
+ * through the registry (`controllers/index.ts`), never by importing a kind's files.
+ */
+export interface Capabilities {
+  /** Progressive delivery: `runctl rollout status|promote|abort|undo`. */
+  rollout?: RolloutCapability;
+}
+
 export interface Controller {
   /** The manifest kind, e.g. `Service`. */
   readonly kind: string;
@@ -253,4 +263,7 @@ export interface Controller {
    * `diff -f -`, it plans no change. Default: the listed `spec` as it is.
    */
   exportSpec?(r: LiveResource, ctx: ObserveContext): Promise<{ spec: Record<string, any>; status?: Record<string, unknown> }>;
+
+  /** Kind-specific verbs this kind offers (e.g. `rollout`). */
+  readonly capabilities?: Capabilities;
 }

@@ -164,7 +164,7 @@ const NETWORK_ERRORS = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'ESO
  * A failure that leaves a write's outcome unknown: the request may or may not have been
  * carried out (deadline passed, connection lost, server unavailable mid-call). A create
  * of a server-named object that fails this way is followed by a lookup, never repeated
- * blindly (see `controllers/lib/create-once.ts`).
+ * blindly (see `controllers/slo/create-once.ts`).
  */
 export function isAmbiguous(err: unknown): boolean {
   const { code, httpStatus } = apiError(err);

@@ -4,7 +4,7 @@
  * concurrent change (server-side apply's field conflicts as the model).
  */
 import { describe, expect, it } from 'vitest';
-import { createOnce, keeperFirst } from '../../controllers/lib/create-once';
+import { createOnce, keeperFirst } from '../../controllers/slo/create-once';
 import type { FieldChange } from '../../src/engine/controller';
 import { compareReplan } from '../../src/engine/replan';
 import { idempotentCall } from '../../src/gcp/clients';

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gpuModelController, resolveInvokers } from '../../controllers/gpu-model';
-import { checkGpuRules } from '../../controllers/lib/gpu-rules';
-import { desiredForm, liveForm, writeGpuService } from '../../controllers/lib/gpu-service';
+import { checkGpuRules } from '../../controllers/gpu-model/gpu-rules';
+import { desiredForm, liveForm, writeGpuService } from '../../controllers/gpu-model/gpu-service';
 import type { PlanContext, ResourceStatus } from '../../src/engine/controller';
 import type { Manifest } from '../../src/engine/types';
 

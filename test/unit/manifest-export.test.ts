@@ -3,8 +3,8 @@
  * live Service and GpuModel forms without what Cloud Run (or runctl) fills in itself.
  */
 import { describe, expect, it } from 'vitest';
-import { manifestForm } from '../../controllers/lib/gpu-service';
-import { withoutServerDefaults } from '../../controllers/lib/run-service';
+import { manifestForm } from '../../controllers/gpu-model/gpu-service';
+import { withoutServerDefaults } from '../../controllers/shared/cloud-run/run-service';
 import { manifestLabels } from '../../src/engine/ownership';
 
 describe('manifestLabels', () => {

@@ -3,7 +3,7 @@
  * description, the default policy as "no policy yet", and planning.
  */
 import { describe, expect, it } from 'vitest';
-import { descriptionFromLabels, isDefaultPolicy, labelsFromDescription, policyBody, policyForm, readPolicy, type ApiPolicy } from '../../controllers/lib/binauthz-policy';
+import { descriptionFromLabels, isDefaultPolicy, labelsFromDescription, policyBody, policyForm, readPolicy, type ApiPolicy } from '../../controllers/policy/binauthz-policy';
 import { policyController } from '../../controllers/policy';
 import type { Observed, PlanContext } from '../../src/engine/controller';
 import type { Manifest } from '../../src/engine/types';

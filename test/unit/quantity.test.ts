@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeCpu, normalizeDuration, normalizeMemory, parseDuration, toProtoDuration } from '../../controllers/lib/quantity';
+import { normalizeCpu, normalizeMemory } from '../../controllers/shared/quantity';
+import { durationSeconds, normalizeDuration, toProtoDuration } from '../../src/validate/duration';
 
 describe('quantities compare by value', () => {
   const cpu: Array<[unknown, string | undefined]> = [
@@ -19,7 +20,7 @@ describe('quantities compare by value', () => {
 
   it('keeps malformed values visible instead of hiding them', () => {
     expect(normalizeMemory('lots')).toBe('lots');
-    expect(Number.isNaN(parseDuration('5 minutes'))).toBe(true);
+    expect(Number.isNaN(durationSeconds('5 minutes'))).toBe(true);
   });
 
   it('builds protobuf durations', () => {

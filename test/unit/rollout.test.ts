@@ -4,8 +4,8 @@
  * is still active, the settings' defaults, and what plans say.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, type GateInput } from '../../controllers/lib/rollout-gate';
-import { planRollout, validateRollout } from '../../controllers/lib/rollout-plan';
+import { evaluateGate, type GateInput } from '../../controllers/service/rollout/gate';
+import { planRollout, validateRollout } from '../../controllers/service/rollout/plan';
 import {
   activeRollout,
   humanDuration,
@@ -16,7 +16,7 @@ import {
   startTraffic,
   stepTraffic,
   type RolloutRecord,
-} from '../../controllers/lib/rollout-state';
+} from '../../controllers/service/rollout/state';
 import type { Manifest } from '../../src/engine/types';
 
 const T0 = Date.parse('2026-01-01T12:00:00Z');

@@ -139,7 +139,7 @@ describe('Slo: plan', () => {
 
 describe('Monitoring write lock', () => {
   it('runs holders of one project one at a time, in call order, and releases on failure', async () => {
-    const { withLock } = await import('../../controllers/lib/project-lock');
+    const { withLock } = await import('../../controllers/slo/project-lock');
     const events: string[] = [];
     let inside = 0;
     const task = (name: string, fail = false) =>

@@ -15,7 +15,7 @@
  *
  * METHOD is `<Service>.<Method>`, a prefix ending in `*`, or `*`.
  */
-import { parseDuration } from '../../../controllers/lib/quantity';
+import { durationSeconds } from '../../validate/duration';
 import { Code, grpcCodeOf, type FaultRule, type QuotaRule } from '../../emulator/core';
 import { RunctlError } from '../../engine/types';
 
@@ -29,7 +29,7 @@ function splitRule(flag: string, v: string, example: string): [string, string] {
 }
 
 function durationMs(flag: string, v: string, text: string, example: string): number {
-  const secs = parseDuration(text);
+  const secs = durationSeconds(text);
   if (!Number.isFinite(secs) || secs < 0) throw usage(flag, v, example);
   return secs * 1000;
 }

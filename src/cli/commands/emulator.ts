@@ -1,6 +1,6 @@
 /** `emulator --port P [--state DIR]`: the local Google Cloud emulator, standalone. */
 import * as path from 'node:path';
-import { parseDuration } from '../../../controllers/lib/quantity';
+import { durationSeconds } from '../../validate/duration';
 import { RunctlError } from '../../engine/types';
 import type { Io } from '../io';
 import { isSeed } from '../../emulator/random';
@@ -28,7 +28,7 @@ export interface EmulatorFlags {
 
 function ms(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const secs = parseDuration(v);
+  const secs = durationSeconds(v);
   if (!Number.isFinite(secs) || secs < 0) throw new RunctlError('Usage', `--${flag}: not a duration: ${v} (examples: 50ms, 2s, 1m)`, { source: 'user' });
   return secs * 1000;
 }

@@ -4,11 +4,10 @@
  * gate come from there), or else by name in every region of the project (--region
  * narrows it; the gate then comes from the record on the service).
  */
-import { clockFor } from '../../../controllers/lib/rollout-clock';
-import { abortRollout, promoteRollout, rolloutReport, undoRollout, type RolloutReport } from '../../../controllers/lib/rollout-actions';
-import { gateOf, type RolloutTarget } from '../../../controllers/lib/rollout';
-import { describeGate, humanDuration, rolloutConfig } from '../../../controllers/lib/rollout-state';
-import type { Identity } from '../../engine/controller';
+import { CONTROLLERS } from '../../../controllers/index';
+import type { Controller, Identity } from '../../engine/controller';
+import type { RolloutCapability, RolloutReport } from '../../engine/rollout';
+import { humanDuration } from '../../validate/duration';
 import { scopesFor } from '../../engine/planner';
 import { API_VERSION, RunctlError, type Manifest } from '../../engine/types';
 import type { Io } from '../io';
@@ -27,59 +26,64 @@ export interface RolloutFlags extends GlobalFlags {
   yes?: boolean;
 }
 
+/** The kind that declares the `rollout` capability (Service), found through the registry. */
+function rolloutKind(): { controller: Controller; rollout: RolloutCapability } {
+  for (const controller of CONTROLLERS) {
+    const rollout = controller.capabilities?.rollout;
+    if (rollout) return { controller, rollout };
+  }
+  throw new RunctlError('Usage', 'no kind offers rollouts', { source: 'user' });
+}
+
 export async function rolloutCommand(action: string, service: string, flags: RolloutFlags, io: Io): Promise<number> {
   if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
     throw new RunctlError('Usage', `unknown rollout action "${action}"; use one of ${ROLLOUT_ACTIONS.join(', ')}`, { source: 'user' });
   }
+  const { controller, rollout } = rolloutKind();
+  const kind = controller.kind;
   const manifests = flags.filename?.length ? await loadValid(flags.filename, io, { flags, identitiesOnly: true }) : [];
-  if (manifests.length && !manifests.some((m) => m.kind === 'Service' && m.metadata.name === service)) {
-    throw new RunctlError('Usage', `Service/${service} is not in the manifests given with -f`, { source: 'user' });
+  if (manifests.length && !manifests.some((m) => m.kind === kind && m.metadata.name === service)) {
+    throw new RunctlError('Usage', `${kind}/${service} is not in the manifests given with -f`, { source: 'user' });
   }
   if (action !== 'status') requireConsentPossible(describeTarget(flags, io), flags, io, `rollout ${action}`);
   return withSession(flags, io, async (o) => {
     o.session.addManifests(manifests);
-    const declared = o.session.manifests.get(`Service/${service}`);
-    const m: Manifest = declared ?? { apiVersion: API_VERSION, kind: 'Service', metadata: { name: service }, spec: {} };
-    const id = declared || flags.region ? o.session.identify(m) : await findService(o, service);
-    const t: RolloutTarget = {
-      clients: o.session.clients,
-      id,
-      clock: clockFor(o.session.clients, o.session.target),
-      signal: io.signal,
-      progress: () => {},
-    };
-    const cfg = rolloutConfig(m, (key) => o.session.manifests.get(key));
+    const declared = o.session.manifests.get(`${kind}/${service}`);
+    const manifest: Manifest = declared ?? { apiVersion: API_VERSION, kind, metadata: { name: service }, spec: {} };
+    const id = declared || flags.region ? o.session.identify(manifest) : await findResource(o, kind, service);
+    const ctx = o.session.observeContext(io.signal);
     if (action === 'status') {
-      const report = await rolloutReport(t, cfg ? gateOf(cfg) : undefined);
+      const report = await rollout.status({ manifest, id }, ctx);
       if (flags.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else io.stdout.write(renderReport(report, o.style, `${id.project}/${id.region}`));
+      else io.stdout.write(renderReport(report, o.style, `${id.project}/${id.region}`, rollout, kind));
       return 0;
     }
-    await askActionConsent(`${action} the rollout of Service/${service} (${id.region})`, o.target.info, id.project, flags, io, `rollout ${action}`);
-    const result = action === 'promote' ? await promoteRollout(t) : action === 'abort' ? await abortRollout(t) : await undoRollout(t);
+    await askActionConsent(`${action} the rollout of ${kind}/${service} (${id.region})`, o.target.info, id.project, flags, io, `rollout ${action}`);
+    const act = action === 'promote' ? rollout.promote : action === 'abort' ? rollout.abort : rollout.undo;
+    const result = await act({ manifest, id }, ctx);
     if (flags.output === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else io.stdout.write(`${result.changed ? o.style.green('✓') : o.style.dim('=')} Service/${service}: ${result.message}\n`);
+    else io.stdout.write(`${result.changed ? o.style.green('✓') : o.style.dim('=')} ${kind}/${service}: ${result.message}\n`);
     return 0;
   });
 }
 
 /**
- * A Service named only on the command line: found by name in every region of the
+ * A resource named only on the command line: found by name in every region of the
  * project (one all-regions list), so `rollout status jokes` needs no --region.
  */
-async function findService(o: Opened, service: string): Promise<Identity> {
-  const live = (await o.session.controllerFor('Service').list(scopesFor(o.session), o.session.observeContext())).filter((r) => r.name === service);
+async function findResource(o: Opened, kind: string, name: string): Promise<Identity> {
+  const live = (await o.session.controllerFor(kind).list(scopesFor(o.session), o.session.observeContext())).filter((r) => r.name === name);
   if (live.length > 1) {
     const regions = live.map((r) => r.identity.region).sort().join(', ');
-    throw new RunctlError('Usage', `Service/${service} exists in several regions (${regions}): pass --region, or -f with its manifest`, { source: 'user' });
+    throw new RunctlError('Usage', `${kind}/${name} exists in several regions (${regions}): pass --region, or -f with its manifest`, { source: 'user' });
   }
-  return live[0]?.identity ?? o.session.identify({ apiVersion: API_VERSION, kind: 'Service', metadata: { name: service }, spec: {} });
+  return live[0]?.identity ?? o.session.identify({ apiVersion: API_VERSION, kind, metadata: { name }, spec: {} });
 }
 
 /** `rollout status` for people. */
-export function renderReport(r: RolloutReport, s: Style, where: string): string {
+export function renderReport(r: RolloutReport, s: Style, where: string, rollout: Pick<RolloutCapability, 'describeGate'>, kind: string): string {
   const name = r.service.split('/').pop();
-  const lines = [s.bold(`Service/${name}`) + ` ${s.dim(`[${where}]`)}`];
+  const lines = [s.bold(`${kind}/${name}`) + ` ${s.dim(`[${where}]`)}`];
   const rec = r.record;
   if (!rec) lines.push('Rollout: none recorded (no template change under spec.rollout yet)');
   else {
@@ -89,7 +93,7 @@ export function renderReport(r: RolloutReport, s: Style, where: string): string 
     lines.push(`Rollout of ${rec.revision ?? r.latestRevision}: ${colour(state, s)}, ${step}`);
     lines.push(`  good: ${rec.good} · steps ${rec.steps.map((p) => `${p}%`).join(' → ')} · interval ${humanDuration(rec.intervalSeconds)} · started ${rec.startedAt}`);
     if (rec.stepStartedAt && r.active) lines.push(`  current step since ${rec.stepStartedAt}`);
-    lines.push(`  gate: ${describeGate(rec.gate)} · at least ${rec.gate.minRequests} requests per step, else ${rec.gate.onNoData}`);
+    lines.push(`  gate: ${rollout.describeGate(rec.gate)} · at least ${rec.gate.minRequests} requests per step, else ${rec.gate.onNoData}`);
     if (rec.last) lines.push(`  last check (${rec.last.verdict}, ${rec.last.at}): ${rec.last.summary}`);
     if (r.now) lines.push(`  now (${r.now.verdict}, since ${r.now.since}): ${r.now.summary}`);
     if (rec.message && !(rec.last && rec.message.includes(rec.last.summary))) lines.push(`  ${rec.message}`);

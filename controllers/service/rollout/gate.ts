@@ -5,8 +5,8 @@
  * rate of the SLO's error budget over each alert's lookback against the alert's
  * threshold. Too few requests is a verdict of its own (no data), never a pass.
  */
-import type { Clients } from '../../src/gcp/clients';
-import { humanDuration, pct, type GateFigures, type RolloutRecord } from './rollout-state';
+import type { Clients } from '../../../src/gcp/clients';
+import { humanDuration, pct, type GateFigures, type RolloutRecord } from './state';
 
 export interface Counts {
   requests: number;

@@ -6,12 +6,12 @@
  * Each write carries the service's etag, so two drivers never both make a transition.
  * Killing runctl at any point leaves a record the next apply or watch resumes from.
  */
-import type { Identity } from '../../src/engine/controller';
-import { RunctlError } from '../../src/engine/types';
-import type { Clients } from '../../src/gcp/clients';
-import { apiError, isConflict } from '../../src/gcp/errors';
-import type { RolloutClock } from './rollout-clock';
-import { evaluateGate, readCounts, type Counts } from './rollout-gate';
+import type { Identity } from '../../../src/engine/controller';
+import { RunctlError } from '../../../src/engine/types';
+import type { Clients } from '../../../src/gcp/clients';
+import { apiError, isConflict } from '../../../src/gcp/errors';
+import type { RolloutClock } from './clock';
+import { evaluateGate, readCounts, type Counts } from './gate';
 import {
   activeRollout,
   ended,
@@ -26,8 +26,8 @@ import {
   type GateFigures,
   type RolloutConfig,
   type RolloutRecord,
-} from './rollout-state';
-import { stampClient, writable, type RunService } from './run-service';
+} from './state';
+import { stampClient, writable, type RunService } from '../../shared/cloud-run/run-service';
 
 /** What the driver needs: the clients, the service, the target's clock, progress. */
 export interface RolloutTarget {

@@ -3,9 +3,10 @@
  * rollout record kept on the Cloud Run service itself (annotation `runctl.dev/rollout`,
  * so any machine can resume or inspect it), and the traffic split of each step.
  */
-import type { Manifest } from '../../src/engine/types';
-import { parseDuration } from './quantity';
-import type { RunService } from './run-service';
+import type { GateFigures, RolloutPhase, RolloutRecord, SloGate } from '../../../src/engine/rollout';
+import type { Manifest } from '../../../src/engine/types';
+import { durationSeconds, humanDuration } from '../../../src/validate/duration';
+import type { RunService } from '../../shared/cloud-run/run-service';
 
 /** The service annotation holding the rollout record (v2 rejects `run.googleapis.com/` keys, not ours). */
 export const ROLLOUT_ANNOTATION = 'runctl.dev/rollout';
@@ -15,13 +16,8 @@ export const TAG_NEXT = 'next';
 export const DEFAULT_INTERVAL_SECONDS = 300;
 export const DEFAULT_MIN_REQUESTS = 100;
 
-/** The burn-rate gate taken from an Slo manifest. */
-export interface SloGate {
-  name: string;
-  /** Availability goal, e.g. 0.99. */
-  goal: number;
-  alerts: Array<{ burnRate: number; lookbackSeconds: number }>;
-}
+export type { GateFigures, RolloutPhase, RolloutRecord, SloGate };
+export { humanDuration };
 
 /** `spec.rollout` with defaults filled in. */
 export interface RolloutConfig {
@@ -34,54 +30,17 @@ export interface RolloutConfig {
   slo?: SloGate;
 }
 
-export type RolloutPhase = 'progressing' | 'holding' | 'succeeded' | 'failed' | 'aborted' | 'undone';
-
-/** What a gate evaluation measured (kept on the record as the latest figures). */
-export interface GateFigures {
-  /** Evaluation time and the step window start (ISO, target clock). */
-  at: string;
-  since: string;
-  requests: number;
-  errors: number;
-  /** Per SLO alert: burn rate of the new revision over the alert's lookback. */
-  burnRates?: Array<{ lookback: string; requests: number; errors: number; burnRate: number; threshold: number }>;
-  verdict: 'pass' | 'fail' | 'nodata';
-  summary: string;
-}
-
-/** The rollout record on the service. */
-export interface RolloutRecord {
-  phase: RolloutPhase;
-  /** The new revision (unknown until the write that creates it has finished). */
-  revision?: string;
-  /** The revision tagged `good` when the rollout began: where a rollback sends traffic. */
-  good: string;
-  /** Traffic percent on the new revision now. */
-  percent: number;
-  /** 1-based index of the current step (0: created, no traffic yet). */
-  step: number;
-  steps: number[];
-  intervalSeconds: number;
-  startedAt: string;
-  /** When the current split took effect (target clock): the gate's window starts here. */
-  stepStartedAt?: string;
-  /** Thresholds in force, so `rollout status` needs no manifest. */
-  gate: { maxErrorRate?: number; slo?: SloGate; minRequests: number; onNoData: 'fail' | 'hold' };
-  last?: GateFigures;
-  message?: string;
-}
-
 /** The rollout settings of a Service manifest, or undefined when it has none. */
 export function rolloutConfig(m: Manifest, manifestOf: (key: string) => Manifest | undefined): RolloutConfig | undefined {
   const r = m.spec.rollout;
   if (!r) return undefined;
-  const intervalSeconds = r.interval !== undefined ? parseDuration(r.interval) : DEFAULT_INTERVAL_SECONDS;
+  const intervalSeconds = r.interval !== undefined ? durationSeconds(r.interval) : DEFAULT_INTERVAL_SECONDS;
   const cfg: RolloutConfig = {
     steps: [...r.steps],
     intervalSeconds,
     minRequests: r.minRequests ?? DEFAULT_MIN_REQUESTS,
     onNoData: r.onNoData ?? 'fail',
-    noDataTimeoutSeconds: r.noDataTimeout !== undefined ? parseDuration(r.noDataTimeout) : intervalSeconds,
+    noDataTimeoutSeconds: r.noDataTimeout !== undefined ? durationSeconds(r.noDataTimeout) : intervalSeconds,
   };
   if (r.maxErrorRate !== undefined) cfg.maxErrorRate = r.maxErrorRate;
   if (r.slo) cfg.slo = sloGate(r.slo, manifestOf(`Slo/${r.slo}`));
@@ -93,7 +52,7 @@ function sloGate(name: string, slo: Manifest | undefined): SloGate {
   return {
     name,
     goal: Number(s.availability?.goal ?? NaN),
-    alerts: ((s.alerts ?? []) as any[]).map((a) => ({ burnRate: Number(a.burnRate), lookbackSeconds: parseDuration(a.lookback) })),
+    alerts: ((s.alerts ?? []) as any[]).map((a) => ({ burnRate: Number(a.burnRate), lookbackSeconds: durationSeconds(a.lookback) })),
   };
 }
 
@@ -182,18 +141,4 @@ export function ended(phase: RolloutPhase): string {
 /** Percent text: 0.02 → `2%`, 0.1234 → `12.34%`. */
 export function pct(ratio: number): string {
   return `${Number((ratio * 100).toFixed(2))}%`;
-}
-
-/** Duration for people: 300 → `5m`, 90 → `1m30s`, 5400 → `1h30m`. */
-export function humanDuration(seconds: number): string {
-  let s = Math.round(seconds);
-  if (s <= 0) return '0s';
-  const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`);
-      s %= size;
-    }
-  }
-  return parts.join('');
 }

@@ -13,9 +13,9 @@
  * - The embedded emulator: runctl owns it for the run, so it moves the clock itself
  *   (`POST /__emulator/clock/advance`): a five-minute step takes no real time.
  */
-import type { TargetInfo } from '../../src/engine/controller';
-import type { Clients } from '../../src/gcp/clients';
-import { RunctlError } from '../../src/engine/types';
+import type { TargetInfo } from '../../../src/engine/controller';
+import type { Clients } from '../../../src/gcp/clients';
+import { RunctlError } from '../../../src/engine/types';
 
 export interface RolloutClock {
   /** `real`, `emulator` (waits for the emulator's clock) or `emulator-advance` (moves it). */

@@ -5,30 +5,12 @@
  * service's etag; a rollout being driven elsewhere notices the new record on its next
  * look and stops.
  */
-import { RunctlError } from '../../src/engine/types';
-import { isConflict } from '../../src/gcp/errors';
-import { getService, measure, writeRollout, type RolloutTarget } from './rollout';
-import { activeRollout, ended, readRecord, shortRevision, stepTraffic, TAG_GOOD, type GateFigures, type RolloutRecord } from './rollout-state';
-import type { RunService } from './run-service';
-
-/** What `rollout status` shows. */
-export interface RolloutReport {
-  service: string;
-  record?: RolloutRecord;
-  /** Whether the record is still being driven (progressing or holding, not superseded). */
-  active: boolean;
-  traffic: Array<{ revision: string; percent: number; tag?: string }>;
-  latestRevision: string;
-  /** The gate's figures over the current step so far (active rollouts past their first write). */
-  now?: GateFigures;
-}
-
-/** The result of a manual action. */
-export interface ActionResult {
-  changed: boolean;
-  message: string;
-  record?: RolloutRecord;
-}
+import type { RolloutReport, RolloutResult as ActionResult } from '../../../src/engine/rollout';
+import { RunctlError } from '../../../src/engine/types';
+import { isConflict } from '../../../src/gcp/errors';
+import { getService, measure, writeRollout, type RolloutTarget } from './drive';
+import { activeRollout, ended, readRecord, shortRevision, stepTraffic, TAG_GOOD, type RolloutRecord } from './state';
+import type { RunService } from '../../shared/cloud-run/run-service';
 
 function traffic(svc: RunService): RolloutReport['traffic'] {
   return ((svc.trafficStatuses ?? []) as any[])

@@ -8,7 +8,7 @@
  * 4 GiB). GpuModel sizes follow the GPU rules instead (gpu-rules.ts).
  */
 import type { Diagnostic } from '../../src/engine/types';
-import { formatMemory, parseCpu, parseMemory } from './quantity';
+import { formatMemory, parseCpu, parseMemory } from '../shared/quantity';
 
 const MI = 2 ** 20;
 const GI = 2 ** 30;

@@ -3,9 +3,9 @@
  * GpuModel): the one list read per region (and the regions a project uses), IAM reads, waiting on operations, deletes,
  * and the Ready condition read off a live service.
  */
-import type { ApplyContext, LiveResource, ObserveContext, ResourceStatus, Scope } from '../../src/engine/controller';
-import { RunctlError } from '../../src/engine/types';
-import { apiError, isNotFound } from '../../src/gcp/errors';
+import type { ApplyContext, LiveResource, ObserveContext, ResourceStatus, Scope } from '../../../src/engine/controller';
+import { RunctlError } from '../../../src/engine/types';
+import { apiError, isNotFound } from '../../../src/gcp/errors';
 import { iamView, type IamView, type RunService } from './run-service';
 
 /** List every service in a project/region once per run, keyed by full name. */

@@ -6,15 +6,15 @@
  * Services named in `invokers`. The Cloud Run GPU rules are checked in `validate`,
  * before any API call.
  */
-import type { ApplyContext, Controller, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
-import { diffDeclared } from '../src/engine/diff';
-import { RunctlError, type Manifest } from '../src/engine/types';
-import { isAlreadyExists, isConflict } from '../src/gcp/errors';
-import { checkGpuRules, regionProblem } from './lib/gpu-rules';
-import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './lib/gpu-service';
-import { projectOf, regionOf } from '../src/engine/location';
-import { deleteService, listAllServices, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
-import { iamView, lastChange, stampClient, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from './lib/run-service';
+import type { ApplyContext, Controller, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { RunctlError, type Manifest } from '../../src/engine/types';
+import { isAlreadyExists, isConflict } from '../../src/gcp/errors';
+import { checkGpuRules, regionProblem } from './gpu-rules';
+import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './gpu-service';
+import { projectOf, regionOf } from '../../src/engine/location';
+import { deleteService, listAllServices, listServices, liveServices, readIam, readyOf, shortName, waitForService } from '../shared/cloud-run/run-api';
+import { iamView, lastChange, stampClient, template, withInvokers, writable, type IamView, type RunService, type WriteContext } from '../shared/cloud-run/run-service';
 
 const KIND = 'GpuModel';
 const GPU_WAIT = 'waiting for the operation (a GPU revision starts when its model is loaded)';

@@ -4,7 +4,7 @@
  * rule and the allowed values, and is found before any API call.
  */
 import type { Diagnostic, Manifest } from '../../src/engine/types';
-import { formatMemory, parseCpu, parseMemory } from './quantity';
+import { formatMemory, parseCpu, parseMemory } from '../shared/quantity';
 
 const GI = 2 ** 30;
 

@@ -2,10 +2,10 @@
  * What `spec.rollout` means for validation and plans (pure): which settings make sense
  * together, and what a plan says when an update will run, resume or has ended a rollout.
  */
-import type { Diagnostic, Manifest } from '../../src/engine/types';
-import { parseDuration } from './quantity';
-import { activeRollout, ended, humanDuration, pct, readRecord, rolloutConfig, rolloutNote, servingRevision, type RolloutConfig } from './rollout-state';
-import type { RunService } from './run-service';
+import type { Diagnostic, Manifest } from '../../../src/engine/types';
+import { durationSeconds } from '../../../src/validate/duration';
+import { activeRollout, ended, humanDuration, pct, readRecord, rolloutConfig, rolloutNote, servingRevision, type RolloutConfig } from './state';
+import type { RunService } from '../../shared/cloud-run/run-service';
 
 const invalid = (path: string, message: string): Diagnostic => ({ code: 'InvalidValue', path, message });
 
@@ -18,7 +18,7 @@ export function validateRollout(m: Manifest, all: Manifest[]): Diagnostic[] {
   const steps: number[] = r.steps ?? [];
   if (steps.some((p, i) => i > 0 && p <= steps[i - 1])) out.push(invalid('spec.rollout.steps', `steps must increase, got [${steps.join(', ')}]`));
   for (const field of ['interval', 'noDataTimeout'] as const) {
-    if (r[field] !== undefined && !(parseDuration(r[field]) > 0)) out.push(invalid(`spec.rollout.${field}`, `must be a positive duration such as 5m, got ${JSON.stringify(r[field])}`));
+    if (r[field] !== undefined && !(durationSeconds(r[field]) > 0)) out.push(invalid(`spec.rollout.${field}`, `must be a positive duration such as 5m, got ${JSON.stringify(r[field])}`));
   }
   if (r.slo === undefined && r.maxErrorRate === undefined) {
     out.push(invalid('spec.rollout', 'a rollout needs a gate: slo (an Slo in these manifests) and/or maxErrorRate'));

@@ -5,10 +5,10 @@
  * conflict: the engine re-reads and re-plans). The policy has no labels, so ownership
  * is written into its `description`. Deleting resets the project to the default policy.
  */
-import type { Controller, Identity, LiveResource, Observed, ObserveContext, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
-import { diffDeclared } from '../src/engine/diff';
-import { LABEL_MANAGED_BY, MANAGED_BY_VALUE, RunctlError, type Diagnostic, type Manifest } from '../src/engine/types';
-import { isConflict, isNotFound } from '../src/gcp/errors';
+import type { Controller, Identity, LiveResource, Observed, ObserveContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE, RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
+import { isConflict, isNotFound } from '../../src/gcp/errors';
 import {
   BINAUTHZ_ROOT,
   defaultPolicyBody,
@@ -18,8 +18,8 @@ import {
   policyForm,
   readPolicy,
   type ApiPolicy,
-} from './lib/binauthz-policy';
-import { projectOf } from '../src/engine/location';
+} from './binauthz-policy';
+import { projectOf } from '../../src/engine/location';
 
 const KIND = 'Policy';
 const NAME = 'default';

@@ -5,8 +5,9 @@
  * whether changing it creates a new revision. Shared by the Service and GpuModel
  * controllers (a library, not a controller).
  */
-import { clientStamp, writtenByRunctl } from '../../src/engine/ownership';
-import { normalizeCpu, normalizeDuration, normalizeMemory, toProtoDuration } from './quantity';
+import { clientStamp, writtenByRunctl } from '../../../src/engine/ownership';
+import { normalizeCpu, normalizeMemory } from '../quantity';
+import { normalizeDuration, toProtoDuration } from '../../../src/validate/duration';
 
 export type RunService = Record<string, any>;
 

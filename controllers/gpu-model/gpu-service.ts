@@ -5,8 +5,8 @@
  * (node selector, `nvidia.com/gpu` limit, zonal redundancy).
  */
 import { DEFAULT_CONCURRENCY, GPU_TYPES, gpuSizing } from './gpu-rules';
-import { formatMemory } from './quantity';
-import { container, FIELD_BY_NAME, normalizeSpec, readSpec, template, type IamView, type RunService, type WriteContext } from './run-service';
+import { formatMemory } from '../shared/quantity';
+import { container, FIELD_BY_NAME, normalizeSpec, readSpec, template, type IamView, type RunService, type WriteContext } from '../shared/cloud-run/run-service';
 
 /** Label that tells a GpuModel's Cloud Run service from a plain Service's. */
 export const KIND_LABEL = 'runctl-kind';

@@ -2,12 +2,12 @@
  * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
  * split and its invoker IAM policy.
  */
-import type { Controller, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../src/engine/controller';
-import { diffDeclared } from '../src/engine/diff';
-import { projectOf, regionOf } from '../src/engine/location';
-import { RunctlError, type Manifest } from '../src/engine/types';
-import { isAlreadyExists, isNotFound } from '../src/gcp/errors';
-import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from './lib/run-api';
+import type { Controller, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { projectOf, regionOf } from '../../src/engine/location';
+import { RunctlError, type Manifest } from '../../src/engine/types';
+import { isAlreadyExists, isNotFound } from '../../src/gcp/errors';
+import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from '../shared/cloud-run/run-api';
 import {
   FIELD_BY_NAME,
   fullRevision,
@@ -23,12 +23,13 @@ import {
   type IamView,
   type RunService,
   type WriteContext,
-} from './lib/run-service';
-import { clockFor } from './lib/rollout-clock';
-import { planRollout, rolloutStatus, validateRollout } from './lib/rollout-plan';
-import { resourceProblems } from './lib/run-limits';
-import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './lib/rollout-state';
-import { beginRollout, driveRollout, type RolloutTarget } from './lib/rollout';
+} from '../shared/cloud-run/run-service';
+import { clockFor } from './rollout/clock';
+import { planRollout, rolloutStatus, validateRollout } from './rollout/plan';
+import { resourceProblems } from './run-limits';
+import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './rollout/state';
+import { beginRollout, driveRollout, type RolloutTarget } from './rollout/drive';
+import { serviceRollout } from './rollout/capability';
 
 const KIND = 'Service';
 
@@ -164,6 +165,7 @@ function notServing(m: Manifest, live: RunService | undefined): string | undefin
 
 export const serviceController: Controller = {
   kind: KIND,
+  capabilities: { rollout: serviceRollout },
   schema: 'service.schema.json',
   regional: true,
 

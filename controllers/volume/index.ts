@@ -2,17 +2,17 @@
  * Volume: storage that Services mount. `gcs` is a Cloud Storage bucket — created (and
  * owned, labelled) by runctl when `create: true`, otherwise only checked to exist.
  * `nfs` and `memory` have no API object of their own: they are validated and passed
- * through to the Services that mount them (see `controllers/lib/run-service.ts`), so
+ * through to the Services that mount them (see `controllers/shared/cloud-run/run-service.ts`), so
  * they always observe as existing and plan as no-ops.
  */
-import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../src/engine/controller';
-import { diffDeclared } from '../src/engine/diff';
-import { projectOf } from '../src/engine/location';
-import { ownedBy, ownedLabels } from '../src/engine/planner';
-import { RunctlError, type Diagnostic, type Manifest } from '../src/engine/types';
-import { isAlreadyExists, isConflict, isNotFound } from '../src/gcp/errors';
-import { bucketNameProblem } from './lib/bucket-name';
-import { normalizeMemory } from './lib/quantity';
+import type { ApplyContext, Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../../src/engine/controller';
+import { diffDeclared } from '../../src/engine/diff';
+import { projectOf } from '../../src/engine/location';
+import { ownedBy, ownedLabels } from '../../src/engine/planner';
+import { RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
+import { isAlreadyExists, isConflict, isNotFound } from '../../src/gcp/errors';
+import { bucketNameProblem } from './bucket-name';
+import { normalizeMemory } from '../shared/quantity';
 
 const KIND = 'Volume';
 /** Label naming the Volume on a bucket runctl created (so `--prune` and `get` can find it). */

@@ -7,16 +7,12 @@
 import { createHash } from 'node:crypto';
 import type { ObserveContext } from '../../src/engine/controller';
 import { RunctlError } from '../../src/engine/types';
+import { digest } from '../shared/digest';
 
 /** Where an operation lives: global unless `region` is set. */
 export interface OpScope {
   project: string;
   region?: string;
-}
-
-/** A short, stable hex digest (for names and request IDs). */
-export function digest(text: string, length = 8): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
 /**
