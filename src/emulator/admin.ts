@@ -2,8 +2,9 @@
  * `/__emulator/` control plane: call counters, fault and latency injection, quotas and
  * the simulated clock. Modules add their own admin routes (attested images, traffic).
  */
-import type { EmulatorCore, FaultRule, QuotaRule } from './core';
-import { EmulatorError, Code } from './core';
+import type { EmulatorCore } from './core';
+import type { FaultRule, QuotaRule } from './faults';
+import { EmulatorError, Code } from './errors';
 import type { Router } from './http';
 import { response } from './http';
 

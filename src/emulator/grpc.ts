@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EmulatorCore } from './core';
-import { EmulatorError, Code } from './core';
+import { EmulatorError, Code } from './errors';
 
 /** The gRPC implementation the Google clients use (one copy only). */
 export const grpc: typeof import('google-gax').grpc = require('google-gax').grpc;

@@ -4,7 +4,7 @@
  * wire format of the API that owns the route.
  */
 import type * as http from 'node:http';
-import { EmulatorError, codeName, httpStatusOf, Code } from './core';
+import { EmulatorError, codeName, httpStatusOf, Code } from './errors';
 
 /** How an API renders errors: Google's modern JSON (`status`), or Compute's legacy form. */
 export type ErrorStyle = 'google' | 'compute' | 'storage';

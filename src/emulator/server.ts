@@ -4,7 +4,8 @@
  * embedded by the CLI, and by tests.
  */
 import * as http from 'node:http';
-import { EmulatorCore, type EmulatorOptions } from './core';
+import { EmulatorCore } from './core';
+import { type EmulatorOptions } from './options';
 import { grpc } from './grpc';
 import { Router, send, sendError } from './http';
 import { MODULES } from './modules/index';

@@ -4,7 +4,7 @@
  * (managed over `/__emulator/attestations`, seeded from `--attested`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageAdmissionRequest } from '../../src/emulator/core';
+import type { ImageAdmissionRequest } from '../../src/emulator/admission';
 import { admissionCheck, matchesAttested, matchesPattern } from '../../src/emulator/modules/binauthz';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';

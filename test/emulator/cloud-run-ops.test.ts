@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageAdmissionRequest } from '../../src/emulator/core';
+import type { ImageAdmissionRequest } from '../../src/emulator/admission';
 import { grpc, loadProtos } from '../../src/emulator/grpc';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';

@@ -5,7 +5,7 @@
  */
 import type * as compute from '@google-cloud/compute';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import type { EmulatorOptions } from '../../src/emulator/core';
+import type { EmulatorOptions } from '../../src/emulator/options';
 import { Clients } from '../../src/gcp/clients';
 
 export const PROJECT = 'test-proj';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clients } from '../../src/gcp/clients';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import type { EmulatorOptions } from '../../src/emulator/core';
+import type { EmulatorOptions } from '../../src/emulator/options';
 import { within } from '../helpers/loop-runner';
 
 const PROJECT = 'traffic-proj';

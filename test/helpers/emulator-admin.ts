@@ -2,7 +2,7 @@
  * Typed reads of the emulator's `/__emulator/` control plane for tests that hold only its
  * HTTP address (`host:port`): call counters and their reset.
  */
-import type { StatsSnapshot } from '../../src/emulator/core';
+import type { StatsSnapshot } from '../../src/emulator/stats';
 
 /** `GET /__emulator/stats`: reads, writes and calls per method since the last reset. */
 export async function emulatorStats(http: string): Promise<StatsSnapshot> {

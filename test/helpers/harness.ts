@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { run } from '../../src/cli/program';
 import { Clients } from '../../src/gcp/clients';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
-import type { EmulatorOptions, StatsSnapshot } from '../../src/emulator/core';
+import type { EmulatorOptions } from '../../src/emulator/options';
+import type { StatsSnapshot } from '../../src/emulator/stats';
 import { emulatorStats, resetEmulatorStats } from './emulator-admin';
 import { TEST_SEED } from './seed';
 

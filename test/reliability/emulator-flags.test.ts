@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFault, parseMethodLatency, parseQuota } from '../../src/cli/commands/emulator-faults';
 import { run } from '../../src/cli/program';
-import type { FaultRule } from '../../src/emulator/core';
+import type { FaultRule } from '../../src/emulator/faults';
 
 /** The built CLI (`npm test` compiles first). */
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');

@@ -3,7 +3,8 @@
  * same seed makes the same choices, so a failing fault run can be replayed.
  */
 import { describe, expect, it } from 'vitest';
-import { EmulatorCore, type FaultRule } from '../../src/emulator/core';
+import { EmulatorCore } from '../../src/emulator/core';
+import { type FaultRule } from '../../src/emulator/faults';
 import { isSeed, randomSeed, SeededRandom } from '../../src/emulator/random';
 
 const draws = (r: SeededRandom, n: number) => Array.from({ length: n }, () => r.next());

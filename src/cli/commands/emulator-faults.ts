@@ -16,7 +16,8 @@
  * METHOD is `<Service>.<Method>`, a prefix ending in `*`, or `*`.
  */
 import { durationSeconds } from '../../validate/duration';
-import { Code, grpcCodeOf, type FaultRule, type QuotaRule } from '../../emulator/core';
+import { Code, grpcCodeOf } from '../../emulator/errors';
+import { type FaultRule, type QuotaRule } from '../../emulator/faults';
 import { RunctlError } from '../../engine/types';
 
 const usage = (flag: string, v: string, example: string) =>

@@ -5,7 +5,7 @@
  */
 import type { EmulatorCore } from '../core';
 import type { HttpRequest, Router } from '../http';
-import type { EmulatorModule } from './index';
+import type { EmulatorModule } from './module';
 import { admissionCheck } from './binauthz/admission';
 import { addAttested, attestationRoutes } from './binauthz/attestations';
 import * as attestors from './binauthz/attestors';

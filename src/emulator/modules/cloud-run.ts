@@ -5,9 +5,9 @@
  * unmodified `@google-cloud/run` clients work against it. Behaviour: spec/cloud-run.md.
  */
 import type { EmulatorCore } from '../core';
-import { Code, EmulatorError } from '../core';
+import { Code, EmulatorError } from '../errors';
 import type { Router } from '../http';
-import type { EmulatorModule } from './index';
+import type { EmulatorModule } from './module';
 import { iamHandlers } from './cloud-run/iam';
 import { locationsHandlers } from './cloud-run/locations';
 import { operationsHandlers, resumeOperations } from './cloud-run/operations';

@@ -5,7 +5,7 @@
  * regional operations. Served on the HTTP port under `/compute/v1/`, for the unmodified
  * `@google-cloud/compute` REST clients. Behaviour: `src/emulator/spec/compute.md`.
  */
-import type { EmulatorModule } from './index';
+import type { EmulatorModule } from './module';
 import { Crud } from './compute/crud';
 import { operationRoutes } from './compute/operations';
 import type { ResourceType } from './compute/resource-type';

@@ -1,28 +1,27 @@
 /**
  * Cloud Monitoring v3 over gRPC: ServiceMonitoringService (services, SLOs),
- * AlertPolicyService, NotificationChannelService and MetricService (time series).
+ * AlertPolicyService, NotificationChannelService and MetricService (time series). The
+ * four resource collections are descriptors served by one generic CRUD (`monitoring/crud.ts`).
  * Behaviour is written down in `src/emulator/spec/monitoring.md`.
  *
  * Other parts of the emulator add metric points with `recordTimeSeries(core, series)`.
  */
-import type { EmulatorCore } from '../core';
-import { EmulatorError, Code } from '../core';
+import { EmulatorError, Code } from '../errors';
 import { loadProtos, unary } from '../grpc';
-import type { EmulatorModule } from './index';
-import * as alerts from './monitoring/alert-policies';
+import type { EmulatorModule } from './module';
+import { alertPolicyType } from './monitoring/alert-policies';
+import { crudMethods, type HandlerTable } from './monitoring/crud';
 import * as channels from './monitoring/notification-channels';
+import { channelType } from './monitoring/notification-channels';
 import * as metrics from './monitoring/metrics';
-import * as services from './monitoring/services';
-import * as slos from './monitoring/slos';
+import { serviceType } from './monitoring/services';
+import { sloType } from './monitoring/slos';
 import { recordTimeSeries, clearTimeSeries, type TimeSeriesInput } from './monitoring/time-series';
 
 export { recordTimeSeries, clearTimeSeries } from './monitoring/time-series';
 export type { TimeSeriesInput, TimeSeriesPointInput, TimeLike } from './monitoring/time-series';
 export { monitoringState } from './monitoring/state';
 export { parseSloSelector } from './monitoring/alert-policies';
-
-type Handler = (core: EmulatorCore, req: any) => unknown;
-type Table = Record<string, [Handler, 'read' | 'write']>;
 
 const PROTO_FILES = [
   'google/monitoring/v3/service_service.proto',
@@ -32,32 +31,11 @@ const PROTO_FILES = [
 ];
 
 /** Per gRPC service: method name → handler and whether it counts as a read or a write. */
-const SERVICES: Record<string, Table> = {
-  ServiceMonitoringService: {
-    CreateService: [services.createService, 'write'],
-    GetService: [services.getService, 'read'],
-    ListServices: [services.listServices, 'read'],
-    UpdateService: [services.updateService, 'write'],
-    DeleteService: [services.deleteService, 'write'],
-    CreateServiceLevelObjective: [slos.createSlo, 'write'],
-    GetServiceLevelObjective: [slos.getSlo, 'read'],
-    ListServiceLevelObjectives: [slos.listSlos, 'read'],
-    UpdateServiceLevelObjective: [slos.updateSlo, 'write'],
-    DeleteServiceLevelObjective: [slos.deleteSlo, 'write'],
-  },
-  AlertPolicyService: {
-    CreateAlertPolicy: [alerts.createAlertPolicy, 'write'],
-    GetAlertPolicy: [alerts.getAlertPolicy, 'read'],
-    ListAlertPolicies: [alerts.listAlertPolicies, 'read'],
-    UpdateAlertPolicy: [alerts.updateAlertPolicy, 'write'],
-    DeleteAlertPolicy: [alerts.deleteAlertPolicy, 'write'],
-  },
+const SERVICES: Record<string, HandlerTable> = {
+  ServiceMonitoringService: { ...crudMethods(serviceType), ...crudMethods(sloType) },
+  AlertPolicyService: crudMethods(alertPolicyType),
   NotificationChannelService: {
-    CreateNotificationChannel: [channels.createChannel, 'write'],
-    GetNotificationChannel: [channels.getChannel, 'read'],
-    ListNotificationChannels: [channels.listChannels, 'read'],
-    UpdateNotificationChannel: [channels.updateChannel, 'write'],
-    DeleteNotificationChannel: [channels.deleteChannel, 'write'],
+    ...crudMethods(channelType),
     ListNotificationChannelDescriptors: [channels.listDescriptors, 'read'],
     GetNotificationChannelDescriptor: [channels.getDescriptor, 'read'],
   },

@@ -6,11 +6,11 @@
  * for the unmodified `@google-cloud/storage` client (`apiEndpoint: 'http://127.0.0.1:P+1'`).
  * Behaviour: `src/emulator/spec/storage.md`.
  */
-import type { EmulatorModule } from './index';
+import type { EmulatorModule } from './module';
 import type { EmulatorCore } from '../core';
 import type { HttpRequest, Router } from '../http';
 import { response } from '../http';
-import { Code, EmulatorError } from '../core';
+import { Code, EmulatorError } from '../errors';
 import { objectRoutes, type ObjectStore } from './storage/objects';
 import {
   type StoredBucket, buildBucket, bucketConflict, bucketNotFound, checkBucketName, invalidArg, preconditionFailed,

@@ -7,7 +7,7 @@
  * Behaviour: `spec/traffic.md`. Settings: `/__emulator/traffic`.
  */
 import type { EmulatorCore } from '../core';
-import type { EmulatorModule } from './index';
+import type { EmulatorModule } from './module';
 import { runState } from './cloud-run';
 import { errorRatioFor, mergeTrafficConfig, resetTrafficConfig, rpsFor, trafficConfig } from './traffic/config';
 import { catchUp, resetModel } from './traffic/generator';

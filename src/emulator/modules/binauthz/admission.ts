@@ -6,7 +6,8 @@
  * (ALWAYS_ALLOW / ALWAYS_DENY / REQUIRE_ATTESTATION); violations of a
  * DRYRUN_AUDIT_LOG_ONLY rule are only logged (admitted).
  */
-import type { EmulatorCore, ImageAdmissionRequest, ImageDenial } from '../../core';
+import type { EmulatorCore } from '../../core';
+import type { ImageAdmissionRequest, ImageDenial } from '../../admission';
 import { isAttested } from './attestations';
 import { matchesPattern } from './images';
 import { currentPolicy } from './policy';

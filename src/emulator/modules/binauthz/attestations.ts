@@ -5,7 +5,7 @@
  * `{"images": [...]}` removes those, without a body removes all).
  */
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 import type { Router } from '../../http';
 import { matchesAttested } from './images';
 import { binauthzState } from './state';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 import { binauthzState, checkFields, clone, etagMismatch, invalid, type Schema } from './state';
 
 const KEY: Schema = { comment: true, id: true, asciiArmoredPgpPublicKey: true, pkixPublicKey: { publicKeyPem: true, signatureAlgorithm: true, keyId: true } };

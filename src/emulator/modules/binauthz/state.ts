@@ -4,7 +4,7 @@
  * API rejects unknown fields: `Invalid JSON payload received. Unknown name "x"`).
  */
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 
 /** The `binauthz` namespace of the emulator state. */
 export interface BinauthzState {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { unary } from '../../grpc';
 import { canonical } from './protos';
 import { notFound, parseServiceName, runNs, violation, type Obj, type PolicyRecord } from './state';

@@ -6,7 +6,7 @@
  * (spec/cloud-run.md, "Locations").
  */
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { unary } from '../../grpc';
 import { paginate, runNs, type Obj } from './state';
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { unary } from '../../grpc';
 import { packRun } from './protos';
 import { clone, paginate, parseParent, runNs, violation, type OperationKind, type OperationRecord } from './state';

@@ -4,8 +4,9 @@
  * the name-collision rule.
  */
 import { randomUUID } from 'node:crypto';
-import type { EmulatorCore, ImageDenial } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import type { EmulatorCore } from '../../core';
+import type { ImageDenial } from '../../admission';
+import { Code, EmulatorError } from '../../errors';
 import { condition, readyState } from './conditions';
 import { omit, sameConfig } from './fields';
 import { clone, ts, type Obj, type RevisionRecord, type RunNamespace, type ServiceName } from './state';

@@ -3,7 +3,7 @@
  * service of the location), DeleteRevision (only revisions that cannot receive traffic).
  */
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { unary } from '../../grpc';
 import { operationWire, previewOperation, startOperation } from './operations';
 import { clone, lastSegment, notFound, paginate, parseRevisionName, parseServiceName, runNs, type Obj } from './state';

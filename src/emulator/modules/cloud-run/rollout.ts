@@ -5,7 +5,7 @@
  * serving state (latestReadyRevision, trafficStatuses) as the real API does.
  */
 import type { EmulatorCore } from '../../core';
-import { Code } from '../../core';
+import { Code } from '../../errors';
 import { condition } from './conditions';
 import { LATEST } from './defaults';
 import { registerCompleter, startOperation } from './operations';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { unary } from '../../grpc';
 import { serviceDefaults } from './defaults';
 import { applyMask, OUTPUT_ONLY, sameConfig, specOf } from './fields';

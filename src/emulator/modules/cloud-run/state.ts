@@ -3,8 +3,9 @@
  * error helpers every handler shares. Everything stored is JSON: messages in their
  * canonical plain form (enum names, int64 strings, `{seconds, nanos}` timestamps).
  */
-import type { EmulatorCore, ImageDenial } from '../../core';
-import { EmulatorError, Code } from '../../core';
+import type { EmulatorCore } from '../../core';
+import type { ImageDenial } from '../../admission';
+import { EmulatorError, Code } from '../../errors';
 
 /** A message in its canonical plain form. */
 export type Obj = Record<string, any>;

@@ -3,7 +3,7 @@
  * (Terraform and gcloud logs quote them); the router renders them in the legacy JSON form
  * `{error: {code, message, errors: [{domain, reason, message}]}}`.
  */
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 
 /** Names must be RFC 1035 labels. */
 export const NAME_PATTERN = '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)';

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { httpStatusOf } from '../../core';
+import { httpStatusOf } from '../../errors';
 import type { Router, HttpRequest } from '../../http';
 import type { ComputeState, OpRecord, PendingWrite } from './state';
 import { computeState, computeTime, newId, selfLink, publicView, clone } from './state';

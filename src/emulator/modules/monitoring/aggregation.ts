@@ -3,7 +3,7 @@
  * interval's end time (`end`, `end - P`, `end - 2P`, ...), then optional cross-series
  * reduction over the `group_by_fields`. Periods without data produce no point.
  */
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 import type { StoredPoint, StoredSeries } from './time-series';
 
 /** An aligned (or raw) series ready to render. */

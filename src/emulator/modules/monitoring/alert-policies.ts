@@ -1,19 +1,18 @@
 /**
- * `google.monitoring.v3.AlertPolicyService`: server-assigned numeric IDs for policies
+ * `google.monitoring.v3.AlertPolicyService`, as a descriptor for the generic CRUD
+ * (`crud.ts`): server-assigned numeric IDs for policies
  * and their conditions, `creationRecord`/`mutationRecord`, update masks, list filters
  * (`display_name`, `user_labels.KEY`, ...), `order_by` and paging. Threshold conditions
  * accept SLO selectors (`select_slo_burn_rate("projects/.../serviceLevelObjectives/o",
  * "3600s")`); the SLO must exist.
  */
 import type { EmulatorCore } from '../../core';
-import { evalFilter, objectResolver, parseFilter } from './filter';
-import { stripOneofs } from './oneofs';
+import type { MonitoringResourceType } from './resource-type';
 import { validateMetricFilter } from './slo-validation';
 import {
-  applyMask, clone, compact, durationSeconds, invalid, maskPaths, monitoringState, mutationRecord, notFound, numericId,
-  paginate, parseDurationString, projectOf, validateUserLabels,
+  clone, compact, durationSeconds, invalid, monitoringState, mutationRecord, numericId, parseDurationString, projectOf,
+  validateUserLabels,
 } from './state';
-import { sortBy } from './order-by';
 
 const CONDITION_KINDS = [
   'conditionThreshold', 'conditionAbsent', 'conditionMatchedLog', 'conditionMonitoringQueryLanguage',
@@ -96,7 +95,7 @@ function nameConditions(policyName: string, conditions: any[], previous: any[]):
 }
 
 function fields(input: any): any {
-  const p = stripOneofs(clone(input ?? {}));
+  const p = clone(input ?? {});
   return compact({
     displayName: p.displayName, documentation: p.documentation, userLabels: p.userLabels, conditions: p.conditions,
     combiner: p.combiner, enabled: p.enabled, notificationChannels: p.notificationChannels, alertStrategy: p.alertStrategy,
@@ -104,71 +103,42 @@ function fields(input: any): any {
   });
 }
 
-/** CreateAlertPolicy (the parent is the request's `name`). */
-export function createAlertPolicy(core: EmulatorCore, req: any): any {
-  const project = projectOf(req.name);
-  const st = monitoringState(core);
-  const body = fields(req.alertPolicy);
-  validatePolicy(core, body);
-  const name = `projects/${project}/alertPolicies/${numericId((id) => !!st.alertPolicies[`projects/${project}/alertPolicies/${id}`])}`;
-  const record = mutationRecord(core);
-  const policy = compact({
-    name,
-    ...body,
-    conditions: nameConditions(name, body.conditions ?? [], []),
-    enabled: body.enabled ?? { value: true },
-    creationRecord: record,
-    mutationRecord: record,
-  });
-  st.alertPolicies[name] = policy;
-  return clone(policy);
-}
-
-function stored(core: EmulatorCore, name: string): any {
-  const p = monitoringState(core).alertPolicies[name];
-  if (!p) notFound(name);
-  return p;
-}
-
-/** GetAlertPolicy. */
-export function getAlertPolicy(core: EmulatorCore, req: any): any {
-  return clone(stored(core, String(req.name ?? '')));
-}
-
-/** ListAlertPolicies (filter, order_by, paging, total_size). */
-export function listAlertPolicies(core: EmulatorCore, req: any): any {
-  const project = projectOf(req.name);
-  const filter = parseFilter(req.filter);
-  const all = Object.values(monitoringState(core).alertPolicies).filter(
-    (p: any) => p.name.startsWith(`projects/${project}/alertPolicies/`) && evalFilter(filter, objectResolver(p)),
-  );
-  const sorted = sortBy(all, req.orderBy);
-  const { page, nextPageToken } = paginate(sorted, req.pageSize, req.pageToken);
-  return { alertPolicies: clone(page), nextPageToken, totalSize: sorted.length };
-}
-
-/** UpdateAlertPolicy (update_mask, or full replacement keeping the ID and named conditions). */
-export function updateAlertPolicy(core: EmulatorCore, req: any): any {
-  const incoming = stripOneofs(clone(req.alertPolicy ?? {}));
-  const name = String(incoming.name ?? '');
-  const existing = stored(core, name);
-  const paths = maskPaths(req.updateMask);
-  const next = paths
-    ? applyMask(existing, fields(incoming), paths, MUTABLE, { aliases: { user_label: 'userLabels' }, maps: ['userLabels'] })
-    : { name, ...fields(incoming), creationRecord: existing.creationRecord };
-  next.conditions = nameConditions(name, next.conditions ?? [], existing.conditions ?? []);
-  next.enabled ??= { value: true };
-  validatePolicy(core, next);
-  next.mutationRecord = mutationRecord(core);
-  compact(next);
-  monitoringState(core).alertPolicies[name] = next;
-  return clone(next);
-}
-
-/** DeleteAlertPolicy. */
-export function deleteAlertPolicy(core: EmulatorCore, req: any): any {
-  const name = String(req.name ?? '');
-  stored(core, name);
-  delete monitoringState(core).alertPolicies[name];
-  return {};
-}
+/** The AlertPolicy resource type (the parent of Create and List is the request's `name`). */
+export const alertPolicyType: MonitoringResourceType = {
+  noun: 'AlertPolicy',
+  plural: 'AlertPolicies',
+  store: 'alertPolicies',
+  field: 'alertPolicy',
+  listField: 'alertPolicies',
+  parentField: 'name',
+  collection(_core, parent) {
+    const project = projectOf(parent);
+    return { project, path: `projects/${project}/alertPolicies` };
+  },
+  listPrefix: (_core, parent) => `projects/${projectOf(parent)}/alertPolicies/`,
+  id: { assign: 'numeric' },
+  create(input, { core, name }) {
+    const body = fields(input);
+    validatePolicy(core, body);
+    const record = mutationRecord(core);
+    return {
+      name,
+      ...body,
+      conditions: nameConditions(name, body.conditions ?? [], []),
+      enabled: body.enabled ?? { value: true },
+      creationRecord: record,
+      mutationRecord: record,
+    };
+  },
+  mutable: MUTABLE,
+  mask: { aliases: { user_label: 'userLabels' }, maps: ['userLabels'] },
+  maskInput: fields,
+  replace: (incoming, { name, existing }) => ({ name, ...fields(incoming), creationRecord: existing.creationRecord }),
+  finishUpdate(next, { core, name, existing }) {
+    next.conditions = nameConditions(name, next.conditions ?? [], existing.conditions ?? []);
+    next.enabled ??= { value: true };
+    validatePolicy(core, next);
+    next.mutationRecord = mutationRecord(core);
+  },
+  ordered: true,
+};

@@ -11,7 +11,7 @@
  * strings, numbers, bare words or the functions `starts_with`, `ends_with`,
  * `has_substring`, `one_of` and `monitoring.regex.full_match`.
  */
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 
 export type FilterNode =
   | { kind: 'and' | 'or'; items: FilterNode[] }

@@ -1,17 +1,15 @@
 /**
- * `google.monitoring.v3.ServiceMonitoringService`, the Service half: Create (custom,
- * Cloud Run or other basic services; `service_id` optional → server-assigned), Get,
- * List (filter + paging), Update (update_mask) and Delete (which also deletes the
- * service's SLOs, as the real API does).
+ * `google.monitoring.v3.ServiceMonitoringService`, the Service half, as a descriptor for
+ * the generic CRUD (`crud.ts`): custom, Cloud Run or other basic services; `service_id`
+ * optional (server-assigned); List filters on `identifier_case`; Update by mask
+ * (display_name, user_labels) or replacement; Delete also deletes the service's SLOs, as
+ * the real API does.
  */
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
-import { evalFilter, objectResolver, parseFilter } from './filter';
+import { stored } from './crud';
 import { stripOneofs } from './oneofs';
-import {
-  applyMask, clone, compact, invalid, maskPaths, monitoringState, notFound, opaqueId, paginate, projectOf,
-  validateUserLabels,
-} from './state';
+import type { MonitoringResourceType } from './resource-type';
+import { clone, compact, invalid, monitoringState, projectOf, validateUserLabels } from './state';
 
 /** Identifier fields of `Service` (the `identifier` oneof) and their `identifier_case` names. */
 const IDENTIFIERS: Record<string, string> = {
@@ -57,74 +55,44 @@ function buildService(project: string, name: string, input: any): any {
   return out;
 }
 
-/** CreateService. */
-export function createService(core: EmulatorCore, req: any): any {
-  const project = projectOf(req.parent, 'parent');
-  if (req.serviceId && !/^[a-z0-9-]+$/.test(req.serviceId)) {
-    invalid(`Field service_id had an invalid value of "${req.serviceId}": must match the pattern [a-z0-9\\-]+.`);
-  }
-  const st = monitoringState(core);
-  const id = req.serviceId || opaqueId();
-  const name = `projects/${project}/services/${id}`;
-  if (st.services[name]) throw new EmulatorError(Code.ALREADY_EXISTS, `Resource '${name}' already exists.`);
-  const svc = buildService(project, name, req.service);
-  st.services[name] = svc;
-  return clone(svc);
-}
-
-/** The stored service, or NOT_FOUND. */
-export function getStoredService(core: EmulatorCore, name: string): any {
-  const svc = monitoringState(core).services[name];
-  if (!svc) notFound(name);
-  return svc;
-}
-
-/** GetService. */
-export function getService(core: EmulatorCore, req: any): any {
-  return clone(getStoredService(core, String(req.name ?? '')));
-}
-
-/** ListServices. */
-export function listServices(core: EmulatorCore, req: any): any {
-  const project = projectOf(req.parent, 'parent');
-  const filter = parseFilter(req.filter);
-  const prefix = `projects/${project}/services/`;
-  const all = Object.values(monitoringState(core).services).filter(
-    (s: any) =>
-      s.name.startsWith(prefix) &&
-      evalFilter(filter, objectResolver(s, { identifier_case: () => IDENTIFIERS[identifierOf(s) ?? ''] ?? 'IDENTIFIER_NOT_SET' })),
-  );
-  const { page, nextPageToken } = paginate(all, req.pageSize, req.pageToken);
-  return { services: clone(page), nextPageToken };
-}
-
-/** UpdateService: display_name and user_labels are mutable; identifiers are not. */
-export function updateService(core: EmulatorCore, req: any): any {
-  const incoming = stripOneofs(clone(req.service ?? {}));
-  const name = String(incoming.name ?? '');
-  const existing = getStoredService(core, name);
-  const paths = maskPaths(req.updateMask);
-  let next: any;
-  if (paths) {
-    next = applyMask(existing, incoming, paths, ['displayName', 'userLabels'], { aliases: { user_label: 'userLabels' }, maps: ['userLabels'] });
-  } else {
+/** The Monitoring Service resource type. */
+export const serviceType: MonitoringResourceType = {
+  noun: 'Service',
+  plural: 'Services',
+  store: 'services',
+  field: 'service',
+  listField: 'services',
+  parentField: 'parent',
+  collection(_core, parent) {
+    const project = projectOf(parent, 'parent');
+    return { project, path: `projects/${project}/services` };
+  },
+  listPrefix: (_core, parent) => `projects/${projectOf(parent, 'parent')}/services/`,
+  id: {
+    field: 'serviceId',
+    check(id) {
+      if (!/^[a-z0-9-]+$/.test(id)) invalid(`Field service_id had an invalid value of "${id}": must match the pattern [a-z0-9\\-]+.`);
+    },
+    assign: 'opaque',
+  },
+  create: (input, { project, name }) => buildService(project, name, input),
+  mutable: ['displayName', 'userLabels'],
+  mask: { aliases: { user_label: 'userLabels' }, maps: ['userLabels'] },
+  replace(incoming, { existing }) {
     const changedId = identifierOf(incoming) && identifierOf(incoming) !== identifierOf(existing);
     const changedBasic = incoming.basicService && JSON.stringify(incoming.basicService) !== JSON.stringify(existing.basicService);
     if (changedId || changedBasic) invalid('The service identifier and basic_service of a Service cannot be changed.');
-    next = { ...clone(existing), displayName: incoming.displayName, userLabels: incoming.userLabels };
-  }
-  validateUserLabels(next.userLabels, 'service.user_labels');
-  compact(next);
-  monitoringState(core).services[name] = next;
-  return clone(next);
-}
+    return { ...clone(existing), displayName: incoming.displayName, userLabels: incoming.userLabels };
+  },
+  finishUpdate: (next) => validateUserLabels(next.userLabels, 'service.user_labels'),
+  filterFields: (s) => ({ identifier_case: () => IDENTIFIERS[identifierOf(s) ?? ''] ?? 'IDENTIFIER_NOT_SET' }),
+  beforeDelete(core, name) {
+    const st = monitoringState(core);
+    for (const slo of Object.keys(st.slos)) if (slo.startsWith(`${name}/serviceLevelObjectives/`)) delete st.slos[slo];
+  },
+};
 
-/** DeleteService (and its SLOs). */
-export function deleteService(core: EmulatorCore, req: any): any {
-  const name = String(req.name ?? '');
-  getStoredService(core, name);
-  const st = monitoringState(core);
-  delete st.services[name];
-  for (const slo of Object.keys(st.slos)) if (slo.startsWith(`${name}/serviceLevelObjectives/`)) delete st.slos[slo];
-  return {};
+/** The stored service, or NOT_FOUND. */
+export function getStoredService(core: EmulatorCore, name: string): any {
+  return stored(core, serviceType, name);
 }

@@ -1,17 +1,16 @@
 /**
- * `google.monitoring.v3.ServiceMonitoringService`, the SLO half:
- * Create/Get/List/Update/DeleteServiceLevelObjective, validated like the real API
- * (see slo-validation.ts). `service_level_objective_id` is optional (server-assigned).
+ * `google.monitoring.v3.ServiceMonitoringService`, the SLO half, as a descriptor for the
+ * generic CRUD (`crud.ts`), validated like the real API (see slo-validation.ts).
+ * `service_level_objective_id` is optional (server-assigned); List under
+ * `.../services/-` lists across services; GetServiceLevelObjective's `view` EXPLICIT
+ * returns the SLI as defined, like FULL.
  */
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
-import { evalFilter, objectResolver, parseFilter } from './filter';
-import { stripOneofs } from './oneofs';
+import { stored } from './crud';
+import type { MonitoringResourceType } from './resource-type';
 import { getStoredService } from './services';
 import { validateSlo } from './slo-validation';
-import { applyMask, clone, compact, invalid, maskPaths, monitoringState, notFound, opaqueId, paginate } from './state';
-
-const MUTABLE = ['displayName', 'serviceLevelIndicator', 'goal', 'rollingPeriod', 'calendarPeriod', 'userLabels'];
+import { compact, invalid } from './state';
 
 function parseSloName(name: string): { service: string; id: string } {
   const m = /^(projects\/[^/]+\/services\/[^/]+)\/serviceLevelObjectives\/([^/]+)$/.exec(name);
@@ -19,8 +18,7 @@ function parseSloName(name: string): { service: string; id: string } {
   return { service: m[1], id: m[2] };
 }
 
-function build(name: string, input: any): any {
-  const s = stripOneofs(clone(input ?? {}));
+function build(name: string, s: any): any {
   return compact({
     name,
     displayName: s.displayName,
@@ -32,76 +30,47 @@ function build(name: string, input: any): any {
   });
 }
 
+/** The ServiceLevelObjective resource type. */
+export const sloType: MonitoringResourceType = {
+  noun: 'ServiceLevelObjective',
+  plural: 'ServiceLevelObjectives',
+  store: 'slos',
+  field: 'serviceLevelObjective',
+  listField: 'serviceLevelObjectives',
+  parentField: 'parent',
+  collection(core, parent) {
+    const m = /^projects\/([^/]+)\/services\/[^/]+$/.exec(parent);
+    if (!m) invalid(`Field parent had an invalid value of "${parent}".`);
+    getStoredService(core, parent);
+    return { project: m[1], path: `${parent}/serviceLevelObjectives` };
+  },
+  listPrefix(core, parent) {
+    const m = /^(projects\/[^/]+)\/services\/([^/]+)$/.exec(parent);
+    if (!m) invalid(`Field parent had an invalid value of "${parent}".`);
+    if (m[2] === '-') return `${m[1]}/services/`;
+    getStoredService(core, parent);
+    return `${parent}/serviceLevelObjectives/`;
+  },
+  checkName: (name) => void parseSloName(name),
+  id: {
+    field: 'serviceLevelObjectiveId',
+    check(id) {
+      if (!/^[a-zA-Z0-9\-_:.]+$/.test(id)) invalid(`Field service_level_objective_id had an invalid value of "${id}": must match ^[a-zA-Z0-9-_:.]+$.`);
+    },
+    assign: 'opaque',
+  },
+  create(input, { core, parent, name }) {
+    const slo = build(name, input);
+    validateSlo(slo, getStoredService(core, parent));
+    return slo;
+  },
+  mutable: ['displayName', 'serviceLevelIndicator', 'goal', 'rollingPeriod', 'calendarPeriod', 'userLabels'],
+  mask: { aliases: { user_label: 'userLabels' }, maps: ['userLabels'], oneofs: [['rollingPeriod', 'calendarPeriod']] },
+  replace: (incoming, { name }) => build(name, incoming),
+  finishUpdate: (next, { core, name }) => validateSlo(next, getStoredService(core, parseSloName(name).service)),
+};
+
 /** The stored SLO, or NOT_FOUND. */
 export function getStoredSlo(core: EmulatorCore, name: string): any {
-  const slo = monitoringState(core).slos[name];
-  if (!slo) notFound(name);
-  return slo;
-}
-
-/** CreateServiceLevelObjective. */
-export function createSlo(core: EmulatorCore, req: any): any {
-  const parent = String(req.parent ?? '');
-  if (!/^projects\/[^/]+\/services\/[^/]+$/.test(parent)) invalid(`Field parent had an invalid value of "${parent}".`);
-  const service = getStoredService(core, parent);
-  const givenId = req.serviceLevelObjectiveId;
-  if (givenId && !/^[a-zA-Z0-9\-_:.]+$/.test(givenId)) {
-    invalid(`Field service_level_objective_id had an invalid value of "${givenId}": must match ^[a-zA-Z0-9-_:.]+$.`);
-  }
-  const name = `${parent}/serviceLevelObjectives/${givenId || opaqueId()}`;
-  const st = monitoringState(core);
-  if (st.slos[name]) throw new EmulatorError(Code.ALREADY_EXISTS, `Resource '${name}' already exists.`);
-  const slo = build(name, req.serviceLevelObjective);
-  validateSlo(slo, service);
-  st.slos[name] = slo;
-  return clone(slo);
-}
-
-/** GetServiceLevelObjective (`view` EXPLICIT returns the SLI as defined, like FULL). */
-export function getSlo(core: EmulatorCore, req: any): any {
-  const name = String(req.name ?? '');
-  parseSloName(name);
-  return clone(getStoredSlo(core, name));
-}
-
-/** ListServiceLevelObjectives; parent `.../services/-` lists across services. */
-export function listSlos(core: EmulatorCore, req: any): any {
-  const parent = String(req.parent ?? '');
-  const m = /^(projects\/[^/]+)\/services\/([^/]+)$/.exec(parent);
-  if (!m) invalid(`Field parent had an invalid value of "${parent}".`);
-  if (m[2] !== '-') getStoredService(core, parent);
-  const prefix = m[2] === '-' ? `${m[1]}/services/` : `${parent}/serviceLevelObjectives/`;
-  const filter = parseFilter(req.filter);
-  const all = Object.values(monitoringState(core).slos).filter((s: any) => s.name.startsWith(prefix) && evalFilter(filter, objectResolver(s)));
-  const { page, nextPageToken } = paginate(all, req.pageSize, req.pageToken);
-  return { serviceLevelObjectives: clone(page), nextPageToken };
-}
-
-/** UpdateServiceLevelObjective (update_mask, or full replacement without one). */
-export function updateSlo(core: EmulatorCore, req: any): any {
-  const incoming = stripOneofs(clone(req.serviceLevelObjective ?? {}));
-  const name = String(incoming.name ?? '');
-  const { service } = parseSloName(name);
-  const existing = getStoredSlo(core, name);
-  const paths = maskPaths(req.updateMask);
-  const next = paths
-    ? applyMask(existing, incoming, paths, MUTABLE, {
-        aliases: { user_label: 'userLabels' },
-        maps: ['userLabels'],
-        oneofs: [['rollingPeriod', 'calendarPeriod']],
-      })
-    : build(name, incoming);
-  compact(next);
-  validateSlo(next, getStoredService(core, service));
-  monitoringState(core).slos[name] = next;
-  return clone(next);
-}
-
-/** DeleteServiceLevelObjective. */
-export function deleteSlo(core: EmulatorCore, req: any): any {
-  const name = String(req.name ?? '');
-  parseSloName(name);
-  getStoredSlo(core, name);
-  delete monitoringState(core).slos[name];
-  return {};
+  return stored(core, sloType, name);
 }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 
 /** The `monitoring` namespace of the emulator state. */
 export interface MonitoringState {
@@ -132,6 +132,16 @@ export function camel(segment: string): string {
   return segment.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** How an update mask applies to a type: alias first segments, map fields, oneof groups. */
+export interface MaskOptions {
+  /** First segments spelled otherwise (`user_label` → `userLabels`). */
+  aliases?: Record<string, string>;
+  /** Sibling fields of a oneof: setting one clears the others. */
+  oneofs?: string[][];
+  /** Map fields: below them the rest of a path is a literal key. */
+  maps?: string[];
+}
+
 /**
  * Apply an update mask: each path (snake_case or camelCase, dotted) is copied from
  * `incoming` to a copy of `existing`, or removed when absent in `incoming`. Paths whose
@@ -143,7 +153,7 @@ export function applyMask(
   incoming: any,
   paths: string[],
   allowed: string[],
-  opts: { aliases?: Record<string, string>; oneofs?: string[][]; maps?: string[] } = {},
+  opts: MaskOptions = {},
 ): any {
   const out = clone(existing);
   for (const raw of paths) {

@@ -6,7 +6,7 @@
  * point would rewrite the state file many times a second.
  */
 import type { EmulatorCore } from '../../core';
-import { EmulatorError, Code } from '../../core';
+import { EmulatorError, Code } from '../../errors';
 import { timestampMs } from './state';
 
 /** A time accepted by `recordTimeSeries`: ms since the epoch, ISO string, Date or `{seconds, nanos}`. */

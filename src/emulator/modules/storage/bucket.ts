@@ -4,7 +4,7 @@
  * the JSON API's error vocabulary. Pure functions over plain JSON.
  */
 import { isIP } from 'node:net';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 
 /** A stored bucket: the public JSON plus the owning project id. */
 export type StoredBucket = Record<string, any> & { _project: string };

@@ -4,7 +4,7 @@
  * Pure functions over plain JSON; the routes are in `objects.ts`.
  */
 import { createHash } from 'node:crypto';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { preconditionFailed } from './bucket';
 
 /** A stored object: its public JSON plus the content (base64). */

@@ -5,7 +5,7 @@
  * metageneration preconditions. Behaviour: `src/emulator/spec/storage.md`.
  */
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import type { HttpRequest } from '../../http';
 import { response } from '../../http';
 import { bucketNotFound, invalidArg, requiredParam, type StoredBucket } from './bucket';

@@ -4,7 +4,7 @@
  * restarted on the same `--state` keeps them. Behaviour: `spec/traffic.md`.
  */
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 
 /** Requests per second for a service when neither `--traffic-rps` nor the config says. */
 export const DEFAULT_RPS = 50;
