@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { TargetInfo } from '../engine/controller';
 import { clientStamp } from '../engine/ownership';
 import { RunctlError } from '../engine/types';
+import { clientClass } from './client-modules';
 import { apiError, credentialsMessage, GrpcCode, isConnectionRefused } from './errors';
 import { useWaitOperation } from './lro-wait';
 import { oneLine, reachEmulator, SLOW_RETRY_MS } from './preflight';
@@ -304,15 +305,15 @@ export class Clients {
 
   runServices(): InstanceType<RunV2['ServicesClient']> {
     return this.memo('run.services', () => {
-      const run = require('@google-cloud/run') as typeof import('@google-cloud/run');
-      return new run.v2.ServicesClient(this.grpcOptions());
+      const Ctor = clientClass('@google-cloud/run', 'v2', 'ServicesClient') as RunV2['ServicesClient'];
+      return new Ctor(this.grpcOptions());
     });
   }
 
   runRevisions(): InstanceType<RunV2['RevisionsClient']> {
     return this.memo('run.revisions', () => {
-      const run = require('@google-cloud/run') as typeof import('@google-cloud/run');
-      return new run.v2.RevisionsClient(this.grpcOptions());
+      const Ctor = clientClass('@google-cloud/run', 'v2', 'RevisionsClient') as RunV2['RevisionsClient'];
+      return new Ctor(this.grpcOptions());
     });
   }
 
@@ -392,23 +393,6 @@ export class Clients {
     }
     this.cache.clear();
   }
-}
-
-/**
- * A client class from its own module (`build/src/v1/backend_services_client`) rather
- * than the package index: `@google-cloud/compute`'s index loads every one of its ~100
- * clients and a 30 MB protos.js, about a second of every cold start.
- */
-function clientClass(pkg: string, version: string, name: string): new (o: unknown) => unknown {
-  const file = `${name.replace(/Client$/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}_client`;
-  let mod: Record<string, unknown>;
-  try {
-    mod = require(`${pkg}/build/src/${version}/${file}`);
-  } catch {
-    mod = require(pkg);
-  }
-  const Ctor = mod[name] ?? (require(pkg) as Record<string, unknown>)[name];
-  return Ctor as new (o: unknown) => unknown;
 }
 
 export function splitHostPort(hostPort: string): [string, number] {
