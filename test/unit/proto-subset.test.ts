@@ -27,7 +27,7 @@ describe('proto subsets of the client packages', () => {
         expect(Object.keys(b.methods).sort()).toEqual(Object.keys(a.methods).sort());
         for (const m of b.methodsArray) {
           m.resolve();
-          const original = a.methods[m.name].resolve();
+          const original = a.methods[m.name].resolve() as import('protobufjs').Method;
           expect(m.resolvedRequestType!.fullName).toBe(original.resolvedRequestType!.fullName);
           // Same wire shape: the same fields with the same numbers and types.
           const shape = (t: import('protobufjs').Type) => t.fieldsArray.map((f) => `${f.id}:${f.name}:${f.type}`);
