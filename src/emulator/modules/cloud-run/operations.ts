@@ -53,8 +53,10 @@ function prune(core: EmulatorCore): void {
 }
 
 /**
- * Start an operation under `parent` (`projects/{p}/locations/{l}`). With no operation
- * latency it completes before the call returns (the client then never polls).
+ * Start an operation under `parent` (`projects/{p}/locations/{l}`). Like Google's, the
+ * first answer is never done: even with no operation latency the operation completes
+ * only after the call that started it has answered (on the next microtask), so a client
+ * always reads it again (GetOperation / WaitOperation). The latency only stretches it.
  */
 export function startOperation(
   core: EmulatorCore,
@@ -66,8 +68,7 @@ export function startOperation(
   const op: OperationRecord = { ...init, name: `${parent}/operations/${randomUUID()}`, done: false, doneAt: now + latency, createMs: now };
   runNs(core).operations[op.name] = op;
   prune(core);
-  if (latency <= 0) finishOperation(core, op.name);
-  else core.scheduleOperation(op.name, () => finishOperation(core, op.name), latency);
+  core.scheduleOperation(op.name, () => finishOperation(core, op.name), Math.max(0, latency));
   return op;
 }
 

@@ -11,7 +11,7 @@ import { LATEST } from './defaults';
 import { registerCompleter, startOperation } from './operations';
 import { isReady, settleRevision } from './revision-store';
 import { clone, lastSegment, runNs, ts, type Obj, type OperationRecord, type RunNamespace, type ServiceName } from './state';
-import { serviceUrls, tagUri } from './urls';
+import { pendingUrls, serviceUrls, tagUri } from './urls';
 
 /** Mark a service as reconciling (the state between a write and its operation's end). */
 export function markReconciling(service: Obj, nowMs: number): void {
@@ -20,15 +20,39 @@ export function markReconciling(service: Obj, nowMs: number): void {
   service.conditions = [condition('RoutesReady', 'CONDITION_RECONCILING', nowMs), condition('ConfigurationsReady', 'CONDITION_RECONCILING', nowMs)];
 }
 
-/** Start the deploy operation of a service write. */
-export function startDeploy(core: EmulatorCore, sn: ServiceName, method: string, revision?: { name: string; denial?: OperationRecord['denial'] }): OperationRecord {
+/** Fields a created service does not report yet in its operation's first metadata. */
+const NOT_YET_CREATED = ['uid', 'ingress', 'conditions', 'latestCreatedRevision', 'latestReadyRevision', 'observedGeneration', 'uri', 'trafficStatuses'];
+
+/**
+ * The metadata of a CreateService operation as Google first answers it: the service
+ * reconciling, its terminal condition only `{state: CONDITION_PENDING}` (no type, no
+ * time), `urls` with only the deterministic form, and no `uid`, `ingress`, `conditions`,
+ * `latestCreatedRevision` or `observedGeneration` yet (spec/cloud-run.md, "Operations").
+ */
+export function creatingMetadata(service: Obj, sn: ServiceName, projectNumber: string): Obj {
+  const out = clone(service);
+  for (const k of NOT_YET_CREATED) delete out[k];
+  out.reconciling = true;
+  out.terminalCondition = { state: 'CONDITION_PENDING' };
+  out.urls = pendingUrls(sn, projectNumber, !!service.defaultUriDisabled);
+  return out;
+}
+
+/** Start the deploy operation of a service write (`creating`: its first rollout). */
+export function startDeploy(
+  core: EmulatorCore,
+  sn: ServiceName,
+  method: string,
+  revision?: { name: string; denial?: OperationRecord['denial'] },
+  creating = false,
+): OperationRecord {
   const service = runNs(core).services[sn.name].service;
   return startOperation(core, sn.parent, {
     kind: 'deploy',
     method,
     target: sn.name,
     metadataType: 'Service',
-    metadata: clone(service),
+    metadata: creating ? creatingMetadata(service, sn, core.projectNumber) : clone(service),
     generation: service.generation,
     revision: revision?.name,
     denial: revision?.denial,
@@ -131,6 +155,8 @@ function completeServiceDelete(core: EmulatorCore, op: OperationRecord): void {
   }
   const now = core.clock.now();
   const fault = core.takeFault(op.method, true);
+  // The delete's own generation is observed whether it succeeds or fails.
+  rec.service.observedGeneration = rec.service.generation;
   if (fault) {
     rec.service.reconciling = false;
     op.error = { code: fault.grpcCode, message: fault.message };

@@ -58,7 +58,7 @@ function createFlow(core: EmulatorCore, sn: ServiceName, input: Obj, md: Metadat
   markInitialized(core, sn.project, sn.location);
   const revision = createRevision(core, st, sn, service, principal, plan.create ? plan.name : undefined);
   service.latestCreatedRevision = revision.name;
-  return operationWire(startDeploy(core, sn, method, revision));
+  return operationWire(startDeploy(core, sn, method, revision, true));
 }
 
 function update(core: EmulatorCore, req: any, md: Metadata): unknown {
@@ -102,7 +102,9 @@ function remove(core: EmulatorCore, req: any): unknown {
   if (!rec) throw notFound('SERVICE', sn.service, sn);
   if (req.etag && req.etag !== rec.service.etag) throw etagMismatch(sn);
   if (req.validateOnly) return previewOperation(sn.parent, 'Service', rec.service);
+  // Deleting is a change of its own: Google bumps `generation` (observed when it ends).
   rec.service.reconciling = true;
+  rec.service.generation = String(Number(rec.service.generation) + 1);
   const op = startOperation(core, sn.parent, {
     kind: 'delete-service',
     method: 'Services.DeleteService',

@@ -52,6 +52,14 @@ export function serviceUrls(sn: ServiceName, projectNumber: string, defaultUriDi
   return { uri, urls };
 }
 
+/**
+ * The URLs a service reports before its first rollout finishes: only the deterministic
+ * form (recorded from the real API's first CreateService answer).
+ */
+export function pendingUrls(sn: ServiceName, projectNumber: string, defaultUriDisabled: boolean): string[] {
+  return serviceUrls(sn, projectNumber, defaultUriDisabled).urls.filter((u) => u.endsWith('.run.app') && !u.endsWith('.a.run.app'));
+}
+
 /** URL of a traffic tag. */
 export function tagUri(sn: ServiceName, tag: string): string {
   return `https://${tag}---${hashHost(sn)}`;
