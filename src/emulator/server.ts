@@ -7,9 +7,11 @@ import * as http from 'node:http';
 import { EmulatorCore } from './core';
 import { type EmulatorOptions } from './options';
 import { grpc } from './grpc';
-import { Router, send, sendError } from './http';
+import { Router } from './http';
 import { MODULES } from './modules/index';
 import { adminRoutes } from './admin';
+import { GrpcRegistry } from './rest/registry';
+import { RestTranscoder, sendGoogleError, sendUnimplemented } from './rest/transcoder';
 
 export interface RunningEmulator {
   core: EmulatorCore;
@@ -31,9 +33,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const router = new Router();
   adminRoutes(router, core);
   for (const m of MODULES) m.http?.(router, core);
+  // Every gRPC method a module registers is served over REST/JSON too (rest/transcoder.ts).
+  const registry = new GrpcRegistry();
+  let transcoder: RestTranscoder | undefined;
 
   for (let attempt = 0; attempt < 20; attempt++) {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    registry.record(server);
     for (const m of MODULES) m.grpc?.(server, core);
     const grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
@@ -41,12 +47,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       ),
     );
     const httpServer = http.createServer((req, res) => {
-      router.handle(req, res).then(
-        (handled) => {
-          if (!handled) send(res, 404, { error: { code: 404, message: `No route for ${req.method} ${req.url}`, status: 'NOT_FOUND' } });
-        },
-        (err) => sendError(res, err, 'google'),
-      );
+      router
+        .handle(req, res)
+        .then(async (handled) => {
+          if (handled) return;
+          transcoder ??= new RestTranscoder(registry);
+          if (!(await transcoder.handle(req, res))) sendUnimplemented(res, req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost').pathname);
+        })
+        .catch((err) => (res.headersSent ? res.destroy() : sendGoogleError(res, err)));
     });
     const ok = await new Promise<boolean>((resolve, reject) => {
       httpServer.once('error', (err: NodeJS.ErrnoException) => {

@@ -22,7 +22,16 @@ export interface Endpoint {
   grpc?: string;
   /** HTTP host:port of the emulator. */
   http?: string;
+  /**
+   * How the Cloud Run and Monitoring clients talk: gRPC (the default), or REST/JSON
+   * over HTTP/1.1 (the clients' `fallback` mode; `--transport rest`), for networks
+   * whose proxies block gRPC. Compute, Storage and Binary Authorization are REST always.
+   */
+  transport?: Transport;
 }
+
+/** The wire protocol of the gRPC-capable clients. */
+export type Transport = 'grpc' | 'rest';
 
 type RunV2 = typeof import('@google-cloud/run').v2;
 type ComputeV1 = typeof import('@google-cloud/compute');
@@ -154,8 +163,10 @@ export class Clients {
   /** One probe of the emulator at a time, shared by every call that asks. */
   private reachEmulator(): Promise<void> {
     if (!this.reaching) {
-      const [host, port] = splitHostPort(this.endpoint.grpc!);
-      this.reaching = reachEmulator(host, port, (line) => this.progress?.(line)).finally(() => {
+      // Probe the port the clients use: over REST that is the HTTP port (P+1).
+      const [host, grpcPort] = splitHostPort(this.endpoint.grpc!);
+      const port = this.endpoint.transport === 'rest' ? splitHostPort(this.endpoint.http!)[1] : grpcPort;
+      this.reaching = reachEmulator(host, port, (line) => this.progress?.(line), grpcPort).finally(() => {
         this.reaching = undefined;
       });
     }
@@ -280,8 +291,9 @@ export class Clients {
     return { libName: client, libVersion: clientVersion };
   }
 
-  /** Options for gRPC clients (Run, Monitoring). */
+  /** Options for gRPC clients (Run, Monitoring); their REST/JSON fallback with `transport: 'rest'`. */
   grpcOptions(): Record<string, any> {
+    if (this.endpoint.transport === 'rest') return { ...this.restOptions(), fallback: true };
     if (this.endpoint.mode === 'google') return { ...this.identity(), auth: this.googleAuth() };
     const [host, port] = splitHostPort(this.endpoint.grpc!);
     const gax = require('google-gax') as typeof import('google-gax');

@@ -50,9 +50,19 @@ export function useWaitOperation(client: unknown, hooks: WaitHooks, timeoutS = W
           }
           const { grpc } = require('google-gax') as typeof import('google-gax');
           const deadline = new Date(Date.now() + (timeoutS + 15) * 1000);
-          call = stub.waitOperation({ name, timeout: { seconds: timeoutS } }, new grpc.Metadata(), { deadline }, (err: unknown, op: unknown) =>
-            err ? reject(err) : resolve([op]),
-          );
+          // The REST stub (`fallback: true`) cannot build this call: gax maps only RPCs
+          // whose proto carries an HTTP annotation, and WaitOperation's has none
+          // (google-gax transcoding.js overrideHttpRules), so it fails with a TypeError
+          // before sending anything. Poll GetOperation instead.
+          const unavailable = (err: unknown) =>
+            err instanceof TypeError ? Object.assign(new Error(`WaitOperation is not available: ${err.message}`), { code: UNIMPLEMENTED }) : err;
+          try {
+            call = stub.waitOperation({ name, timeout: { seconds: timeoutS } }, new grpc.Metadata(), { deadline }, (err: unknown, op: unknown) =>
+              err ? reject(unavailable(err)) : resolve([op]),
+            );
+          } catch (err) {
+            reject(unavailable(err));
+          }
         }),
     );
     return { promise, cancel: () => call?.cancel?.() };

@@ -29,7 +29,7 @@ export function tcpProbe(host: string, port: number, ms: number): Promise<string
  * Connect to the emulator's gRPC port, retrying for up to REACH_BUDGET_MS; after
  * SLOW_RETRY_MS one progress line. Throws `Unreachable` when it never answers.
  */
-export async function reachEmulator(host: string, port: number, progress: (line: string) => void): Promise<void> {
+export async function reachEmulator(host: string, port: number, progress: (line: string) => void, emulatorPort = port): Promise<void> {
   const started = Date.now();
   let told = false;
   for (;;) {
@@ -42,7 +42,7 @@ export async function reachEmulator(host: string, port: number, progress: (line:
       progress(`waiting for the emulator at ${host}:${port} (${failure})...`);
     }
     if (elapsed >= REACH_BUDGET_MS) {
-      throw new RunctlError('Unreachable', `cannot reach the emulator at ${host}:${port} (RUNCTL_EMULATOR_HOST): ${failure}; is "runctl emulator --port ${port}" running?`, { source: 'user' });
+      throw new RunctlError('Unreachable', `cannot reach the emulator at ${host}:${port} (RUNCTL_EMULATOR_HOST): ${failure}; is "runctl emulator --port ${emulatorPort}" running?`, { source: 'user' });
     }
     await new Promise((r) => setTimeout(r, 250));
   }
