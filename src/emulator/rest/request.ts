@@ -5,7 +5,7 @@
  * field by its (dotted) name. Values follow the proto3 JSON mapping.
  */
 import type * as protobuf from 'protobufjs';
-import { Code, EmulatorError } from '../core';
+import { Code, EmulatorError } from '../errors';
 
 type Json = Record<string, unknown>;
 

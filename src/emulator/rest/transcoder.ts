@@ -10,7 +10,7 @@
  */
 import type * as http from 'node:http';
 import type * as protobuf from 'protobufjs';
-import { Code, codeName, EmulatorError, httpStatusOf } from '../core';
+import { Code, codeName, EmulatorError, httpStatusOf } from '../errors';
 import { grpc } from '../grpc';
 import { send } from '../http';
 import type { GrpcRegistry, RegisteredMethod } from './registry';
