@@ -19,3 +19,17 @@ export function packageRoot(): string {
 export function packageVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 }
+
+/**
+ * The name runctl records as the writer of what it changes: in the `client` field of
+ * resources that have one (Cloud Run; gcloud writes `gcloud`, the console
+ * `cloud-console`) and in the `x-goog-api-client` header of every official client (as
+ * `runctl/VERSION`). Checks on it live with the other ownership markers in
+ * `src/engine/ownership.ts`.
+ */
+export const CLIENT_NAME = 'runctl';
+
+/** `client` and `clientVersion` for a resource body that records its writer. */
+export function clientStamp(): { client: string; clientVersion: string } {
+  return { client: CLIENT_NAME, clientVersion: packageVersion() };
+}

@@ -6,7 +6,10 @@
  */
 import { lastSegment, relPath } from './compute-ops';
 import { describeOwner, LABEL_LB, lbNames, matcherName, type SubKind } from './names';
+import type { LiveModel, LiveSub } from './live';
 import type { LbSpec } from './spec';
+
+export type { LiveModel, LiveSub };
 
 /** A sub-resource as the spec wants it. */
 export interface WantSub {
@@ -18,19 +21,6 @@ export interface WantSub {
   body: Record<string, any>;
   /** What is compared with the live view. */
   view: Record<string, any>;
-}
-
-/** A sub-resource found live (owned by this load balancer, or foreign with one of its names). */
-export interface LiveSub {
-  kind: SubKind;
-  name: string;
-  region?: string;
-  raw: any;
-  owned: boolean;
-}
-
-export interface LiveModel {
-  subs: LiveSub[];
 }
 
 /** Inputs beside the spec. */

@@ -5,7 +5,7 @@
  * equal, and `get` shows what is really deployed.
  */
 import { lastSegment } from './compute-ops';
-import type { LiveModel, LiveSub } from './model';
+import type { LiveModel, LiveSub } from './live';
 import { lbNames } from './names';
 
 /** One routing rule in manifest form. */

@@ -11,7 +11,7 @@
 import type { TargetInfo } from '../engine/controller';
 import { WRITE_ACTIONS, type Plan } from '../engine/plan';
 import { RunctlError } from '../engine/types';
-import type { Io } from './io';
+import type { Io } from '../lib/io';
 
 export interface ConsentFlags {
   /** `--yes`: consent given up front. */

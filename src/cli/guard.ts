@@ -3,7 +3,7 @@
  * exception thrown from a callback, is reported like any other error — one line, exit
  * 1 — never as a Node stack trace (the stack only with RUNCTL_DEBUG=1).
  */
-import type { Io } from './io';
+import type { Io } from '../lib/io';
 import { reportError } from './program';
 
 /**

@@ -8,7 +8,7 @@ import { DEFAULT_PARALLELISM } from '../engine/limit';
 import { formatDiagnostic, RunctlError } from '../engine/types';
 import { redact } from '../engine/redact';
 import { apiError, credentialsMessage, isCredentialsError } from '../gcp/errors';
-import type { Io } from './io';
+import type { Io } from '../lib/io';
 import { packageVersion } from '../package-root';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -8,8 +8,11 @@
  * the engine, not in controllers.
  */
 import type { Clients } from '../gcp/clients';
-import type { RolloutCapability } from './rollout';
+import type { TargetInfo } from '../gcp/target-info';
+import type { RolloutGate, RolloutReport, RolloutResult } from './rollout';
 import type { Diagnostic, ErrorCode, FieldPath, Manifest } from './types';
+
+export type { TargetInfo };
 
 /** Where a resource lives in Google Cloud, resolved from flags, env and spec. */
 export interface Identity {
@@ -20,35 +23,6 @@ export interface Identity {
   name: string;
   /** Full API resource name, e.g. `projects/p/locations/r/services/s`. */
   fullName: string;
-}
-
-/** The resolved target of a run: which API endpoint and which project/region defaults. */
-export interface TargetInfo {
-  /** `embedded` emulator, standalone `emulator`, or real `google` Cloud. */
-  mode: 'embedded' | 'emulator' | 'google';
-  /** Human-readable description for the plan's first line. */
-  description: string;
-  /**
-   * Which API endpoint this is, for saved plans' target check: `grpc=H:P http=H:P+1`
-   * (standalone emulator), `embedded:<state directory>`, or the Google API root.
-   */
-  endpoint?: string;
-  /**
-   * Default project for manifests without `spec.project`: --project, else
-   * GOOGLE_CLOUD_PROJECT, else the gcloud configuration's `core/project`. A manifest's
-   * own value always wins (`src/engine/location.ts`).
-   */
-  project?: string;
-  /** Default region for manifests without `spec.region`: --region, CLOUDSDK_RUN_REGION, gcloud's `run/region`. */
-  region?: string;
-  /** Where `project` / `region` came from, for messages (e.g. `--project`, `gcloud configuration "default"`). */
-  sources?: { project?: string; region?: string };
-  /** The explicit `--project` / `--region` flags: one contradicting a manifest's own value is an error. */
-  flags?: { project?: string; region?: string };
-  /** Project used when neither a manifest nor the defaults name one (emulators only). */
-  fallbackProject?: string;
-  /** Region used when neither a manifest nor the defaults name one. @default 'us-central1' */
-  fallbackRegion: string;
 }
 
 /** Context for pure steps: identity resolution and planning. */
@@ -266,4 +240,27 @@ export interface Controller {
 
   /** Kind-specific verbs this kind offers (e.g. `rollout`). */
   readonly capabilities?: Capabilities;
+}
+
+/**
+ * One resource's rollout: its manifest (declared, or a bare one naming it when only the
+ * command line names it) and its resolved identity.
+ */
+export interface RolloutRequest {
+  manifest: Manifest;
+  id: Identity;
+}
+
+/** The manual side of progressive delivery, declared by a kind that rolls out. */
+export interface RolloutCapability {
+  /** The rollout recorded on the object, with the gate's figures measured now. */
+  status(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutReport>;
+  /** Skip to 100% on the new revision. */
+  promote(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutResult>;
+  /** Roll an unfinished rollout back now. */
+  abort(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutResult>;
+  /** Return to the revision that was good before the last rollout. */
+  undo(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutResult>;
+  /** The gate in words, for people (`5xx ratio ≤ 2%; ...`). */
+  describeGate(gate: RolloutGate): string;
 }

@@ -6,7 +6,7 @@
  * concurrent create can find what was already made instead of making it twice.
  */
 import { createHash } from 'node:crypto';
-import { packageVersion } from '../package-root';
+import { CLIENT_NAME, clientStamp } from '../package-root';
 import { ANNOTATION_DELETION_POLICY, LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE, type Manifest } from './types';
 
 export { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE };
@@ -70,18 +70,7 @@ export function hasIdentity(labels: Record<string, string> | undefined, set: str
   return Object.entries(want).every(([k, v]) => labels?.[k] === v);
 }
 
-/**
- * The client name runctl gives the APIs that record one: Cloud Run's `client` field
- * (gcloud writes `gcloud`, the console `cloud-console`), and the `x-goog-api-client`
- * header of every official client (as `runctl/VERSION`). It tells runctl's own last
- * change from someone else's.
- */
-export const CLIENT_NAME = 'runctl';
-
-/** `client` and `clientVersion` for a resource body that records its writer. */
-export function clientStamp(): { client: string; clientVersion: string } {
-  return { client: CLIENT_NAME, clientVersion: packageVersion() };
-}
+export { CLIENT_NAME, clientStamp };
 
 /** Whether a recorded client name is runctl's. */
 export function writtenByRunctl(client: string | undefined | null): boolean {

@@ -5,12 +5,12 @@
  */
 import type { Observed, ResourcePlan, Scope } from './controller';
 import { diffDeclared, getPath, setPath } from './diff';
-import { buildGraph } from './graph';
+import { buildGraph } from '../validate/graph';
 import { limiter } from './limit';
 import { defaultProject } from './location';
 import { PLAN_FORMAT, summarize, type PendingField, type Plan, type PlanEntry } from './plan';
 import { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
-import { findReferences, resolveReferences } from './references';
+import { findReferences, resolveReferences } from '../validate/references';
 import { pendingFields, planTarget } from './saved-plan';
 import { manifestPosition } from '../load/positions';
 import type { Session } from './session';

@@ -2,9 +2,9 @@
  * Progressive delivery as a capability a kind may declare (`Controller.capabilities.rollout`):
  * the record a rollout keeps on the live object, the report `runctl rollout status` shows
  * and the manual actions. Kind-neutral: the CLI reaches a rollout through the registry,
- * never through a kind's own files.
+ * never through a kind's own files. The capability's interface itself is part of the
+ * contract in `controller.ts` (this file holds its data, so the two do not import each other).
  */
-import type { Identity, ObserveContext } from './controller';
 import type { Manifest } from './types';
 
 /** Where a rollout stands. */
@@ -79,27 +79,4 @@ export interface RolloutResult {
   changed: boolean;
   message: string;
   record?: RolloutRecord;
-}
-
-/**
- * One resource's rollout: its manifest (declared, or a bare one naming it when only the
- * command line names it) and its resolved identity.
- */
-export interface RolloutRequest {
-  manifest: Manifest;
-  id: Identity;
-}
-
-/** The manual side of progressive delivery, declared by a kind that rolls out. */
-export interface RolloutCapability {
-  /** The rollout recorded on the object, with the gate's figures measured now. */
-  status(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutReport>;
-  /** Skip to 100% on the new revision. */
-  promote(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutResult>;
-  /** Roll an unfinished rollout back now. */
-  abort(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutResult>;
-  /** Return to the revision that was good before the last rollout. */
-  undo(req: RolloutRequest, ctx: ObserveContext): Promise<RolloutResult>;
-  /** The gate in words, for people (`5xx ratio ≤ 2%; ...`). */
-  describeGate(gate: RolloutGate): string;
 }

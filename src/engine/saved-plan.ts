@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import type { TargetInfo } from './controller';
 import { PLAN_FORMAT, type PendingField, type Plan, type PlanEntry, type PlanTarget } from './plan';
-import { resolveReferences, tokenize, type Reference } from './references';
+import { resolveReferences, tokenize, type Reference } from '../validate/references';
 import { RunctlError, type FieldPath, type Manifest } from './types';
 
 /** Per-part digests of a saved plan, so a refusal can say what was edited. */

@@ -4,10 +4,10 @@
  * Heavy modules are required on first use so `validate` and `--help` stay fast.
  */
 import { randomUUID } from 'node:crypto';
-import type { TargetInfo } from '../engine/controller';
-import { clientStamp } from '../engine/ownership';
-import { RunctlError } from '../engine/types';
+import { clientStamp } from '../package-root';
+import { RunctlError } from '../util/types';
 import { clientClass } from './client-modules';
+import type { TargetInfo } from './target-info';
 import { apiError, credentialsMessage, GrpcCode, isConnectionRefused } from './errors';
 import { useWaitOperation } from './lro-wait';
 import { oneLine, reachEmulator, SLOW_RETRY_MS } from './preflight';

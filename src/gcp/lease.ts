@@ -13,7 +13,7 @@
 import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Storage } from '@google-cloud/storage';
-import { RunctlError } from '../engine/types';
+import { RunctlError } from '../util/types';
 import { apiError } from './errors';
 
 /** What the lease object holds. */

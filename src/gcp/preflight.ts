@@ -4,7 +4,7 @@
  * naming the endpoint and the likely fix, instead of every call retrying for minutes.
  */
 import * as net from 'node:net';
-import { RunctlError } from '../engine/types';
+import { RunctlError } from '../util/types';
 
 /** A call retrying for longer than this gets a progress line. */
 export const SLOW_RETRY_MS = 2_000;

@@ -12,7 +12,7 @@
  * synchronized server-side window can be exceeded, and a burst of the whole quota is
  * allowed at once.
  */
-import { RunctlError } from '../engine/types';
+import { RunctlError } from '../util/types';
 
 /** A quota for one group: requests per minute. */
 export interface RateLimit {

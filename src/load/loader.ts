@@ -4,7 +4,7 @@
  * throws on bad input, and reports the problems of every file, not just the first.
  */
 import { isCollection, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
-import type { Diagnostic, FieldPath, LoadedManifest, Manifest, SourcePos } from '../engine/types';
+import type { Diagnostic, FieldPath, LoadedManifest, Manifest, SourcePos } from '../util/types';
 import { expandPaths, type Source } from './files';
 import { attachLocator, attachSource, makeLocator } from './positions';
 import { decodeUtf8, readBytes, type ReadBudget } from './read';

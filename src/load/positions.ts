@@ -3,7 +3,7 @@
  * `file:line:column` of the value a person has to fix.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
-import type { FieldPath, LoadedManifest, Manifest, SourcePos } from '../engine/types';
+import type { FieldPath, LoadedManifest, Manifest, SourcePos } from '../util/types';
 
 /** Where one path lands: the value node and, inside a mapping, the key node. */
 interface Hit {

@@ -6,7 +6,7 @@
  * never silently turned into U+FFFD).
  */
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
-import type { Diagnostic, SourcePos } from '../engine/types';
+import type { Diagnostic, SourcePos } from '../util/types';
 import type { Source } from './files';
 
 /** Bytes of a manifest set still allowed, shared by every source of one load. */

@@ -3,8 +3,8 @@
  * valid sets, and everything that depends on them (references may resolve to new
  * values), so `watch` re-plans only those.
  */
-import { buildGraph, transitiveDependents } from '../engine/graph';
-import { findReferences } from '../engine/references';
+import { buildGraph, transitiveDependents } from '../validate/graph';
+import { findReferences } from '../validate/references';
 import { keyOf, type Manifest } from '../engine/types';
 
 export interface SetChange {

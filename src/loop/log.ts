@@ -9,7 +9,7 @@
 import pino from 'pino';
 import type { EngineEvent, EventHost } from '../engine/events';
 import { redact } from '../engine/redact';
-import { COLOR, PLAIN, type Style } from '../cli/render';
+import { COLOR, PLAIN, type Style } from '../lib/style';
 
 export type Logger = pino.Logger;
 export type LogFormat = 'json' | 'text';

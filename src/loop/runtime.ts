@@ -4,8 +4,8 @@
  * (`io.signal`): the pass in flight finishes (or is abandoned after a grace period),
  * then the command exits 0.
  */
-import type { Io } from '../cli/io';
-import { openTarget } from '../cli/target';
+import type { Io } from '../lib/io';
+import { openTarget } from '../lib/target';
 import { RunctlError } from '../engine/types';
 import { startOpsServer, type OpsServer } from './http';
 import { makeLogger, type LogFormat, type Logger } from './log';

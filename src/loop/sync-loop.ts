@@ -23,7 +23,7 @@ import { runPass, type LoopEnv } from './pass';
 import { Scheduler, type Work } from './scheduler';
 import { settlePass } from './settle';
 import type { LoopStatus } from './status';
-import { checkLoaded } from './validate-set';
+import { checkLoaded } from '../lib/manifests';
 
 export interface SyncOptions {
   env: LoopEnv & { signal: AbortSignal };
@@ -179,7 +179,7 @@ export class SyncLoop {
       loaded.resources.push(...r.resources);
       loaded.diagnostics.push(...r.diagnostics);
     }
-    const checked = checkLoaded(loaded, this.opts.env.target.info.flags);
+    const checked = checkLoaded(loaded, { flags: this.opts.env.target.info.flags });
     if (!checked.diagnostics.length) return { ok: true, manifests: checked.manifests };
     const n = checked.diagnostics.length;
     return { ok: false, reason: `${n} problem${n === 1 ? '' : 's'} in the manifests`, diagnostics: checked.diagnostics.map(formatDiagnostic), parsed: checked.manifests };

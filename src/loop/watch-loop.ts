@@ -16,7 +16,7 @@ import { runPass, type LoopEnv } from './pass';
 import { Scheduler, type Work } from './scheduler';
 import { settlePass } from './settle';
 import type { LoopStatus } from './status';
-import { checkLoaded } from './validate-set';
+import { checkLoaded } from '../lib/manifests';
 
 export interface WatchOptions {
   env: LoopEnv & { signal: AbortSignal };
@@ -88,7 +88,7 @@ export class WatchLoop {
 
   /** Load and validate the files; undefined (and reported) when they do not validate. */
   private async load(): Promise<Manifest[] | undefined> {
-    const checked = checkLoaded(await loadManifests(this.opts.paths, { cwd: this.opts.cwd }), this.opts.env.target.info.flags);
+    const checked = checkLoaded(await loadManifests(this.opts.paths, { cwd: this.opts.cwd }), { flags: this.opts.env.target.info.flags });
     if (!checked.diagnostics.length) {
       this.lastInvalid = '';
       return checked.manifests;

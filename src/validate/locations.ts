@@ -5,8 +5,8 @@
  * kubectl refuses a `--namespace` that contradicts the object's namespace. Environment
  * variables and the gcloud configuration are quieter defaults and never conflict.
  */
-import type { Diagnostic, LoadedManifest } from '../engine/types';
-import { keyOf } from '../engine/types';
+import type { Diagnostic, LoadedManifest } from '../util/types';
+import { keyOf } from '../util/types';
 
 /** The explicit target flags of a command. */
 export interface LocationFlags {

@@ -2,7 +2,7 @@
  * Field paths: `['spec', 'volumes', 0, 'volume']` <-> `spec.volumes[0].volume`.
  * Keys that are not plain identifiers are quoted: `metadata.labels["app.kubernetes.io/name"]`.
  */
-import type { FieldPath } from '../engine/types';
+import type { FieldPath } from '../util/types';
 
 const PLAIN = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 

@@ -8,7 +8,7 @@
  * type matched) or one line from the schema's `x-runctl-message`.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { ErrorCode, FieldPath } from '../engine/types';
+import type { ErrorCode, FieldPath } from '../util/types';
 import { parseDuration } from './duration';
 import { pointerToPath } from './paths';
 import { didYouMean } from './suggest';

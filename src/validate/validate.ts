@@ -3,9 +3,9 @@
  * cycles, and the controllers' own checks. All problems are collected, each with a
  * stable code, `file:line:column`, the resource and the field path.
  */
-import { buildGraph, edgeKey, findCycles } from '../engine/graph';
-import { scanReferences } from '../engine/references';
-import { keyOf, type Diagnostic, type FieldPath, type LoadedManifest, type Manifest, type SourcePos } from '../engine/types';
+import { buildGraph, edgeKey, findCycles } from './graph';
+import { scanReferences } from './references';
+import { keyOf, type Diagnostic, type FieldPath, type LoadedManifest, type Manifest, type SourcePos } from '../util/types';
 import { keyPositionOf } from '../load/positions';
 import { checkLocationFlags, type LocationFlags } from './locations';
 import { formatPath, parsePath } from './paths';

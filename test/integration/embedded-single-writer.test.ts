@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Clients } from '../../src/gcp/clients';
-import { readLock } from '../../src/cli/state-lock';
+import { readLock } from '../../src/lib/state-lock';
 import { poll } from '../helpers/loop-runner';
 import { runRunctl, startRunctl, type RunctlProcess } from '../helpers/processes';
 import { serviceYaml } from '../helpers/harness';

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLERS } from '../../controllers/index';
-import { loadValid } from '../../src/cli/manifests';
+import { loadValid } from '../../src/lib/manifests';
 import type { EngineEvent } from '../../src/engine/events';
 import { executePlan } from '../../src/engine/executor';
 import { makePlan } from '../../src/engine/planner';

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLERS } from '../../controllers/index';
-import { loadValid } from '../../src/cli/manifests';
+import { loadValid } from '../../src/lib/manifests';
 import { executePlan } from '../../src/engine/executor';
 import { makePlan } from '../../src/engine/planner';
 import { Session } from '../../src/engine/session';

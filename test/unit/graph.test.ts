@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildGraph, findCycles, transitiveDependents, type Graph } from '../../src/engine/graph';
+import { buildGraph, findCycles, transitiveDependents, type Graph } from '../../src/validate/graph';
 import type { Manifest } from '../../src/engine/types';
 
 const m = (kind: string, name: string, spec: Record<string, any> = {}): Manifest => ({

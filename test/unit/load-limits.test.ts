@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bucketNameProblem } from '../../controllers/volume/bucket-name';
 import { resourceProblems } from '../../controllers/service/run-limits';
-import { extraChecks } from '../../src/cli/manifests';
+import { extraChecks } from '../../src/lib/registry';
 import { LOAD_LIMITS, loadManifests, parseManifestBytes, parseManifests } from '../../src/load/loader';
 import { invalidUtf8Offset } from '../../src/load/read';
 import { MAX_DEPTH } from '../../src/load/yaml-checks';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findReferences, resolveReferences, scanReferences, tokenize, UNKNOWN } from '../../src/engine/references';
+import { findReferences, resolveReferences, scanReferences, tokenize, UNKNOWN } from '../../src/validate/references';
 import type { Manifest } from '../../src/engine/types';
 
 const manifest = (kind: string, name: string, spec: Record<string, any>, metadata: Record<string, any> = {}): Manifest => ({

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecuteResult } from '../../src/engine/executor';
 import { PLAN_FORMAT, summarize, type Plan, type PlanEntry } from '../../src/engine/plan';
-import { PLAIN, renderEntry, renderPlan, renderResults, show, styleFor } from '../../src/cli/render';
+import { renderEntry, renderPlan, renderResults, show } from '../../src/cli/render';
+import { PLAIN, styleFor } from '../../src/lib/style';
 
 const ATTESTOR = 'projects/local-project/attestors/built-by-cloud-build-in-the-production-folder-of-the-platform-team';
 

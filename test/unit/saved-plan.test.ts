@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetInfo } from '../../src/engine/controller';
 import { PLAN_FORMAT, type Plan, type PlanEntry } from '../../src/engine/plan';
-import { findReferences } from '../../src/engine/references';
+import { findReferences } from '../../src/validate/references';
 import { canonicalJson, checkTarget, digestOf, pendingFields, resolvePending, sealPlan, verifySavedPlan } from '../../src/engine/saved-plan';
 import { RunctlError, type Manifest } from '../../src/engine/types';
 

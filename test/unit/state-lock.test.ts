@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLock, publishLock, readLock, releaseLock, type LockInfo } from '../../src/cli/state-lock';
+import { acquireLock, publishLock, readLock, releaseLock, type LockInfo } from '../../src/lib/state-lock';
 import { packageRoot } from '../../src/package-root';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-lock-'));
@@ -57,7 +57,7 @@ describe('state lock', () => {
   });
 
   it('of processes racing for it, exactly one wins, also when a stale lock is in place', async () => {
-    const mod = path.join(packageRoot(), 'dist', 'src', 'cli', 'state-lock.js');
+    const mod = path.join(packageRoot(), 'dist', 'src', 'lib', 'state-lock.js');
     // The winner holds the lock (its process lives) until every contender has answered.
     const script = `const l = require(${JSON.stringify(mod)}); const r = l.acquireLock(process.argv[1]);
       process.stdout.write('held' in r ? 'held' : 'other'); setTimeout(() => {}, 'held' in r ? 60000 : 0);`;

@@ -1,5 +1,5 @@
 /**
- * Target selection and location defaults (src/cli/target.ts, src/gcp/gcloud-config.ts):
+ * Target selection and location defaults (src/lib/target.ts, src/gcp/gcloud-config.ts):
  * flags and environment choose the target; the gcloud configuration only supplies
  * default project and region, and never makes real Google Cloud the target.
  */
@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeTarget } from '../../src/cli/target';
+import { describeTarget } from '../../src/lib/target';
 import { parseIni, readGcloudDefaults } from '../../src/gcp/gcloud-config';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-gcloud-'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findReferences } from '../../src/engine/references';
+import { findReferences } from '../../src/validate/references';
 import { parseManifests } from '../../src/load/loader';
 import { knownKinds, schemaFor, validateManifests } from '../../src/validate/validate';
 import { schemaRegistry } from '../../src/validate/schemas';

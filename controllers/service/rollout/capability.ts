@@ -3,8 +3,7 @@
  * as the engine's kind-neutral `RolloutCapability`, so the CLI reaches them through the
  * registry. The gate comes from the manifest when one is given, else from the record.
  */
-import type { ObserveContext } from '../../../src/engine/controller';
-import type { RolloutCapability, RolloutRequest } from '../../../src/engine/rollout';
+import type { ObserveContext, RolloutCapability, RolloutRequest } from '../../../src/engine/controller';
 import { abortRollout, promoteRollout, rolloutReport, undoRollout } from './actions';
 import { clockFor } from './clock';
 import { gateOf, type RolloutTarget } from './drive';

@@ -6,11 +6,11 @@ import type { Plan } from '../../engine/plan';
 import { makePlan } from '../../engine/planner';
 import { checkTarget, verifySavedPlan } from '../../engine/saved-plan';
 import { RunctlError } from '../../engine/types';
-import type { Io } from '../io';
-import { loadValid } from '../manifests';
+import type { Io } from '../../lib/io';
+import { loadValid } from '../../lib/manifests';
 import { renderPlan, renderResults } from '../render';
 import { askConsent, requireConsentPossible } from '../consent';
-import { describeTarget, targetLine } from '../target';
+import { describeTarget, targetLine } from '../../lib/target';
 import { header, withSession, type GlobalFlags, type Opened } from './common';
 import { underLease, type LeaseFlags } from './lease';
 

@@ -3,9 +3,10 @@ import { CONTROLLERS } from '../../../controllers/index';
 import type { EngineEvent } from '../../engine/events';
 import { redact } from '../../engine/redact';
 import { Session } from '../../engine/session';
-import type { Io } from '../io';
-import { renderEvent, styleFor, type Style } from '../render';
-import { openTarget, targetLine, type Target } from '../target';
+import type { Io } from '../../lib/io';
+import { renderEvent } from '../render';
+import { styleFor, type Style } from '../../lib/style';
+import { openTarget, targetLine, type Target } from '../../lib/target';
 
 export interface GlobalFlags {
   project?: string;

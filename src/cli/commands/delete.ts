@@ -2,11 +2,11 @@
 import { executePlan } from '../../engine/executor';
 import { hasChanges } from '../../engine/plan';
 import { makePlan } from '../../engine/planner';
-import type { Io } from '../io';
-import { loadValid } from '../manifests';
+import type { Io } from '../../lib/io';
+import { loadValid } from '../../lib/manifests';
 import { renderPlan, renderResults } from '../render';
 import { askConsent, requireConsentPossible } from '../consent';
-import { describeTarget } from '../target';
+import { describeTarget } from '../../lib/target';
 import { confirmDeletions } from './apply';
 import { header, withSession, type GlobalFlags } from './common';
 import { underLease, type LeaseFlags } from './lease';

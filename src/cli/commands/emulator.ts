@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { durationSeconds } from '../../validate/duration';
 import { RunctlError } from '../../engine/types';
-import type { Io } from '../io';
+import type { Io } from '../../lib/io';
 import { isSeed } from '../../emulator/random';
 import { parseFault, parseMethodLatency, parseQuota } from './emulator-faults';
 

@@ -2,23 +2,18 @@
  * `get KIND [NAME] [-o yaml|json]` and `get [KIND] -f PATH`: live state in manifest form,
  * with status, found in every region of the projects the manifests or defaults name.
  */
-import { CONTROLLERS } from '../../../controllers/index';
 import type { Identity, LiveResource, Scope } from '../../engine/controller';
 import { scopesFor } from '../../engine/planner';
 import { manifestLabels } from '../../engine/ownership';
 import { API_VERSION, keyOf, LABEL_MANAGED_BY, LABEL_SET, RunctlError, type Manifest } from '../../engine/types';
-import type { Io } from '../io';
-import { loadValid } from '../manifests';
+import type { Io } from '../../lib/io';
+import { loadValid } from '../../lib/manifests';
+import { findKind as findControllerKind } from '../../lib/registry';
 import { withSession, type GlobalFlags, type Opened } from './common';
 
+/** The kind a user typed (`services`, `Policy`), as the registry names it. */
 export function findKind(name: string): string {
-  const n = name.toLowerCase();
-  for (const c of CONTROLLERS) {
-    const k = c.kind.toLowerCase();
-    const plural = k.endsWith('y') ? `${k.slice(0, -1)}ies` : `${k}s`;
-    if (n === k || n === plural || n === `${k}es`) return c.kind;
-  }
-  throw new RunctlError('UnknownKind', `unknown kind "${name}"; known kinds: ${CONTROLLERS.map((c) => c.kind).join(', ')}`, { source: 'user' });
+  return findControllerKind(name).kind;
 }
 
 /**

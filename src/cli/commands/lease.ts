@@ -8,8 +8,8 @@
 import { describeHolder, Lease } from '../../gcp/lease';
 import { RunctlError } from '../../engine/types';
 import { parseDuration } from '../../validate/duration';
-import type { Io } from '../io';
-import type { Target } from '../target';
+import type { Io } from '../../lib/io';
+import type { Target } from '../../lib/target';
 
 export interface LeaseFlags {
   lease?: string;

@@ -5,8 +5,8 @@ import { hasDifferences, type Plan } from '../../engine/plan';
 import { makePlan } from '../../engine/planner';
 import { sealPlan } from '../../engine/saved-plan';
 import { RunctlError } from '../../engine/types';
-import type { Io } from '../io';
-import { loadValid } from '../manifests';
+import type { Io } from '../../lib/io';
+import { loadValid } from '../../lib/manifests';
 import { renderPlan } from '../render';
 import { header, withSession, type GlobalFlags } from './common';
 

@@ -6,15 +6,16 @@
  */
 import { CONTROLLERS } from '../../../controllers/index';
 import type { Controller, Identity } from '../../engine/controller';
-import type { RolloutCapability, RolloutReport } from '../../engine/rollout';
+import type { RolloutCapability } from '../../engine/controller';
+import type { RolloutReport } from '../../engine/rollout';
 import { humanDuration } from '../../validate/duration';
 import { scopesFor } from '../../engine/planner';
 import { API_VERSION, RunctlError, type Manifest } from '../../engine/types';
-import type { Io } from '../io';
-import { loadValid } from '../manifests';
+import type { Io } from '../../lib/io';
+import { loadValid } from '../../lib/manifests';
 import type { Style } from '../render';
 import { askActionConsent, requireConsentPossible } from '../consent';
-import { describeTarget } from '../target';
+import { describeTarget } from '../../lib/target';
 import { withSession, type GlobalFlags, type Opened } from './common';
 
 export const ROLLOUT_ACTIONS = ['status', 'promote', 'abort', 'undo'] as const;

@@ -1,7 +1,7 @@
 /** `sync --repo URL --ref REF --path DIR`: GitOps — apply each new commit of a ref. */
 import { checkPrune, durationMs, runController, type LoopFlags } from '../../loop/runtime';
 import { SyncLoop } from '../../loop/sync-loop';
-import type { Io } from '../io';
+import type { Io } from '../../lib/io';
 
 export interface SyncFlags extends LoopFlags {
   repo: string;

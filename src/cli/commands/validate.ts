@@ -1,7 +1,8 @@
 /** `validate -f PATH`: schemas, references, cycles; no API calls. */
-import { keyOf } from '../../engine/types';
-import type { Io } from '../io';
-import { loadAndValidate, printDiagnostics } from '../manifests';
+import { formatDiagnostic, keyOf, type Diagnostic } from '../../engine/types';
+import { redact } from '../../engine/redact';
+import type { Io } from '../../lib/io';
+import { loadAndValidate } from '../../lib/manifests';
 
 export async function validateCommand(flags: { filename: string[]; output?: string }, io: Io): Promise<number> {
   const set = await loadAndValidate(flags.filename, io);
@@ -17,4 +18,9 @@ export async function validateCommand(flags: { filename: string[]; output?: stri
   }
   io.stdout.write(`${set.manifests.length} resource${set.manifests.length === 1 ? '' : 's'} valid: ${set.manifests.map(keyOf).join(', ')}\n`);
   return 0;
+}
+
+/** Every diagnostic on its own line, on stderr. */
+function printDiagnostics(ds: Diagnostic[], io: Io): void {
+  for (const d of ds) io.stderr.write(`${redact(formatDiagnostic(d))}\n`);
 }

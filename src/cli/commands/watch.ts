@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { RunctlError } from '../../engine/types';
 import { checkPrune, durationMs, runController, type LoopFlags } from '../../loop/runtime';
 import { WatchLoop } from '../../loop/watch-loop';
-import type { Io } from '../io';
+import type { Io } from '../../lib/io';
 
 export interface WatchFlags extends LoopFlags {
   filename?: string[];

@@ -4,7 +4,7 @@
  * levels in reverse.
  */
 import { findReferences, type Reference } from './references';
-import { keyOf, type Manifest, type ResourceKey } from './types';
+import { keyOf, type Manifest, type ResourceKey } from '../util/types';
 
 export interface Graph {
   /** Every resource key, in first-seen order. */

@@ -1,25 +1,20 @@
 /**
- * Load and validate manifests for a command; print every diagnostic of every file
- * together and fail once.
+ * Loading a manifest set with all its diagnostics: every problem of every file is
+ * collected and reported together, once. Used by every verb that reads `-f` and by the
+ * loops (`watch` reads files, `sync` a Git tree) alike.
  */
-import { CONTROLLERS } from '../../controllers/index';
-import { loadManifests } from '../load/loader';
+import type { Diagnostic, Manifest } from '../util/types';
+import { RunctlError } from '../util/types';
+import { loadManifests, type LoadResult } from '../load/loader';
 import type { LocationFlags } from '../validate/locations';
 import { validateManifests } from '../validate/validate';
-import { formatDiagnostic, RunctlError, type Diagnostic, type Manifest } from '../engine/types';
-import { redact } from '../engine/redact';
 import type { Io } from './io';
+import { extraChecks } from './registry';
 
+/** A loaded set: usable only when `diagnostics` is empty. */
 export interface LoadedSet {
   manifests: Manifest[];
   diagnostics: Diagnostic[];
-}
-
-/** Per-kind checks beyond the schemas, from the controllers. */
-export function extraChecks(): Map<string, (m: Manifest, all: Manifest[]) => Diagnostic[]> {
-  const checks = new Map<string, (m: Manifest, all: Manifest[]) => Diagnostic[]>();
-  for (const c of CONTROLLERS) if (c.validate) checks.set(c.kind, c.validate.bind(c));
-  return checks;
 }
 
 /** What a verb checks beyond the manifests themselves. */
@@ -35,6 +30,20 @@ export interface LoadOptions {
   refuseEmptyStdin?: boolean;
 }
 
+/**
+ * Validate what the loader produced: the same checks for `apply`, `watch` and `sync`,
+ * with every diagnostic collected.
+ */
+export function checkLoaded(loaded: LoadResult, opts: Pick<LoadOptions, 'flags' | 'identitiesOnly'> = {}): LoadedSet {
+  const diagnostics = [...loaded.diagnostics];
+  // Schema checks on the documents that parsed; a file that did not parse adds no noise.
+  if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
+    diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks(), locationFlags: opts.flags, identitiesOnly: opts.identitiesOnly }));
+  }
+  return { manifests: loaded.resources.map((r) => r.manifest), diagnostics };
+}
+
+/** Read `-f` paths (files, directories, `-` for stdin) and validate them; diagnostics are returned, not thrown. */
 export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions = {}): Promise<LoadedSet> {
   if (!paths.length) throw new RunctlError('Usage', 'no manifests given: use -f PATH (a file, a directory, or - for stdin)', { source: 'user' });
   const loaded = await loadManifests(paths, { stdin: io.stdin, cwd: io.cwd });
@@ -45,11 +54,7 @@ export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions
   if (opts.refuseEmptyStdin && loaded.emptyStdin) {
     throw new RunctlError('NoManifests', 'standard input (-f -) held no manifests; if an empty set is meant, pass --allow-empty', { source: 'user' });
   }
-  const diagnostics = [...loaded.diagnostics];
-  if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
-    diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks(), locationFlags: opts.flags, identitiesOnly: opts.identitiesOnly }));
-  }
-  return { manifests: loaded.resources.map((r) => r.manifest), diagnostics };
+  return checkLoaded(loaded, opts);
 }
 
 /** Load, validate, and throw one error carrying all diagnostics when any. */
@@ -63,8 +68,4 @@ export async function loadValid(paths: string[], io: Io, opts: LoadOptions = {})
     throw new RunctlError('SchemaViolation', `${n} problem${n === 1 ? '' : 's'} in the manifests; nothing was changed`, { source: 'user', diagnostics: set.diagnostics });
   }
   return set.manifests;
-}
-
-export function printDiagnostics(ds: Diagnostic[], io: Io): void {
-  for (const d of ds) io.stderr.write(`${redact(formatDiagnostic(d))}\n`);
 }

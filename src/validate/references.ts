@@ -7,8 +7,8 @@
  * - plain-name fields (`service: jokes`) and `Kind/name` fields, found through the
  *   schemas' `x-runctl-reference` marks — the engine knows no kind's fields itself.
  */
-import type { FieldPath, Manifest } from './types';
-import { schemaRegistry, type PatternSegment, type ReferenceField } from '../validate/schemas';
+import type { FieldPath, Manifest } from '../util/types';
+import { schemaRegistry, type PatternSegment, type ReferenceField } from './schemas';
 
 /** What a plan shows for a value that exists only once a dependency is applied. */
 export const UNKNOWN = '(known after apply)';
