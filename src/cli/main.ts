@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `runctl` executable. */
+// First, so every module loaded after it is compiled from the cache (Node >= 22.1).
+import './compile-cache';
 import { installProcessGuard } from './guard';
 import { processIo } from './io';
 import { reportError, run } from './program';

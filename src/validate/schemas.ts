@@ -7,9 +7,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv2020, { type AnySchema, type ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
-import { parseDuration } from './duration';
+import type Ajv2020 from 'ajv/dist/2020';
+import type { AnySchema, ValidateFunction } from 'ajv/dist/2020';
+import { createAjv } from './ajv';
+import { readSchemaFiles, schemaId } from './schema-files';
+import { loadPrecompiled, schemaStamp } from './schema-standalone';
 
 /** The custom annotation marking a reference field in a schema. */
 export interface ReferenceMark {
@@ -98,46 +100,31 @@ export function schemaFor(kind: string, dir?: string): Record<string, any> | und
   return schemaRegistry(dir).kinds.get(kind)?.schema;
 }
 
-function createAjv(strict = true): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict, strictRequired: false, allowUnionTypes: true });
-  addFormats(ajv);
-  // Annotations: they change nothing about validity.
-  ajv.addKeyword({ keyword: 'x-runctl-reference', schemaType: 'object' });
-  ajv.addKeyword({ keyword: 'x-runctl-message', schemaType: 'string' });
-  // Hints for fields that do not exist here but do elsewhere (a Service's `gpu`: use GpuModel).
-  ajv.addKeyword({ keyword: 'x-runctl-unknown-fields', schemaType: 'object' });
-  // Duration bounds ("timeout <= 3600s") cannot be written as a pattern across units.
-  ajv.addKeyword({
-    keyword: 'x-runctl-duration',
-    schemaType: 'object',
-    errors: false,
-    validate: (bounds: { minimum?: string; maximum?: string }, data: unknown) => {
-      const secs = typeof data === 'string' ? parseDuration(data) : undefined;
-      if (secs === undefined) return true; // the pattern reports malformed durations
-      if (bounds.minimum !== undefined && secs < (parseDuration(bounds.minimum) ?? 0)) return false;
-      if (bounds.maximum !== undefined && secs > (parseDuration(bounds.maximum) ?? Infinity)) return false;
-      return true;
-    },
-  });
-  return ajv;
-}
-
 function buildRegistry(dir: string): SchemaRegistry {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
+  const read = readSchemaFiles(dir);
   const docs = new Map<string, Record<string, any>>();
-  const ajv = createAjv();
   const loaded: Array<{ file: string; schema: Record<string, any> }> = [];
-  for (const file of files) {
-    const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    const id = schema.$id ?? `file:///${file}`;
-    docs.set(stripFragment(id), schema);
-    ajv.addSchema(schema as AnySchema, id);
+  for (const { file, schema } of read) {
+    docs.set(stripFragment(schemaId(file, schema)), schema);
     loaded.push({ file, schema });
   }
+  // Validators compiled at build time (scripts/gen-startup.js) when they were made from
+  // exactly these files; otherwise compile now (about 100 ms).
+  const precompiled = loadPrecompiled(dir, schemaStamp(read), docs);
+  let compiler: Ajv2020 | undefined;
+  const compiled = (id: string): ValidateFunction => {
+    const ready = precompiled?.get(id);
+    if (ready) return ready;
+    if (!compiler) {
+      compiler = createAjv();
+      for (const { file, schema } of loaded) compiler.addSchema(schema as AnySchema, schemaId(file, schema));
+    }
+    return compiler.getSchema(id)!;
+  };
   const where = new WeakMap<object, string>();
   for (const { file, schema } of loaded) indexNodes(schema, `${stripFragment(schema.$id ?? `file:///${file}`)}#`, where);
   // Branches compiled on their own lack their parent's `type`, which strict mode
-  // rejects; the schemas already passed strict mode as wholes above.
+  // rejects; the schemas pass strict mode as wholes (when compiled, here or at build).
   let lenient: Ajv2020 | undefined;
   const subValidator = (node: object): ValidateFunction | undefined => {
     const ref = where.get(node);
@@ -152,7 +139,7 @@ function buildRegistry(dir: string): SchemaRegistry {
   for (const { file, schema } of loaded) {
     const kind = schema.properties?.kind?.const;
     if (typeof kind !== 'string') continue;
-    const validate = ajv.getSchema(schema.$id ?? `file:///${file}`)!;
+    const validate = compiled(schemaId(file, schema));
     const references = collectReferenceFields(schema, docs);
     kinds.set(kind, { kind, file, schema, validate, references });
   }
