@@ -13,6 +13,10 @@
  *
  * The inputs are the directories and files tsconfig.json compiles, plus tsconfig.json
  * and package.json; directory times count too, so a deleted source file forces a build.
+ *
+ * `--clean` (the `prepack` script, so `npm pack` and `npm publish`) removes dist/ first
+ * and always builds: tsc never deletes the output of a source that was moved or removed,
+ * and the package must hold exactly what the current sources compile to.
  */
 'use strict';
 const fs = require('node:fs');
@@ -82,8 +86,10 @@ function build(root) {
 }
 
 function main() {
-  const force = process.argv.includes('--force');
-  const { build: stale, reason } = needsBuild(ROOT);
+  const clean = process.argv.includes('--clean');
+  const force = clean || process.argv.includes('--force');
+  if (clean) fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
+  const { build: stale } = needsBuild(ROOT);
   if (!force && !stale) return 0;
   return build(ROOT);
 }

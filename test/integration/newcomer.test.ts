@@ -54,9 +54,12 @@ interface Run {
 type Step = Run | { skip: string };
 
 const NEEDS_CLOUD = 'needs a real Google Cloud project and Application Default Credentials';
+const PACKAGE_TEST = 'needs a clone to pack; test/integration/package.test.ts packs, installs (locally, globally, through npx) and runs the package';
+const NEEDS_DOCKER = 'needs Docker and a pullable base image, which CI has not; test/unit/docker-image.test.ts checks the Dockerfile and its build context, and test/integration/package.test.ts runs its entrypoint, default command and health check from the installed package';
 const S = {
   top: '',
   quick: 'Quick start',
+  install: 'Two ways to run runctl: from a clone, or installed',
   cli: 'Command line',
   precedence: 'The manifest wins: project and region',
   singleWriter: 'The embedded emulator: one writer per directory',
@@ -98,6 +101,12 @@ const STEPS: Record<string, Step> = {
   },
   [`${S.quick} » npx runctl apply -f manifests/ #2`]: { code: 0, lines: ['No changes. The live state matches the manifests.', 'Plan: 0 to create, 0 to update, 0 to delete, 9 unchanged.'] },
   [`${S.quick} » npx runctl diff -f manifests/ ; echo $?`]: {},
+  // A newcomer's copy holds no sources to pack; test/integration/package.test.ts packs a
+  // copy of the repository and runs exactly these with the tarball.
+  [`${S.install} » npm pack`]: { skip: PACKAGE_TEST },
+  [`${S.install} » npm install -g ./runctl-0.1.0.tgz`]: { skip: PACKAGE_TEST },
+  [`${S.install} » runctl --version`]: { skip: PACKAGE_TEST },
+  [`${S.install} » npx --package ./runctl-0.1.0.tgz runctl validate -f manifests/`]: { skip: PACKAGE_TEST },
   [`${S.cli} » npx runctl <verb>`]: { skip: 'a placeholder for the verbs below' },
   [`${S.cli} » npx runctl validate -f examples/mistakes/bad.yaml`]: { code: 1, lines: ['2 problems found.'] },
   // A flag that contradicts a manifest is refused, naming file:line and both values.
@@ -128,6 +137,10 @@ const STEPS: Record<string, Step> = {
   [`${S.sync} » npx runctl sync --repo https://github.com/acme/deploy.git --ref main --path prod --interval 1m --prune --yes --project my-proj --set prod`]: {
     skip: `${NEEDS_CLOUD}, and a repository on github.com (test/integration/sync.test.ts runs sync on local repositories)`,
   },
+  [`${S.controller} » rm -f runctl-*.tgz && npm pack`]: { skip: PACKAGE_TEST },
+  [`${S.controller} » docker build -t europe-north1-docker.pkg.dev/my-proj/tools/runctl:0.1.0 .`]: { skip: NEEDS_DOCKER },
+  [`${S.controller} » docker push europe-north1-docker.pkg.dev/my-proj/tools/runctl:0.1.0`]: { skip: NEEDS_DOCKER },
+  [`${S.controller} » docker run --rm -p 8080:8080 -v "$PWD:/repo:ro" europe-north1-docker.pkg.dev/my-proj/tools/runctl:0.1.0`]: { skip: NEEDS_DOCKER },
   [`${S.controller} » npx runctl apply -f examples/runctl-controller.yaml --project my-proj --set runctl-system`]: { skip: NEEDS_CLOUD },
 
   [`${S.gradio} » npx runctl apply -f manifests/`]: {
