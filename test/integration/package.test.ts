@@ -124,7 +124,11 @@ describe('the npm package', () => {
     expect(packed).toContain('README.md');
     expect(packed).toContain('dist/src/cli/main.js');
     for (const kind of ['service', 'volume', 'load-balancer', 'gpu-model', 'slo', 'policy']) expect(packed).toContain(`schemas/${kind}.schema.json`);
-    expect(packed.filter((f) => !/^(dist\/(src|controllers)\/.*\.js|schemas\/[a-z-]+\.schema\.json|package\.json|README\.md|LICENSE)$/.test(f))).toEqual([]);
+    // What the build generates for fast starts (scripts/gen-startup.js) ships too.
+    expect(packed).toContain('dist/generated/schemas.js');
+    expect(packed.filter((f) => f.startsWith('dist/generated/protos/')).length).toBeGreaterThan(0);
+    const shipped = /^(dist\/(src|controllers)\/.*\.js|dist\/generated\/(schemas\.js|protos\/[\w.-]+\.json)|schemas\/[a-z-]+\.schema\.json|package\.json|README\.md|LICENSE)$/;
+    expect(packed.filter((f) => !shipped.test(f))).toEqual([]);
     expect(packed.some((f) => f.startsWith('dist/controllers/'))).toBe(true);
   });
 
