@@ -9,6 +9,7 @@ import { formatDiagnostic, RunctlError } from '../engine/types';
 import { redact } from '../engine/redact';
 import { apiError, credentialsMessage, isCredentialsError } from '../gcp/errors';
 import type { Io } from '../lib/io';
+import { DEFAULT_DEBOUNCE } from '../loop/watch-defaults';
 import { packageVersion } from '../package-root';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -118,7 +119,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   loopOptions(targetOptions(program.command('watch').description('apply on every manifest change; correct drift every --resync')))
     .requiredOption('-f, --filename <path>', 'manifest file or directory (repeatable)', collect)
     .option('--resync <duration>', 're-read all live state and correct drift this often', '10m')
-    .option('--debounce <duration>', 'quiet time after the last file event before re-planning', '300ms')
+    .option('--debounce <duration>', 'quiet time after the last file event before re-planning', DEFAULT_DEBOUNCE)
     .option('--prune', 'delete resources of the set that the manifests no longer name (needs --yes)')
     .option('-y, --yes', 'confirm --prune up front (a loop cannot ask)')
     .option('--adopt', 'take over existing resources runctl did not create')

@@ -65,6 +65,8 @@ export class WatchLoop {
     const roots = this.opts.paths.map((p) => path.resolve(this.opts.cwd, p));
     this.watcher = watch(roots, {
       ignoreInitial: true,
+      // A file deleted and re-created within 100 ms (editors' safe saves) is one `change`.
+      atomic: true,
       ignored: (p: string) => !roots.includes(p) && /(^|[\\/])(\.[^\\/]*|node_modules)$/.test(p),
     });
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));

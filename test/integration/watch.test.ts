@@ -90,6 +90,38 @@ describe('runctl watch', () => {
     }
   });
 
+  it("makes one pass of an editor's save burst (backup rename, a new file written in pieces, backup deleted) with the default debounce", async () => {
+    const file = h.write('burst/svc.yaml', serviceYaml('bursty', { env: { V: '1' } }));
+    const w = start('burst');
+    const changes = () => passes(w).filter((r) => r.trigger === 'change');
+    try {
+      await w.waitForRecord((r) => r.trigger === 'initial' && r.message.startsWith('reconciled'));
+      for (let save = 2; save <= 3; save++) {
+        // vim with 'writebackup': rename to a backup, write the new file, delete the backup.
+        fs.renameSync(file, `${file}~`);
+        const text = serviceYaml('bursty', { env: { V: String(save) } });
+        const fd = fs.openSync(file, 'w');
+        // Several writes, each its own file event (no pauses: a loaded machine could stretch
+        // a pause past the debounce, and a writer that slow is not one save burst).
+        for (let i = 0; i < text.length; i += Math.ceil(text.length / 4)) {
+          fs.writeSync(fd, text.slice(i, i + Math.ceil(text.length / 4)));
+          fs.fsyncSync(fd);
+        }
+        fs.closeSync(fd);
+        fs.unlinkSync(`${file}~`);
+        await poll(async () => (await envOf('bursty')).V === String(save), 15_000, () => w.log());
+        await poll(() => changes().length >= save - 1, 15_000, () => w.log());
+        // Give a stray second pass time to show up: there must not be one.
+        await new Promise((r) => setTimeout(r, 500));
+        expect(changes().length).toBe(save - 1);
+      }
+      expect(changes().map((r) => r.writes)).toEqual([1, 1]);
+      expect(w.records().some((r) => Array.isArray(r.diagnostics))).toBe(false);
+    } finally {
+      expect(await w.stop()).toBe(0);
+    }
+  });
+
   it('puts back a change made behind its back within one resync period', async () => {
     h.write('drift/svc.yaml', serviceYaml('drifty', { env: { MODE: 'declared' } }));
     const w = start('drift', ['--resync', '1s', '--metrics-port', '0']);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunctlError } from '../../engine/types';
 import { checkPrune, durationMs, runController, type LoopFlags } from '../../loop/runtime';
+import { DEFAULT_DEBOUNCE } from '../../loop/watch-defaults';
 import { WatchLoop } from '../../loop/watch-loop';
 import type { Io } from '../../lib/io';
 
@@ -10,7 +11,7 @@ export interface WatchFlags extends LoopFlags {
   filename?: string[];
   /** @default '10m' */
   resync?: string;
-  /** @default '300ms' */
+  /** @default DEFAULT_DEBOUNCE (50ms) */
   debounce?: string;
 }
 
@@ -22,7 +23,7 @@ export async function watchCommand(flags: WatchFlags, io: Io): Promise<number> {
   if (missing.length) throw new RunctlError('Usage', `${missing.join(', ')}: no such file or directory`, { source: 'user' });
   checkPrune(flags, 'watch');
   const resyncMs = durationMs(flags.resync ?? '10m', '--resync');
-  const debounceMs = durationMs(flags.debounce ?? '300ms', '--debounce', { allowZero: true });
+  const debounceMs = durationMs(flags.debounce ?? DEFAULT_DEBOUNCE, '--debounce', { allowZero: true });
   return runController('watch', flags, io, ({ env, status, graceMs }) =>
     new WatchLoop({ env, status, paths, cwd: io.cwd, resyncMs, debounceMs, prune: flags.prune, graceMs }).run(),
   );
