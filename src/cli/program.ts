@@ -31,6 +31,7 @@ function targetOptions(cmd: Command): Command {
   return cmd
     .option('--project <id>', 'Google Cloud project (default: GOOGLE_CLOUD_PROJECT, spec.project, or local-project on an emulator)')
     .option('--region <region>', 'region (default: CLOUDSDK_RUN_REGION, spec.region)')
+    .addOption(new Option('--transport <transport>', 'how Cloud Run and Monitoring are reached: grpc, or rest (REST/JSON over HTTP/1.1, where proxies block gRPC) (default: RUNCTL_TRANSPORT, else grpc)').choices(['grpc', 'rest']))
     .option('--set <name>', 'ownership set: the runctl-set label value', 'default');
 }
 

@@ -35,7 +35,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   for (const m of MODULES) m.http?.(router, core);
   // Every gRPC method a module registers is served over REST/JSON too (rest/transcoder.ts).
   const registry = new GrpcRegistry();
+  // Built on the first REST call: reading the API descriptors costs start-up time.
   let transcoder: RestTranscoder | undefined;
+  const restCalls: Record<string, number> = {};
+  // Which calls came over REST/JSON (the main stats count both transports alike).
+  router.add('GET', '/__emulator/rest/stats', () => ({ calls: { ...restCalls } }));
 
   for (let attempt = 0; attempt < 20; attempt++) {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
@@ -51,7 +55,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         .handle(req, res)
         .then(async (handled) => {
           if (handled) return;
-          transcoder ??= new RestTranscoder(registry);
+          transcoder ??= new RestTranscoder(registry, restCalls);
           if (!(await transcoder.handle(req, res))) sendUnimplemented(res, req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost').pathname);
         })
         .catch((err) => (res.headersSent ? res.destroy() : sendGoogleError(res, err)));

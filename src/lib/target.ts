@@ -7,7 +7,8 @@
  */
 import * as path from 'node:path';
 import type { TargetInfo } from '../engine/controller';
-import { clientOptionsFor, Clients } from '../gcp/clients';
+import { clientOptionsFor, Clients, type Transport } from '../gcp/clients';
+import { RunctlError } from '../engine/types';
 import { readGcloudDefaults } from '../gcp/gcloud-config';
 
 export const DEFAULT_EMULATOR_PROJECT = 'local-project';
@@ -18,6 +19,20 @@ export const GOOGLE_API_ROOT = 'https://googleapis.com';
 export interface TargetFlags {
   project?: string;
   region?: string;
+  /** `--transport`: how the Cloud Run and Monitoring clients talk (the flag wins over RUNCTL_TRANSPORT). */
+  transport?: string;
+}
+
+/**
+ * The transport of the Cloud Run and Monitoring clients: `--transport`, else
+ * `RUNCTL_TRANSPORT`, else gRPC. `rest` is REST/JSON over HTTP/1.1 (the clients'
+ * fallback mode), for networks whose proxies block gRPC; results are the same.
+ */
+export function transportOf(flags: TargetFlags, env: NodeJS.ProcessEnv): Transport {
+  const [value, source] = flags.transport ? [flags.transport, '--transport'] : env.RUNCTL_TRANSPORT ? [env.RUNCTL_TRANSPORT, 'RUNCTL_TRANSPORT'] : ['grpc', ''];
+  const t = value.trim().toLowerCase();
+  if (t === 'grpc' || t === 'rest') return t;
+  throw new RunctlError('Usage', `${source}: unknown transport "${value}" (expected grpc or rest)`, { source: 'user' });
 }
 
 export interface Target {
@@ -85,27 +100,28 @@ export function emulatorEndpoints(hostPort: string): { grpc: string; http: strin
 /** Connect to the target (starting the embedded emulator when needed). */
 export async function openTarget(flags: TargetFlags, io: TargetEnv): Promise<Target> {
   const info = describeTarget(flags, io);
+  const transport = transportOf(flags, io.env);
   if (info.mode === 'google') {
-    const clients = new Clients({ mode: 'google' }, info, {}, clientOptionsFor(info.mode, io.env));
+    const clients = new Clients({ mode: 'google', transport }, info, {}, clientOptionsFor(info.mode, io.env));
     return { info, clients, close: () => clients.close() };
   }
   if (info.mode === 'emulator') {
     const ep = emulatorEndpoints(io.env.RUNCTL_EMULATOR_HOST!);
-    const clients = new Clients({ mode: 'emulator', ...ep }, info, {}, clientOptionsFor(info.mode, io.env));
+    const clients = new Clients({ mode: 'emulator', ...ep, transport }, info, {}, clientOptionsFor(info.mode, io.env));
     return { info, clients, close: () => clients.close() };
   }
-  return openEmbeddedTarget(info, io);
+  return openEmbeddedTarget(info, io, transport);
 }
 
 /**
  * The embedded emulator of `.runctl/`: served by this process or by the runctl process
  * already serving it (`embedded.ts`); the clients follow it if it moves.
  */
-async function openEmbeddedTarget(info: TargetInfo, io: TargetEnv): Promise<Target> {
+async function openEmbeddedTarget(info: TargetInfo, io: TargetEnv, transport: Transport): Promise<Target> {
   const { openEmbedded } = require('./embedded') as typeof import('./embedded');
   const emb = await openEmbedded(stateDir(io), { stderr: io.stderr });
   const make = (ep: { grpc: string; http: string }) =>
-    new Clients({ mode: 'emulator', grpc: ep.grpc, http: ep.http }, info, {}, clientOptionsFor(info.mode, io.env));
+    new Clients({ mode: 'emulator', grpc: ep.grpc, http: ep.http, transport }, info, {}, clientOptionsFor(info.mode, io.env));
   let clients = make(emb.endpoints);
   emb.onMove((ep) => {
     const old = clients;

@@ -19,6 +19,7 @@ import { parseDuration } from '../validate/duration';
 export interface LoopFlags {
   project?: string;
   region?: string;
+  transport?: string;
   set?: string;
   parallelism?: number;
   adopt?: boolean;
@@ -79,7 +80,7 @@ export async function runController(verb: string, flags: LoopFlags, io: Io, loop
   const abort = new AbortController();
   if (io.signal?.aborted) abort.abort();
   io.signal?.addEventListener('abort', () => abort.abort(), { once: true });
-  const target = await openTarget({ project: flags.project, region: flags.region }, io);
+  const target = await openTarget({ project: flags.project, region: flags.region, transport: flags.transport }, io);
   target.clients.progress = (line) => log.warn(line);
   let server: OpsServer | undefined;
   try {

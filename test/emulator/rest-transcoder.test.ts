@@ -150,5 +150,9 @@ describe('REST/JSON surface of the gRPC APIs', () => {
     const stats = (await (await fetch(`http://${emu.http}/__emulator/stats`)).json()) as { calls: Record<string, number> };
     expect(stats.calls['Services.CreateService']).toBeGreaterThanOrEqual(2);
     expect(stats.calls['ServiceMonitoringService.CreateService']).toBe(1);
+    const rest = (await (await fetch(`http://${emu.http}/__emulator/rest/stats`)).json()) as { calls: Record<string, number> };
+    expect(rest.calls['Services.CreateService']).toBeGreaterThanOrEqual(2);
+    // Only served calls count: an unimplemented method is not a call.
+    expect(rest.calls['Jobs.CreateJob']).toBeUndefined();
   });
 });

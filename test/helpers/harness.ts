@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { run } from '../../src/cli/program';
-import { Clients } from '../../src/gcp/clients';
+import { Clients, type Transport } from '../../src/gcp/clients';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import type { EmulatorOptions } from '../../src/emulator/options';
 import type { StatsSnapshot } from '../../src/emulator/stats';
@@ -33,8 +33,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Both transports runctl speaks (`--transport`), for tests run over each. */
+export const TRANSPORTS: Transport[] = ['grpc', 'rest'];
+
+/** Harness options: the emulator's, and the transport of every `cli()` run. */
+export interface HarnessOptions extends EmulatorOptions {
+  /**
+   * `RUNCTL_TRANSPORT` of every `cli()` run (a test's own env wins). The harness's
+   * `clients`, which tests read state back with, stay on gRPC either way.
+   */
+  transport?: Transport;
+}
+
 /** Start an emulator (fault injection seeded with the file's TEST_SEED unless `options.seed`). */
-export async function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
+export async function startHarness(harnessOptions: HarnessOptions = {}): Promise<Harness> {
+  const { transport, ...options } = harnessOptions;
   const emu = await startEmulator({ port: 0, seed: TEST_SEED, ...options });
   const clients = new Clients({ mode: 'emulator', grpc: emu.grpc, http: emu.http });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-test-'));
@@ -50,7 +63,7 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
         stdout: { write: (s: string) => (stdout += s) },
         stderr: { write: (s: string) => (stderr += s) },
         // An empty gcloud configuration unless a test brings its own (test/helpers/hermetic-env.ts).
-        env: { RUNCTL_EMULATOR_HOST: emu.grpc, CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG!, ...opts.env },
+        env: { RUNCTL_EMULATOR_HOST: emu.grpc, CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG!, ...(transport ? { RUNCTL_TRANSPORT: transport } : {}), ...opts.env },
         cwd: dir,
         confirm: opts.confirm,
         ...(opts.stdin !== undefined ? { stdin: Readable.from([Buffer.from(opts.stdin)]) } : {}),

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const gpuYaml = (name: string, spec: Record<string, unknown> = {}) =>
   YAML.stringify({
@@ -29,7 +29,7 @@ const gpuYaml = (name: string, spec: Record<string, unknown> = {}) =>
   });
 const nameOf = (region: string, s: string) => `projects/local-project/locations/${region}/services/${s}`;
 
-describe('GpuModel end to end', () => {
+describe.each(TRANSPORTS)('GpuModel end to end (%s)', (transport) => {
   let h: Harness;
   const get = async (name: string, region = 'europe-west4') => (await h.clients.runServices().getService({ name: nameOf(region, name) }))[0] as any;
   const invokers = async (name: string) => {
@@ -38,7 +38,7 @@ describe('GpuModel end to end', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
     // The project's GPU quota in europe-west4, as Cloud Run would enforce it.
     await fetch(`http://${h.emu.http}/__emulator/run/gpu-quota`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region: 'europe-west4', quota: 1 }) });
   });

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 import { lbNames } from '../../controllers/load-balancer/names';
 
 const PROJECT = 'local-project';
@@ -55,13 +55,13 @@ const get = async (h: Harness, client: string, req: Record<string, string>) => (
 
 const JOKES = serviceYaml('jokes', { ingress: 'all', public: true });
 
-describe('LoadBalancer: the Gradio journey', () => {
+describe.each(TRANSPORTS)('LoadBalancer: the Gradio journey (%s)', (transport) => {
   let h: Harness;
   let dir: string;
   const lbYaml = (spec: string) => fs.readFileSync(path.join(REPO, 'manifests/gradio-lb.yaml'), 'utf8').replace(/spec:\n[\s\S]*$/, `spec:\n${spec}`);
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
     dir = path.join(h.dir, 'journey');
     for (const f of ['gradio.yaml', 'gradio-data.yaml', 'gradio-lb.yaml']) h.write(`journey/${f}`, fs.readFileSync(path.join(REPO, 'manifests', f), 'utf8'));
   });
@@ -202,10 +202,10 @@ describe('LoadBalancer: the Gradio journey', () => {
   });
 });
 
-describe('LoadBalancer: failures midway', () => {
+describe.each(TRANSPORTS)('LoadBalancer: failures midway (%s)', (transport) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
   });
   afterAll(async () => h?.close());
 
@@ -302,10 +302,10 @@ describe('LoadBalancer: failures midway', () => {
   });
 });
 
-describe('LoadBalancer: operations that take time', () => {
+describe.each(TRANSPORTS)('LoadBalancer: operations that take time (%s)', (transport) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ operationLatencyMs: 40 });
+    h = await startHarness({ operationLatencyMs: 40, transport });
   });
   afterAll(async () => h?.close());
 

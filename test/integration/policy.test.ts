@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const ATTESTOR = 'projects/local-project/attestors/built-by-cloud-build';
 const UNTRUSTED = 'europe-north1-docker.pkg.dev/local-project/untrusted/app:1';
@@ -17,7 +17,7 @@ spec:
 `;
 const STRICT = `{evaluationMode: REQUIRE_ATTESTATION, enforcementMode: ENFORCED_BLOCK_AND_AUDIT_LOG, requireAttestationsBy: [${ATTESTOR}]}`;
 
-describe('Policy end to end', () => {
+describe.each(TRANSPORTS)('Policy end to end (%s)', (transport) => {
   let h: Harness;
   const url = () => `http://${h.emu.http}/v1/projects/local-project/policy`;
   const getPolicy = async () => (await fetch(url())).json() as Promise<any>;
@@ -28,7 +28,7 @@ describe('Policy end to end', () => {
   const service = async (name: string) => (await h.clients.runServices().getService({ name: `projects/local-project/locations/europe-north1/services/${name}` }))[0] as any;
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
   });
   afterAll(async () => h?.close());
 

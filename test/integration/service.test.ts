@@ -5,16 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const REGION = 'europe-north1';
 const parent = `projects/local-project/locations/${REGION}`;
 const nameOf = (s: string) => `${parent}/services/${s}`;
 
-describe('Service end to end', () => {
+describe.each(TRANSPORTS)('Service end to end (%s)', (transport) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
   });
   afterAll(async () => h?.close());
 

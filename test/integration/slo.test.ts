@@ -6,13 +6,13 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const P = 'projects/local-project';
 const sloYaml = (name: string, spec: Record<string, unknown>) => YAML.stringify({ apiVersion: 'runctl.dev/v1alpha1', kind: 'Slo', metadata: { name, labels: { team: 'fun' } }, spec });
 const AVAIL = { service: 'jokes', availability: { goal: 0.99, window: '1d' }, alerts: [{ burnRate: 10, lookback: '5m', notify: ['email:oncall@example.com'] }] };
 
-describe('Slo end to end', () => {
+describe.each(TRANSPORTS)('Slo end to end (%s)', (transport) => {
   let h: Harness;
   const sm = () => h.clients.monitoring('ServiceMonitoringServiceClient');
   const ap = () => h.clients.monitoring('AlertPolicyServiceClient');
@@ -28,7 +28,7 @@ describe('Slo end to end', () => {
   const SLO = `${MON}/serviceLevelObjectives/jokes-availability`;
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
     h.write('slo/jokes.yaml', serviceYaml('jokes'));
   });
   afterAll(async () => h?.close());

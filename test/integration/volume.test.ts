@@ -5,17 +5,17 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const REGION = 'europe-north1';
 const serviceName = (s: string) => `projects/local-project/locations/${REGION}/services/${s}`;
 const volumeYaml = (name: string, spec: string, labels = '{app: files}') =>
   `apiVersion: runctl.dev/v1alpha1\nkind: Volume\nmetadata: {name: ${name}, labels: ${labels}}\nspec: ${spec}\n`;
 
-describe('Volume end to end', () => {
+describe.each(TRANSPORTS)('Volume end to end (%s)', (transport) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
   });
   afterAll(async () => h?.close());
 

@@ -11,6 +11,7 @@ import { openTarget, targetLine, type Target } from '../../lib/target';
 export interface GlobalFlags {
   project?: string;
   region?: string;
+  transport?: string;
   set?: string;
   parallelism?: number;
   output?: string;
@@ -38,7 +39,7 @@ export function eventHost(io: Io, style: Style, json: boolean) {
 
 export async function withSession<T>(flags: GlobalFlags, io: Io, fn: (o: Opened) => Promise<T>): Promise<T> {
   const style = styleFor(io.stdout.isTTY, io.env, io.stdout.columns);
-  const target = await openTarget({ project: flags.project, region: flags.region }, io);
+  const target = await openTarget({ project: flags.project, region: flags.region, transport: flags.transport }, io);
   try {
     target.clients.progress = (line) => io.stderr.write(`${redact(line)}\n`);
     // Missing credentials or an emulator that is not running: one clear error now,

@@ -43,7 +43,11 @@ interface GrpcError {
 export class RestTranscoder {
   private readonly routes: Route[];
 
-  constructor(private readonly registry: GrpcRegistry) {
+  /**
+   * `registry`: the gRPC methods to dispatch to; `calls`: counts of the calls served
+   * over REST by `<Service>.<Method>` (`GET /__emulator/rest/stats`).
+   */
+  constructor(private readonly registry: GrpcRegistry, private readonly calls: Record<string, number> = {}) {
     // Bindings with a custom verb first: `.../services/s:getIamPolicy` is never a GetService.
     this.routes = restMethods()
       .flatMap((method) => method.bindings.map((binding) => ({ method, binding })))
@@ -79,6 +83,8 @@ export class RestTranscoder {
       if (!impl) {
         throw new EmulatorError(Code.UNIMPLEMENTED, `Method ${route.method.fullName} is not implemented by the emulator (${req.method} ${url.pathname}).`);
       }
+      const key = route.method.fullName.split('.').slice(-2).join('.');
+      this.calls[key] = (this.calls[key] ?? 0) + 1;
       const body = parseBody(rawBody);
       const json = requestJson(route.method.requestType, { pathValues: values, query: url.searchParams, body, bodyField: route.binding.body });
       const request = toRequest(route.method.requestType, impl, json);
