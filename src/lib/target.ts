@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import type { TargetInfo } from '../engine/controller';
 import { clientOptionsFor, Clients, type Transport } from '../gcp/clients';
-import { RunctlError } from '../engine/types';
+import { RunctlError } from '../util/types';
 import { readGcloudDefaults } from '../gcp/gcloud-config';
 
 export const DEFAULT_EMULATOR_PROJECT = 'local-project';
