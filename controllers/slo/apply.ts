@@ -12,7 +12,7 @@ import { toProtoDuration } from '../../src/validate/duration';
 import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
 import { alertIndexOf, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';
-import { alertIdentity, alertView, channelBody, channelIdentity, liveSloBody, monitoredServiceId, sloBody, type Obj } from './model';
+import { alertIdentity, alertView, channelBody, channelIdentity, comparableAlerts, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
 import { addressesOf, channelFor, desiredPolicies, monitoredName, needsIdentity, sharedLabels, type DesiredSlo } from './plan';
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
@@ -55,7 +55,7 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tall
   const parent = monitoredName(d, live);
   const req = sloRequest(d, live);
   const name = `${parent}/serviceLevelObjectives/${d.id}`;
-  if (!live.slo || live.slo.name !== name) {
+  if (!live.slo || !sameMonitoringName(live.slo.name, name)) {
     t.progress(`creating SLO ${d.id}`);
     try {
       await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.id, serviceLevelObjective: req as any }));
@@ -132,7 +132,7 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
       continue;
     }
     const userLabels = { ...(p.userLabels ?? {}), ...body.userLabels };
-    if (same(alertView(body), alertView(p)) && same(userLabels, p.userLabels ?? {})) continue;
+    if (same(...comparableAlerts(alertView(body), alertView(p))) && same(userLabels, p.userLabels ?? {})) continue;
     t.progress(`updating alert policy #${i}`);
     t.own++;
     // Keep the live condition's name, so the condition's incident history stays attached.
@@ -188,7 +188,7 @@ export async function applySlo(clients: Clients, d: DesiredSlo, progress: (m: st
   const t = new Tally(progress);
   return withLock(lockKey(d.target.project), async () => {
     const live = await readLive(freshReader(clients), d.target, d.id, d.set);
-    const moved = live.slo && live.sloParent?.name !== monitoredName(d, live) ? live.slo : undefined;
+    const moved = live.slo && !sameMonitoringName(live.sloParent?.name, monitoredName(d, live)) ? live.slo : undefined;
     await ensureMonitored(clients, d, live, t);
     await ensureSlo(clients, d, live, t);
     const channels = await ensureChannels(clients, d, live, t);
@@ -238,7 +238,7 @@ export async function deleteSlo(clients: Clients, project: string, sloName: stri
       progress(`deleting notification channel ${c.displayName}`);
       await deleteIgnoringMissing(() => nc.deleteNotificationChannel({ name: c.name }));
     }
-    const svc = (await listMonitoredServices(after, project)).find((s) => s.name === parent);
+    const svc = (await listMonitoredServices(after, project)).find((s) => sameMonitoringName(s.name, parent));
     if (svc && ownedBySet(svc.userLabels, set) && !(await listSlos(after, parent)).length) {
       progress(`deleting monitored service ${parent.split('/').pop()}`);
       await deleteIgnoringMissing(() => sm.deleteService({ name: parent }));

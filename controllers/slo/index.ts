@@ -13,7 +13,7 @@ import type { Manifest } from '../../src/engine/types';
 import { locationOf, projectOf } from '../../src/engine/location';
 import { applySlo, deleteSlo } from './apply';
 import { cloudRunOf, listMonitoredServices, listSlos, liveForm, readLive, type LiveSlo, type Reader } from './live';
-import { monitoredServiceId, sloForm, type SloForm, type Target } from './model';
+import { monitoredServiceId, sameMonitoringName, sloForm, type SloForm, type Target } from './model';
 import { planSlo, type DesiredSlo } from './plan';
 
 const KIND = 'Slo';
@@ -100,7 +100,7 @@ export const sloController: Controller = {
         for (const slo of await listSlos(r, svc.name)) {
           const name = slo.name.split('/').pop();
           const live = await readLive(r, t, name, ctx.set);
-          const o = observed(live.slo?.name === slo.name ? live : { ...live, slo, sloParent: svc });
+          const o = observed(sameMonitoringName(live.slo?.name, slo.name) ? live : { ...live, slo, sloParent: svc });
           out.push({ kind: KIND, name, identity: { project, name, fullName: slo.name }, labels: { ...(slo.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status, etag: o.etag });
         }
       }

@@ -7,7 +7,7 @@ import type { Clients } from '../../src/gcp/clients';
 import { hasIdentity, LABEL_RESOURCE, LABEL_ROLE, labelValue } from '../../src/engine/ownership';
 import { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE } from '../../src/engine/types';
 import { keeperFirst } from './create-once';
-import { alertView, CHANNEL_OWNER, channelRole, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, sloKey, type Obj, type SloForm, type Target } from './model';
+import { alertView, CHANNEL_OWNER, channelRole, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, sameMonitoringName, sloKey, type Obj, type SloForm, type Target } from './model';
 
 /** What reads need: the clients and a memoiser (the session's, or a fresh one inside writes). */
 export interface Reader {
@@ -62,7 +62,7 @@ export function findMonitored(services: Obj[], t: Target): Obj | undefined {
     const cr = cloudRunOf(s);
     return cr?.service === t.service && cr.location === t.location;
   });
-  return matches.find((s) => s.name === own) ?? matches[0];
+  return matches.find((s) => sameMonitoringName(s.name, own)) ?? matches[0];
 }
 
 /** The live state of one Slo. */
@@ -137,7 +137,7 @@ export async function readLive(r: Reader, t: Target, id: string, set: string): P
       if (slo) break;
     }
   }
-  const sloParent = slo ? services.find((s) => s.name === parentOf(slo!.name)) : undefined;
+  const sloParent = slo ? services.find((s) => sameMonitoringName(s.name, parentOf(slo!.name))) : undefined;
   const { keepers, duplicates } = splitDuplicates(policies.filter((p) => isSloPolicy(p, set, id)));
   return { target: t, monitored, slo, sloParent, policies: keepers, duplicates, channels };
 }

@@ -140,6 +140,30 @@ export function parseBurnRateFilter(filter: string): { slo: string; lookback: st
   return m ? { slo: m[1], lookback: normalizeDuration(m[2])! } : undefined;
 }
 
+/**
+ * Whether two Monitoring names denote the same resource. Google names services and SLOs
+ * by project number even when they were asked for by project ID (Create, Get and Update
+ * answer `projects/{number}/services/x`), so `projects/my-proj/services/x` and
+ * `projects/123/services/x` are the same. A project ID never is all digits, so a numeric
+ * project segment is the number of the project at hand (names are only compared within
+ * one project).
+ */
+export function sameMonitoringName(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a === b) return true;
+  const ma = /^projects\/([^/]+)\/(.+)$/.exec(a ?? '');
+  const mb = /^projects\/([^/]+)\/(.+)$/.exec(b ?? '');
+  if (!ma || !mb || ma[2] !== mb[2]) return false;
+  return ma[1] === mb[1] || /^\d+$/.test(ma[1]) || /^\d+$/.test(mb[1]);
+}
+
+/** Alert views to compare: a burn-rate filter naming the same SLO by project ID and by number is unchanged. */
+export function comparableAlerts(want: Obj, have: Obj): [Obj, Obj] {
+  const w = parseBurnRateFilter(want.filter);
+  const h = parseBurnRateFilter(have.filter);
+  if (w && h && w.lookback === h.lookback && sameMonitoringName(w.slo, h.slo)) return [{ ...want, filter: have.filter }, have];
+  return [want, have];
+}
+
 /** One desired alert policy (API shape, channels resolved). */
 export function alertPolicyBody(sloName: string, sloId: string, index: number, alert: SloForm['alerts'][number], channels: string[], labels: Obj, set: string): Obj {
   return {

@@ -6,7 +6,7 @@ import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/cont
 import { diffDeclared } from '../../src/engine/diff';
 import { hasIdentity } from '../../src/engine/ownership';
 import { alertIndexOf, channelsFor, liveAlerts, type LiveSlo } from './live';
-import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, emailOf, liveSloBody, monitoredServiceId, sloBody, type Obj, type SloForm, type Target } from './model';
+import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, comparableAlerts, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
 
 /** Everything the desired state depends on. */
 export interface DesiredSlo {
@@ -52,7 +52,7 @@ function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
   if (!live.monitored) out.push({ name: `monitoredService ${monitoredServiceId(d.target)} (Cloud Run ${d.target.service} in ${d.target.location})`, action: 'create' });
   const want = { ...sloBody(d.form, d.target, d.id), userLabels: d.labels };
   if (!live.slo) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'create' });
-  else if (live.sloParent?.name !== monitoredName(d, live)) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'replace', notes: [`moves from ${live.sloParent?.name ?? 'another service'}`] });
+  else if (!sameMonitoringName(live.sloParent?.name, monitoredName(d, live))) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'replace', notes: [`moves from ${live.sloParent?.name ?? 'another service'}`] });
   else {
     const have = { ...liveSloBody(live.slo), userLabels: live.slo.userLabels ?? {} };
     const { changes } = diffDeclared(want, have, { exact: ['serviceLevelIndicator'] }, 'slo');
@@ -68,7 +68,8 @@ function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
   desiredPolicies(d, live, (a) => channelFor(live.channels, a, d.set)?.name).forEach((body, i) => {
     const p = byIndex.get(i);
     if (!p) return out.push({ name: label(i, body), action: 'create' });
-    const { changes } = diffDeclared({ ...alertView(body), userLabels: body.userLabels }, { ...alertView(p), userLabels: p.userLabels ?? {} }, {}, 'alertPolicy');
+    const [wantView, haveView] = comparableAlerts(alertView(body), alertView(p));
+    const { changes } = diffDeclared({ ...wantView, userLabels: body.userLabels }, { ...haveView, userLabels: p.userLabels ?? {} }, {}, 'alertPolicy');
     if (changes.length) out.push({ name: label(i, body), action: 'update', changes });
   });
   for (const [i, p] of byIndex) if (i >= d.form.alerts.length) out.push({ name: label(i, p), action: 'delete' });

@@ -9,6 +9,10 @@ type Mon = typeof import('@google-cloud/monitoring');
 
 export const PROJECT = 'mon-proj';
 export const PARENT = `projects/${PROJECT}`;
+/** The emulator's project number: Monitoring names services and SLOs by it. */
+export const PROJECT_NUMBER = '123456789012';
+/** `PARENT` as services and SLOs come back: by project number. */
+export const NUMBERED = `projects/${PROJECT_NUMBER}`;
 
 export interface MonEnv {
   emu: RunningEmulator;

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { recordTimeSeries } from '../../src/emulator/modules/monitoring';
 import { startEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';
-import { availabilitySli, DAY, PARENT, PROJECT } from './monitoring-helpers';
+import { availabilitySli, DAY, NUMBERED, PARENT, PROJECT } from './monitoring-helpers';
 
 describe('monitoring + binauthz: persistence', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-mon-state-'));
@@ -56,7 +56,7 @@ describe('monitoring + binauthz: persistence', () => {
       const [policy] = await c.monitoring('AlertPolicyServiceClient').getAlertPolicy({ name: first.policy.name });
       expect(policy).toEqual(first.policy);
       const [slos] = await c.monitoring('ServiceMonitoringServiceClient').listServiceLevelObjectives({ parent: `${PARENT}/services/jokes` });
-      expect(slos.map((s) => s.name)).toEqual([`${PARENT}/services/jokes/serviceLevelObjectives/avail`]);
+      expect(slos.map((s) => s.name)).toEqual([`${NUMBERED}/services/jokes/serviceLevelObjectives/avail`]);
       const binauthz = await c.rest('https://binaryauthorization.googleapis.com', { method: 'GET', path: `/v1/projects/${PROJECT}/policy` });
       expect(binauthz.etag).toBe(first.etag);
       const [series] = await c.monitoring('MetricServiceClient').listTimeSeries(recentRequests());

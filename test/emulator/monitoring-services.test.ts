@@ -4,7 +4,7 @@
  * update masks, list paging and filters, and the API's SLO validation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availabilitySli, codeOf, DAY, monEnv, PARENT, type MonEnv } from './monitoring-helpers';
+import { availabilitySli, codeOf, DAY, monEnv, NUMBERED, PARENT, type MonEnv } from './monitoring-helpers';
 
 const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
@@ -24,7 +24,7 @@ describe('monitoring: services', () => {
       service: { displayName: 'Jokes', cloudRun: { serviceName: 'jokes', location: 'europe-north1' }, userLabels: { 'managed-by': 'runctl' } },
     });
     expect(svc).toMatchObject({
-      name: `${PARENT}/services/jokes`,
+      name: `${NUMBERED}/services/jokes`,
       displayName: 'Jokes',
       cloudRun: { serviceName: 'jokes', location: 'europe-north1' },
       basicService: { serviceType: 'CLOUD_RUN', serviceLabels: { service_name: 'jokes', location: 'europe-north1' } },
@@ -37,7 +37,7 @@ describe('monitoring: services', () => {
 
   it('assigns an ID when service_id is omitted, and rejects duplicates and bad IDs', async () => {
     const [svc] = await env.sm.createService({ parent: PARENT, service: { displayName: 'custom one', custom: {} } });
-    expect(svc.name).toMatch(new RegExp(`^${PARENT}/services/[A-Za-z0-9_-]+$`));
+    expect(svc.name).toMatch(new RegExp(`^${NUMBERED}/services/[A-Za-z0-9_-]+$`));
     expect(svc.custom).toEqual({});
     const dup = env.sm.createService({ parent: PARENT, serviceId: 'jokes', service: { custom: {} } });
     expect(await codeOf(dup)).toBe(ALREADY_EXISTS);
@@ -71,13 +71,13 @@ describe('monitoring: services', () => {
     for await (const s of env.sm.listServicesAsync({ parent: PARENT, pageSize: 2 })) all.push(s.name!);
     const [auto] = await env.sm.listServices({ parent: PARENT });
     expect(all).toEqual(auto.map((s) => s.name));
-    expect(all).toContain(`${PARENT}/services/page-c`);
+    expect(all).toContain(`${NUMBERED}/services/page-c`);
     const [runOnly] = await env.sm.listServices({ parent: PARENT, filter: 'identifier_case = "CLOUD_RUN"' });
     expect(runOnly.length).toBeGreaterThanOrEqual(4);
     expect(runOnly.every((s) => s.cloudRun)).toBe(true);
     expect(await codeOf(env.sm.listServices({ parent: PARENT, pageToken: 'garbage' }, { autoPaginate: false }))).toBe(INVALID_ARGUMENT);
     const [byName] = await env.sm.listServices({ parent: PARENT, filter: 'cloud_run.service_name = "page-b"' });
-    expect(byName.map((s) => s.name)).toEqual([`${PARENT}/services/page-b`]);
+    expect(byName.map((s) => s.name)).toEqual([`${NUMBERED}/services/page-b`]);
   });
 });
 

@@ -60,7 +60,9 @@ describe.each(TRANSPORTS)('Slo end to end (%s)', (transport) => {
     const pols = await policies();
     expect(pols).toHaveLength(1);
     const cond = pols[0].conditions[0].conditionThreshold;
-    expect(cond.filter).toBe(`select_slo_burn_rate("${SLO}", "300s")`);
+    // Google names the SLO by project number (issue 13, difference 1); the alert names it as the API did.
+    expect(slo.name).toBe(SLO.replace(P, 'projects/123456789012'));
+    expect(cond.filter).toBe(`select_slo_burn_rate("${slo.name}", "300s")`);
     expect(cond).toMatchObject({ comparison: 'COMPARISON_GT', thresholdValue: 10 });
     expect(Number(cond.duration.seconds)).toBe(0);
     expect(pols[0].notificationChannels).toEqual([chans[0].name]);
@@ -76,7 +78,7 @@ describe.each(TRANSPORTS)('Slo end to end (%s)', (transport) => {
     expect(stats.calls['AlertPolicyService.ListAlertPolicies']).toBe(1);
     expect(stats.calls['NotificationChannelService.ListNotificationChannels']).toBe(1);
     const got = await h.cli(['get', 'slo', 'jokes-availability', '-o', 'json']);
-    expect(JSON.parse(got.stdout).status).toMatchObject({ name: SLO, alertPolicies: [pols[0].name] });
+    expect(JSON.parse(got.stdout).status).toMatchObject({ name: slo.name, alertPolicies: [pols[0].name] });
   });
 
   it('shows a changed goal as drift and puts it back', async () => {

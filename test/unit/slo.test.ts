@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { liveForm, type LiveSlo } from '../../controllers/slo/live';
-import { alertIdentity, alertPolicyBody, channelIdentity, liveSloBody, parseBurnRateFilter, readObjective, sloBody, sloForm, type Target } from '../../controllers/slo/model';
+import { alertIdentity, alertPolicyBody, channelIdentity, liveSloBody, parseBurnRateFilter, readObjective, sameMonitoringName, sloBody, sloForm, type Target } from '../../controllers/slo/model';
 import { planSlo, type DesiredSlo } from '../../controllers/slo/plan';
 
 const T: Target = { project: 'p', service: 'jokes', location: 'europe-north1' };
@@ -133,6 +133,23 @@ describe('Slo: plan', () => {
     expect(plan.action).toBe('replace');
     expect(plan.changes.map((c) => c.path)).toEqual(['spec.service']);
     expect(plan.children!.map((c) => c.action)).toEqual(['create', 'replace', 'update']);
+  });
+
+  it('plans nothing when Google names the service and SLO by project number and the alert by project ID', () => {
+    const l = liveFor(spec);
+    const byNumber = (name: string) => name.replace('projects/p/', 'projects/123456789012/');
+    l.monitored = { ...l.monitored!, name: byNumber(MON) };
+    l.sloParent = l.monitored;
+    l.slo = { ...l.slo!, name: byNumber(SLO) };
+    const plan = planSlo(desired(spec), l, liveForm(l));
+    expect(plan.action).toBe('noop');
+    expect(plan.children ?? []).toEqual([]);
+  });
+
+  it('compares Monitoring names modulo project ID and number', () => {
+    expect(sameMonitoringName(SLO, SLO.replace('projects/p/', 'projects/123456789012/'))).toBe(true);
+    expect(sameMonitoringName(MON, 'projects/other/services/run-jokes-europe-north1')).toBe(false);
+    expect(sameMonitoringName(MON, 'projects/123456789012/services/other')).toBe(false);
   });
 });
 

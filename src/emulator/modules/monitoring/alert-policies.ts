@@ -10,7 +10,7 @@ import type { EmulatorCore } from '../../core';
 import type { MonitoringResourceType } from './resource-type';
 import { validateMetricFilter } from './slo-validation';
 import {
-  clone, compact, durationSeconds, invalid, monitoringState, mutationRecord, numericId, parseDurationString, projectOf,
+  byProjectNumber, clone, compact, durationSeconds, invalid, monitoringState, mutationRecord, numericId, parseDurationString, projectOf,
   validateUserLabels,
 } from './state';
 
@@ -37,7 +37,7 @@ function validateThreshold(core: EmulatorCore, field: string, t: any): void {
     if (sel.fn === 'select_slo_burn_rate' && !(sel.lookbackSeconds! > 0)) {
       invalid(`Field ${field}.filter had an invalid value of "${filter}": select_slo_burn_rate needs a lookback period such as "3600s".`);
     }
-    if (!/^projects\/[^/]+\/services\/[^/]+\/serviceLevelObjectives\/[^/]+$/.test(sel.slo) || !monitoringState(core).slos[sel.slo]) {
+    if (!/^projects\/[^/]+\/services\/[^/]+\/serviceLevelObjectives\/[^/]+$/.test(sel.slo) || !monitoringState(core).slos[byProjectNumber(core, sel.slo)]) {
       invalid(`Field ${field}.filter had an invalid value of "${filter}": the service level objective "${sel.slo}" does not exist.`);
     }
     if (t.aggregations?.length) invalid(`Field ${field}.aggregations must be empty when the filter selects an SLO.`);

@@ -11,7 +11,7 @@ import { evalFilter, objectResolver, parseFilter } from './filter';
 import { stripOneofs } from './oneofs';
 import { sortBy } from './order-by';
 import type { MonitoringResourceType } from './resource-type';
-import { applyMask, clone, compact, maskPaths, monitoringState, notFound, numericId, opaqueId, paginate } from './state';
+import { applyMask, byProjectNumber, clone, compact, maskPaths, monitoringState, notFound, numericId, opaqueId, paginate } from './state';
 
 /** A gRPC handler and whether it counts as a read or a write. */
 export type Handler = (core: EmulatorCore, req: any) => unknown;
@@ -21,10 +21,15 @@ function storeOf(core: EmulatorCore, t: MonitoringResourceType): Record<string, 
   return monitoringState(core)[t.store];
 }
 
-/** The stored resource of type `t` named `name`, or NOT_FOUND. */
+/** The name a resource of type `t` is stored and returned under. */
+function keyOf(core: EmulatorCore, t: MonitoringResourceType, name: string): string {
+  return t.numbered ? byProjectNumber(core, name) : name;
+}
+
+/** The stored resource of type `t` named `name` (either project form), or NOT_FOUND. */
 export function stored(core: EmulatorCore, t: MonitoringResourceType, name: string): any {
   t.checkName?.(name);
-  const res = storeOf(core, t)[name];
+  const res = storeOf(core, t)[keyOf(core, t, name)];
   if (!res) notFound(name);
   return res;
 }
@@ -43,7 +48,7 @@ function newId(core: EmulatorCore, t: MonitoringResourceType, req: any, path: st
 function create(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
   const parent = String(req[t.parentField] ?? '');
   const { project, path } = t.collection(core, parent);
-  const name = `${path}/${newId(core, t, req, path)}`;
+  const name = keyOf(core, t, `${path}/${newId(core, t, req, path)}`);
   const store = storeOf(core, t);
   if (store[name]) throw new EmulatorError(Code.ALREADY_EXISTS, `Resource '${name}' already exists.`);
   const res = compact(t.create(stripOneofs(clone(req[t.field] ?? {})), { core, project, parent, name }));
@@ -52,7 +57,7 @@ function create(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
 }
 
 function list(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
-  const prefix = t.listPrefix(core, String(req[t.parentField] ?? ''));
+  const prefix = keyOf(core, t, t.listPrefix(core, String(req[t.parentField] ?? '')));
   const filter = parseFilter(req.filter);
   const all = Object.values(storeOf(core, t)).filter(
     (r: any) => r.name.startsWith(prefix) && evalFilter(filter, objectResolver(r, t.filterFields?.(r))),
@@ -64,8 +69,8 @@ function list(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
 
 function update(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
   const incoming = stripOneofs(clone(req[t.field] ?? {}));
-  const name = String(incoming.name ?? '');
-  const existing = stored(core, t, name);
+  const existing = stored(core, t, String(incoming.name ?? ''));
+  const name: string = existing.name;
   const ctx = { core, name, existing };
   t.checkUpdate?.(incoming, ctx);
   const paths = maskPaths(req.updateMask);
@@ -80,8 +85,7 @@ function update(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
 }
 
 function remove(core: EmulatorCore, t: MonitoringResourceType, req: any): any {
-  const name = String(req.name ?? '');
-  stored(core, t, name);
+  const { name } = stored(core, t, String(req.name ?? ''));
   t.beforeDelete?.(core, name, req);
   delete storeOf(core, t)[name];
   return {};

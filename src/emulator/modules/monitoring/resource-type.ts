@@ -28,6 +28,12 @@ export interface UpdateContext {
 
 /** A Monitoring v3 resource type (Service, ServiceLevelObjective, AlertPolicy, NotificationChannel). */
 export interface MonitoringResourceType {
+  /**
+   * Names come back with the project number even when the request used the project ID
+   * (services, SLOs); either form is accepted on input. Without it, names keep the
+   * form the request used (alert policies, notification channels).
+   */
+  numbered?: boolean;
   /** gRPC method noun: `Create{noun}`, `Get{noun}`, `Update{noun}`, `Delete{noun}`. */
   noun: string;
   /** `List{plural}`. */

@@ -57,6 +57,7 @@ function buildService(project: string, name: string, input: any): any {
 
 /** The Monitoring Service resource type. */
 export const serviceType: MonitoringResourceType = {
+  numbered: true,
   noun: 'Service',
   plural: 'Services',
   store: 'services',

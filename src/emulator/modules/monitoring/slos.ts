@@ -32,6 +32,7 @@ function build(name: string, s: any): any {
 
 /** The ServiceLevelObjective resource type. */
 export const sloType: MonitoringResourceType = {
+  numbered: true,
   noun: 'ServiceLevelObjective',
   plural: 'ServiceLevelObjectives',
   store: 'slos',

@@ -21,6 +21,9 @@ export interface MonitoringState {
   channels: Record<string, any>;
 }
 
+/** State objects whose service and SLO names are known to be in number form. */
+const numbered = new WeakSet<MonitoringState>();
+
 /** The Monitoring state of this emulator (created on first use). */
 export function monitoringState(core: EmulatorCore): MonitoringState {
   const s = core.ns<MonitoringState>('monitoring', () => ({ services: {}, slos: {}, alertPolicies: {}, channels: {} }));
@@ -28,7 +31,28 @@ export function monitoringState(core: EmulatorCore): MonitoringState {
   s.slos ??= {};
   s.alertPolicies ??= {};
   s.channels ??= {};
+  if (!numbered.has(s)) {
+    // State written before services and SLOs were named by project number: rename once.
+    for (const map of [s.services, s.slos]) {
+      for (const [name, res] of Object.entries(map)) {
+        const n = byProjectNumber(core, name);
+        if (n === name) continue;
+        delete map[name];
+        map[n] = { ...res, name: n };
+      }
+    }
+    numbered.add(s);
+  }
   return s;
+}
+
+/**
+ * `projects/{id}/...` as `projects/{number}/...`: Monitoring names services and SLOs by
+ * the project number whichever form was requested (spec/monitoring.md, "Names"). The
+ * emulator has one project number for every project (`--project-number`).
+ */
+export function byProjectNumber(core: EmulatorCore, name: string): string {
+  return name.replace(/^projects\/[^/]+(\/|$)/, `projects/${core.projectNumber}$1`);
 }
 
 /** Who the emulator records as the author of a change (real API: the caller's email). */
