@@ -3,15 +3,14 @@
  * re-reads the world), a plan for the whole set or only for some keys, then execution.
  * `watch` and `sync` schedule passes; this is the only place they touch the engine.
  */
-import { CONTROLLERS } from '../../controllers/index';
 import type { Controller, Identity, TargetInfo } from '../engine/controller';
 import { executePlan, type ResourceResult } from '../engine/executor';
 import type { Plan, PlanEntry } from '../engine/plan';
 import { summarize } from '../engine/plan';
 import { makePlan, observeAll } from '../engine/planner';
-import { Session } from '../engine/session';
 import { keyOf, RunctlError, type Manifest } from '../engine/types';
 import type { Clients } from '../gcp/clients';
+import { newSession } from '../lib/session';
 import { outsideDependencies } from './changes';
 import { logHost, type Logger } from './log';
 import type { LoopMetrics, Trigger } from './metrics';
@@ -28,8 +27,8 @@ export interface LoopEnv {
   metrics: LoopMetrics;
   /** Aborted on shutdown: nothing new starts after it. */
   signal?: AbortSignal;
-  /** @default CONTROLLERS */
-  controllers?: Controller[];
+  /** @default every registered controller */
+  controllers?: readonly Controller[];
 }
 
 export interface PassInput {
@@ -91,10 +90,9 @@ async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> 
   // Credentials or an emulator missing: the pass fails with one line, and the loop
   // retries it with backoff (the check runs again until it succeeds once).
   await env.target.clients.preflight();
-  const session = new Session({
-    controllers: env.controllers ?? CONTROLLERS,
-    target: env.target.info,
-    clients: env.target.clients,
+  const session = newSession({
+    controllers: env.controllers,
+    target: env.target,
     set: env.set,
     parallelism: env.parallelism,
     host: logHost(env.log, input.fields),

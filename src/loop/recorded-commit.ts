@@ -3,10 +3,9 @@
  * resource a commit created or updated carries `runctl-commit: <sha>` and
  * `runctl-applied: <unix seconds>`; the commit in force is the one applied last.
  */
-import { CONTROLLERS } from '../../controllers/index';
 import { ownedBy, scopesFor } from '../engine/planner';
-import { Session } from '../engine/session';
 import type { Manifest } from '../engine/types';
+import { newSession } from '../lib/session';
 import type { LoopEnv } from './pass';
 
 /** Label holding the 40-hex commit ID (fits the 63-character label value limit). */
@@ -27,7 +26,7 @@ export interface RecordedCommit {
  * target's default) and pick the most recently applied commit. Reads only.
  */
 export async function findRecordedCommit(env: LoopEnv, manifests: Manifest[]): Promise<RecordedCommit | undefined> {
-  const session = new Session({ controllers: env.controllers ?? CONTROLLERS, target: env.target.info, clients: env.target.clients, set: env.set });
+  const session = newSession({ controllers: env.controllers, target: env.target, set: env.set });
   for (const m of manifests) {
     try {
       if (session.controllers.has(m.kind)) session.identify(m);

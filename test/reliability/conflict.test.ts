@@ -6,12 +6,12 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROLLERS } from '../../controllers/index';
 import { loadValid } from '../../src/lib/manifests';
 import type { EngineEvent } from '../../src/engine/events';
 import { executePlan } from '../../src/engine/executor';
 import { makePlan } from '../../src/engine/planner';
-import { Session } from '../../src/engine/session';
+import type { Session } from '../../src/engine/session';
+import { newSession } from '../../src/lib/session';
 import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
 
 const REGION = 'europe-north1';
@@ -42,10 +42,8 @@ describe('a concurrent writer between read and write', () => {
   }
 
   function session(events: EngineEvent[]): Session {
-    return new Session({
-      controllers: CONTROLLERS,
-      target: { mode: 'emulator', description: 'test emulator', fallbackProject: 'local-project', fallbackRegion: 'us-central1' },
-      clients: h.clients,
+    return newSession({
+      target: { info: { mode: 'emulator', description: 'test emulator', fallbackProject: 'local-project', fallbackRegion: 'us-central1' }, clients: h.clients },
       host: { emit: (ev) => events.push(ev) },
     });
   }

@@ -13,11 +13,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROLLERS } from '../../controllers/index';
 import { loadValid } from '../../src/lib/manifests';
 import { executePlan } from '../../src/engine/executor';
 import { makePlan } from '../../src/engine/planner';
-import { Session } from '../../src/engine/session';
+import { newSession } from '../../src/lib/session';
 import { Clients } from '../../src/gcp/clients';
 import { startHarness, type Harness } from '../helpers/harness';
 import { printSeedOnFailure, TEST_SEED } from '../helpers/seed';
@@ -28,11 +27,7 @@ async function applyOnce(h: Harness, dir: string): Promise<{ failed: number; err
   const clients = new Clients({ mode: 'emulator', grpc: h.emu.grpc, http: h.emu.http }, undefined, { initialMs: 20, maxMs: 200 });
   try {
     const manifests = await loadValid([dir], { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: h.dir });
-    const session = new Session({
-      controllers: CONTROLLERS,
-      target: { mode: 'emulator', description: 'faulty emulator', fallbackProject: PROJECT, fallbackRegion: 'us-central1' },
-      clients,
-    });
+    const session = newSession({ target: { info: { mode: 'emulator', description: 'faulty emulator', fallbackProject: PROJECT, fallbackRegion: 'us-central1' }, clients } });
     const plan = await makePlan(session, manifests);
     const result = await executePlan(session, plan);
     return { failed: result.failed, errors: result.results.filter((r) => r.error).map((r) => `${r.key}: ${r.error}`) };

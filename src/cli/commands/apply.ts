@@ -1,17 +1,16 @@
 /** `apply -f PATH...` (plan, then execute) and `apply PLANFILE` (execute a saved plan). */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { executePlan, type ExecuteResult } from '../../engine/executor';
+import { resultConditions } from '../../engine/conditions';
+import type { ExecuteResult } from '../../engine/executor';
 import type { Plan } from '../../engine/plan';
-import { makePlan } from '../../engine/planner';
-import { checkTarget, verifySavedPlan } from '../../engine/saved-plan';
 import { RunctlError } from '../../engine/types';
+import { applySavedPlan, applySet, readSavedPlan } from '../../lib/actions/apply';
+import { isBlocked } from '../../lib/actions/plan';
 import type { Io } from '../../lib/io';
 import { loadValid } from '../../lib/manifests';
 import { renderPlan, renderResults } from '../render';
 import { askConsent, requireConsentPossible } from '../consent';
-import { describeTarget, targetLine } from '../../lib/target';
-import { header, withSession, type GlobalFlags, type Opened } from './common';
+import { describeTarget } from '../../lib/target';
+import { withSession, type GlobalFlags, type Opened } from './common';
 import { underLease, type LeaseFlags } from './lease';
 
 export interface ApplyFlags extends GlobalFlags, LeaseFlags {
@@ -39,19 +38,11 @@ export async function confirmDeletions(plan: Plan, flags: { yes?: boolean }, io:
 
 function finishApply(o: Opened, plan: Plan, result: ExecuteResult, flags: ApplyFlags, io: Io): number {
   if (flags.output === 'json') {
-    io.stdout.write(JSON.stringify({ plan, results: result.results.map((r) => ({ ...r, conditions: conditions(r) })) }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ plan, results: result.results.map((r) => ({ ...r, conditions: resultConditions(r) })) }, null, 2) + '\n');
   } else {
     io.stdout.write(renderResults(result, o.style));
   }
   return result.failed ? 1 : 0;
-}
-
-function conditions(r: ExecuteResult['results'][number]) {
-  const ready = r.status?.ready;
-  return [
-    { type: 'Ready', status: ready?.status ?? 'Unknown', reason: ready?.reason ?? (r.action === 'delete' ? 'Deleting' : 'Unavailable'), message: ready?.message },
-    { type: 'Synced', status: r.synced === 'ReconcileSuccess' ? 'True' : r.synced === 'ReconcilePaused' ? 'False' : 'False', reason: r.synced, message: r.error },
-  ];
 }
 
 export async function applyCommand(flags: ApplyFlags, planFile: string | undefined, io: Io): Promise<number> {
@@ -65,17 +56,22 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
   }
   if (!flags.dryRun) requireConsentPossible(describeTarget(flags, io), flags, io, 'apply');
   return withSession(flags, io, (o) => underLease(flags, io, o.target, 'apply', async () => {
-    const plan = await makePlan(o.session, manifests, { prune: flags.prune, adopt: flags.adopt });
-    if (flags.output !== 'json') io.stdout.write(renderPlan(plan, o.style, header(o)));
-    if (flags.dryRun) {
-      if (flags.output === 'json') io.stdout.write(JSON.stringify({ header: header(o), ...plan }, null, 2) + '\n');
+    const out = await applySet(o, { manifests, prune: flags.prune, adopt: flags.adopt, dryRun: flags.dryRun }, {
+      show: (plan, head) => {
+        if (flags.output !== 'json') io.stdout.write(renderPlan(plan, o.style, head));
+      },
+      // On real Google Cloud one answer covers the whole plan, its deletions included.
+      confirm: async (plan) => {
+        if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply --prune');
+      },
+      signal: io.signal,
+    });
+    if (!out.result) {
+      if (flags.output === 'json') io.stdout.write(JSON.stringify({ header: out.header, ...out.plan }, null, 2) + '\n');
       else io.stdout.write('Dry run: nothing was changed.\n');
-      return plan.entries.some((e) => e.action === 'blocked') ? 1 : 0;
+      return isBlocked(out.plan) ? 1 : 0;
     }
-    // On real Google Cloud one answer covers the whole plan, its deletions included.
-    if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply --prune');
-    const result = await executePlan(o.session, plan, { prune: flags.prune, adopt: flags.adopt, signal: io.signal });
-    return finishApply(o, plan, result, flags, io);
+    return finishApply(o, out.plan, out.result, flags, io);
   }, flags.dryRun));
 }
 
@@ -85,25 +81,16 @@ export async function applyCommand(flags: ApplyFlags, planFile: string | undefin
  * execute exactly the recorded desired states.
  */
 async function applySaved(flags: ApplyFlags, file: string, io: Io): Promise<number> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(path.resolve(io.cwd, file), 'utf8'));
-  } catch (err) {
-    if (err instanceof SyntaxError) {
-      throw new RunctlError('PlanEdited', `the saved plan ${file} was edited or is corrupted (it is not valid JSON: ${err.message}); it is refused and nothing was changed`, { source: 'user' });
-    }
-    throw new RunctlError('Usage', `cannot read plan file ${file}: ${(err as Error).message}`, { source: 'user' });
-  }
-  const plan = verifySavedPlan(raw, file);
+  const plan = readSavedPlan(file, io.cwd);
   requireConsentPossible(describeTarget(flags, io), flags, io, 'apply');
   return withSession({ ...flags, set: plan.set }, io, (o) => underLease({ ...flags, set: plan.set }, io, o.target, 'apply', async () => {
-    checkTarget(plan, o.target.info, file);
-    // The recorded, resolved manifests stand in for the files: nothing is re-read.
-    o.session.addManifests(plan.entries.flatMap((e) => (e.manifest && !e.pruned ? [e.manifest] : [])));
-    for (const e of plan.entries) o.session.identities.set(e.key, e.identity);
-    io.stdout.write(renderPlan(plan, o.style, targetLine(o.target.info, plan.target.projects)));
-    if (!(await askConsent(plan, o.target.info, flags, io, 'apply'))) await confirmDeletions(plan, flags, io, 'apply');
-    const result = await executePlan(o.session, plan, { checkEtags: true, recorded: true, signal: io.signal });
-    return finishApply(o, plan, result, flags, io);
+    const out = await applySavedPlan(o, plan, file, {
+      show: (p, head) => io.stdout.write(renderPlan(p, o.style, head)),
+      confirm: async (p) => {
+        if (!(await askConsent(p, o.target.info, flags, io, 'apply'))) await confirmDeletions(p, flags, io, 'apply');
+      },
+      signal: io.signal,
+    });
+    return finishApply(o, out.plan, out.result!, flags, io);
   }));
 }

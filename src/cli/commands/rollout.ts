@@ -4,22 +4,17 @@
  * gate come from there), or else by name in every region of the project (--region
  * narrows it; the gate then comes from the record on the service).
  */
-import { CONTROLLERS } from '../../../controllers/index';
-import type { Controller, Identity } from '../../engine/controller';
 import type { RolloutCapability } from '../../engine/controller';
 import type { RolloutReport } from '../../engine/rollout';
-import { humanDuration } from '../../validate/duration';
-import { scopesFor } from '../../engine/planner';
-import { API_VERSION, RunctlError, type Manifest } from '../../engine/types';
+import { RunctlError } from '../../engine/types';
+import { checkRolloutNamed, locateRollout, rolloutAct, rolloutStatus, ROLLOUT_ACTIONS, type RolloutAction } from '../../lib/actions/rollout';
 import type { Io } from '../../lib/io';
 import { loadValid } from '../../lib/manifests';
-import type { Style } from '../render';
-import { askActionConsent, requireConsentPossible } from '../consent';
 import { describeTarget } from '../../lib/target';
-import { withSession, type GlobalFlags, type Opened } from './common';
-
-export const ROLLOUT_ACTIONS = ['status', 'promote', 'abort', 'undo'] as const;
-export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+import { humanDuration } from '../../validate/duration';
+import { askActionConsent, requireConsentPossible } from '../consent';
+import type { Style } from '../render';
+import { withSession, type GlobalFlags } from './common';
 
 export interface RolloutFlags extends GlobalFlags {
   filename?: string[];
@@ -27,58 +22,28 @@ export interface RolloutFlags extends GlobalFlags {
   yes?: boolean;
 }
 
-/** The kind that declares the `rollout` capability (Service), found through the registry. */
-function rolloutKind(): { controller: Controller; rollout: RolloutCapability } {
-  for (const controller of CONTROLLERS) {
-    const rollout = controller.capabilities?.rollout;
-    if (rollout) return { controller, rollout };
-  }
-  throw new RunctlError('Usage', 'no kind offers rollouts', { source: 'user' });
-}
-
 export async function rolloutCommand(action: string, service: string, flags: RolloutFlags, io: Io): Promise<number> {
   if (!(ROLLOUT_ACTIONS as readonly string[]).includes(action)) {
     throw new RunctlError('Usage', `unknown rollout action "${action}"; use one of ${ROLLOUT_ACTIONS.join(', ')}`, { source: 'user' });
   }
-  const { controller, rollout } = rolloutKind();
-  const kind = controller.kind;
   const manifests = flags.filename?.length ? await loadValid(flags.filename, io, { flags, identitiesOnly: true }) : [];
-  if (manifests.length && !manifests.some((m) => m.kind === kind && m.metadata.name === service)) {
-    throw new RunctlError('Usage', `${kind}/${service} is not in the manifests given with -f`, { source: 'user' });
-  }
+  checkRolloutNamed(service, manifests);
   if (action !== 'status') requireConsentPossible(describeTarget(flags, io), flags, io, `rollout ${action}`);
   return withSession(flags, io, async (o) => {
-    o.session.addManifests(manifests);
-    const declared = o.session.manifests.get(`${kind}/${service}`);
-    const manifest: Manifest = declared ?? { apiVersion: API_VERSION, kind, metadata: { name: service }, spec: {} };
-    const id = declared || flags.region ? o.session.identify(manifest) : await findResource(o, kind, service);
-    const ctx = o.session.observeContext(io.signal);
+    const subject = await locateRollout(o, { name: service, manifests, region: flags.region, signal: io.signal });
+    const { kind, id, rollout } = subject;
     if (action === 'status') {
-      const report = await rollout.status({ manifest, id }, ctx);
+      const report = await rolloutStatus(subject);
       if (flags.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else io.stdout.write(renderReport(report, o.style, `${id.project}/${id.region}`, rollout, kind));
       return 0;
     }
     await askActionConsent(`${action} the rollout of ${kind}/${service} (${id.region})`, o.target.info, id.project, flags, io, `rollout ${action}`);
-    const act = action === 'promote' ? rollout.promote : action === 'abort' ? rollout.abort : rollout.undo;
-    const result = await act({ manifest, id }, ctx);
+    const result = await rolloutAct(subject, action as Exclude<RolloutAction, 'status'>);
     if (flags.output === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else io.stdout.write(`${result.changed ? o.style.green('✓') : o.style.dim('=')} ${kind}/${service}: ${result.message}\n`);
     return 0;
   });
-}
-
-/**
- * A resource named only on the command line: found by name in every region of the
- * project (one all-regions list), so `rollout status jokes` needs no --region.
- */
-async function findResource(o: Opened, kind: string, name: string): Promise<Identity> {
-  const live = (await o.session.controllerFor(kind).list(scopesFor(o.session), o.session.observeContext())).filter((r) => r.name === name);
-  if (live.length > 1) {
-    const regions = live.map((r) => r.identity.region).sort().join(', ');
-    throw new RunctlError('Usage', `${kind}/${name} exists in several regions (${regions}): pass --region, or -f with its manifest`, { source: 'user' });
-  }
-  return live[0]?.identity ?? o.session.identify({ apiVersion: API_VERSION, kind, metadata: { name }, spec: {} });
 }
 
 /** `rollout status` for people. */
