@@ -15,6 +15,7 @@ import {
   lastChange,
   normalizeSpec,
   readSpec,
+  servingTraffic,
   stampClient,
   TEMPLATE_FIELDS,
   withInvokers,
@@ -41,9 +42,9 @@ function writeContext(m: Manifest, ctx: PlanContext): WriteContext {
 }
 
 export function serviceStatus(svc: RunService): ResourceStatus {
-  const traffic = ((svc.trafficStatuses ?? []) as any[]).map((t) => ({
+  const traffic = servingTraffic(svc).map((t) => ({
     revision: t.revision || undefined,
-    percent: Number(t.percent ?? 0),
+    percent: t.percent,
     tag: t.tag || undefined,
     url: t.uri || undefined,
   }));
@@ -158,7 +159,7 @@ function notServing(m: Manifest, live: RunService | undefined): string | undefin
   const rec = readRecord(live);
   if (!rec || activeRollout(live) || !['failed', 'aborted', 'undone'].includes(rec.phase)) return undefined;
   if (!rec.revision || rec.revision !== shortName(live.latestCreatedRevision)) return undefined;
-  const serving = ((live.trafficStatuses ?? []) as any[]).find((t) => t.revision === rec.revision && Number(t.percent ?? 0) > 0);
+  const serving = servingTraffic(live).find((t) => t.revision === rec.revision && t.percent > 0);
   if (serving) return undefined;
   return `not converged: the manifest's template (revision ${rec.revision}) serves no traffic since its rollout ${ended(rec.phase)}; applying again does not retry it`;
 }

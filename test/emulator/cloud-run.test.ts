@@ -90,7 +90,9 @@ describe('CreateService / GetService', () => {
     expect(s.createTime?.seconds).toBeTruthy();
     expect(s.latestCreatedRevision).toMatch(new RegExp(`^${PARENT}/services/jokes/revisions/jokes-00001-[a-z0-9]{3}$`));
     expect(s.latestReadyRevision).toBe(s.latestCreatedRevision);
-    expect(s.trafficStatuses).toMatchObject([{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', revision: s.latestReadyRevision!.split('/').pop(), percent: 100 }]);
+    // A LATEST entry does not name its revision (as on Google): it is latestReadyRevision.
+    expect(s.trafficStatuses).toMatchObject([{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }]);
+    expect(s.trafficStatuses![0].revision || undefined).toBeUndefined();
     expect(s.uri).toMatch(/^https:\/\/jokes-[a-z0-9]{10}-lz\.a\.run\.app$/);
     expect(s.urls).toEqual(['https://jokes-123456789012.europe-north1.run.app', s.uri]);
     expect(s.conditions!.map((x) => [x.type, x.state])).toEqual([['RoutesReady', 'CONDITION_SUCCEEDED'], ['ConfigurationsReady', 'CONDITION_SUCCEEDED']]);
@@ -274,7 +276,7 @@ describe('UpdateService', () => {
     const latest = after.latestCreatedRevision!.split('/').pop()!;
     expect(latest).toMatch(/^deploys-00003-[a-z0-9]{3}$/);
     expect(after.latestReadyRevision).toBe(after.latestCreatedRevision);
-    expect(after.trafficStatuses).toMatchObject([{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', revision: latest, percent: 100 }]);
+    expect(after.trafficStatuses).toMatchObject([{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }]);
     expect(await revisionIds(s.name!)).toEqual([latest, s.latestCreatedRevision!.split('/').pop()]);
   });
 
@@ -326,7 +328,7 @@ describe('UpdateService', () => {
     expect(second).not.toBe(first);
     expect(after.trafficStatuses).toMatchObject([
       { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision: first, percent: 90, tag: 'good', uri: after.uri!.replace('https://', 'https://good---') },
-      { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', revision: second, percent: 10, tag: 'next' },
+      { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 10, tag: 'next' },
     ]);
   });
 });

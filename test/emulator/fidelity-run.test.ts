@@ -115,6 +115,43 @@ const CASES: Case[] = [
       expect(deleted.reconciling).toBeFalsy();
     },
   },
+  {
+    difference: 6,
+    name: 'service-level scaling comes back as {maxInstanceCount: 100} when none was sent',
+    async run(c) {
+      const [made] = await (await create(c)).promise();
+      expect(json(made).scaling).toEqual({ maxInstanceCount: 100 });
+      // Echoing the service back (what a client that read it does) changes nothing.
+      const [same] = await (await c.services.updateService({ service: { ...made, etag: undefined } }))[0].promise();
+      expect(String(same.generation)).toBe(String(made.generation));
+      expect(json(same).scaling).toEqual({ maxInstanceCount: 100 });
+    },
+  },
+  {
+    difference: 7,
+    name: 'trafficStatuses entries of a LATEST target omit revision; REVISION targets name theirs',
+    async run(c) {
+      const [first] = await (await create(c)).promise();
+      const firstId = first.latestReadyRevision!.split('/').pop()!;
+      expect(json(first).trafficStatuses).toEqual([{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }]);
+      const [split] = await (
+        await c.services.updateService({
+          service: {
+            name: first.name,
+            template: { containers: [{ image: `${IMAGE}b` }] },
+            traffic: [
+              { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision: firstId, percent: 50 },
+              { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 50 },
+            ],
+          },
+        })
+      )[0].promise();
+      expect(json(split).trafficStatuses).toEqual([
+        { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision: firstId, percent: 50 },
+        { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 50 },
+      ]);
+    },
+  },
 ];
 
 describe('Cloud Run answers like Google (one table, real client, zero latency)', () => {

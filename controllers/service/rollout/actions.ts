@@ -10,12 +10,12 @@ import { RunctlError } from '../../../src/engine/types';
 import { isConflict } from '../../../src/gcp/errors';
 import { getService, measure, writeRollout, type RolloutTarget } from './drive';
 import { activeRollout, ended, readRecord, shortRevision, stepTraffic, TAG_GOOD, type RolloutRecord } from './state';
-import type { RunService } from '../../shared/cloud-run/run-service';
+import { servingTraffic, type RunService } from '../../shared/cloud-run/run-service';
 
 function traffic(svc: RunService): RolloutReport['traffic'] {
-  return ((svc.trafficStatuses ?? []) as any[])
+  return servingTraffic(svc)
     .filter((t) => t.revision)
-    .map((t) => ({ revision: t.revision, percent: Number(t.percent ?? 0), ...(t.tag ? { tag: t.tag } : {}) }));
+    .map((t) => ({ revision: t.revision!, percent: t.percent, ...(t.tag ? { tag: t.tag } : {}) }));
 }
 
 /** The rollout on a service, with the gate's figures measured now. */

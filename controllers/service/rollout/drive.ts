@@ -27,7 +27,7 @@ import {
   type RolloutConfig,
   type RolloutRecord,
 } from './state';
-import { stampClient, writable, type RunService } from '../../shared/cloud-run/run-service';
+import { servingTraffic, stampClient, writable, type RunService } from '../../shared/cloud-run/run-service';
 
 /** What the driver needs: the clients, the service, the target's clock, progress. */
 export interface RolloutTarget {
@@ -86,7 +86,7 @@ export async function writeRollout(t: Pick<RolloutTarget, 'clients' | 'id'>, svc
 }
 
 const revisionReady = (svc: RunService, revision: string) =>
-  shortRevision(svc.latestReadyRevision) === revision || ((svc.trafficStatuses ?? []) as any[]).some((s) => s.revision === revision);
+  shortRevision(svc.latestReadyRevision) === revision || servingTraffic(svc).some((s) => s.revision === revision);
 
 /** How a rollout this driver was not the last to touch ended (or why it is not ours any more). */
 function settled(svc: RunService, ours: string | undefined): RunService {

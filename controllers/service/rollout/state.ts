@@ -6,7 +6,7 @@
 import type { GateFigures, RolloutPhase, RolloutRecord, SloGate } from '../../../src/engine/rollout';
 import type { Manifest } from '../../../src/engine/types';
 import { durationSeconds, humanDuration } from '../../../src/validate/duration';
-import type { RunService } from '../../shared/cloud-run/run-service';
+import { servingTraffic, type RunService } from '../../shared/cloud-run/run-service';
 
 /** The service annotation holding the rollout record (v2 rejects `run.googleapis.com/` keys, not ours). */
 export const ROLLOUT_ANNOTATION = 'runctl.dev/rollout';
@@ -85,7 +85,7 @@ export function activeRollout(svc: RunService | undefined): RolloutRecord | unde
 
 /** The revision serving now that a new rollout keeps as `good`: the one tagged good, else the largest share. */
 export function servingRevision(svc: RunService): string | undefined {
-  const statuses = ((svc.trafficStatuses ?? []) as any[]).filter((t) => t.revision);
+  const statuses = servingTraffic(svc).filter((t) => t.revision);
   const tagged = statuses.find((t) => t.tag === TAG_GOOD && Number(t.percent ?? 0) > 0);
   if (tagged) return tagged.revision;
   const best = [...statuses].sort((a, b) => Number(b.percent ?? 0) - Number(a.percent ?? 0))[0];

@@ -493,3 +493,28 @@ export function withInvokers(policy: any, desired: { public?: boolean; invokers?
   if (members.length) bindings.push({ role: 'roles/run.invoker', members });
   return { ...(policy ?? {}), bindings };
 }
+
+/** One traffic status with the revision it routes to named (`revision` a short id). */
+export interface ServingTraffic {
+  type?: string;
+  revision?: string;
+  percent: number;
+  tag?: string;
+  uri?: string;
+}
+
+/**
+ * A service's `trafficStatuses` with every entry's revision named. Google leaves
+ * `revision` out of LATEST entries (they follow the latest ready revision), so read it
+ * from `latestReadyRevision`; never rely on either form alone.
+ */
+export function servingTraffic(svc: RunService | undefined): ServingTraffic[] {
+  const latest = String(svc?.latestReadyRevision ?? '').split('/').pop() || undefined;
+  return ((svc?.trafficStatuses ?? []) as any[]).map((t) => ({
+    type: t.type,
+    revision: t.revision || (t.type === 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' ? latest : undefined),
+    percent: Number(t.percent ?? 0),
+    ...(t.tag ? { tag: t.tag } : {}),
+    ...(t.uri ? { uri: t.uri } : {}),
+  }));
+}

@@ -82,6 +82,9 @@ export function templateDefaults(t: Obj, ctx: DefaultsContext): Obj {
 export function serviceDefaults(spec: Obj, ctx: DefaultsContext): Obj {
   if (!spec.ingress || spec.ingress === 'INGRESS_TRAFFIC_UNSPECIFIED') spec.ingress = 'INGRESS_TRAFFIC_ALL';
   if (!spec.launchStage || spec.launchStage === 'LAUNCH_STAGE_UNSPECIFIED') spec.launchStage = 'GA';
+  // Google answers service-level `scaling: {maxInstanceCount: 100}` when none was sent
+  // (recorded real-API exchanges, issue 13, difference 6).
+  if (!spec.scaling || !Object.keys(spec.scaling).length) spec.scaling = { maxInstanceCount: 100 };
   if (spec.template) templateDefaults(spec.template, ctx);
   if (!spec.traffic?.length) {
     spec.traffic = [{ type: LATEST, percent: 100 }];

@@ -80,7 +80,9 @@ function resolveTraffic(st: RunNamespace, sn: ServiceName, service: Obj): { stat
       const which = revision || lastSegment(service.latestCreatedRevision ?? '');
       return { failure: { code: Code.FAILED_PRECONDITION, part: 'routes', message: `Revision '${which}' is not ready and cannot serve traffic.` } };
     }
-    const status: Obj = { type: t.type, revision };
+    // A LATEST entry does not name the revision it resolves to (recorded real-API
+    // exchanges, issue 13, difference 7); REVISION entries do.
+    const status: Obj = t.type === LATEST ? { type: t.type } : { type: t.type, revision };
     if (t.percent) status.percent = t.percent;
     if (t.tag) {
       status.tag = t.tag;

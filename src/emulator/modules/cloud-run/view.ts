@@ -123,12 +123,16 @@ export function runState(core: EmulatorCore): RunStateView {
       reconciling: !!s.reconciling,
       latestReadyRevision: lastSegment(s.latestReadyRevision ?? ''),
       latestCreatedRevision: lastSegment(s.latestCreatedRevision ?? ''),
-      traffic: (s.trafficStatuses ?? []).map((t: Obj) => ({
-        revision: t.revision,
-        percent: t.percent ?? 0,
-        ...(t.tag ? { tag: t.tag, uri: t.uri } : {}),
-        images: images(st.revisions[`${s.name}/revisions/${t.revision}`]?.revision.containers),
-      })),
+      traffic: (s.trafficStatuses ?? []).map((t: Obj) => {
+        // LATEST entries do not name their revision: it is the latest ready one.
+        const revision: string = t.revision || lastSegment(s.latestReadyRevision ?? '');
+        return {
+          revision,
+          percent: t.percent ?? 0,
+          ...(t.tag ? { tag: t.tag, uri: t.uri } : {}),
+          images: images(st.revisions[`${s.name}/revisions/${revision}`]?.revision.containers),
+        };
+      }),
       public: allUsersInvoker || !!s.invokerIamDisabled,
       invokerIamDisabled: !!s.invokerIamDisabled,
       raw: clone(s),
