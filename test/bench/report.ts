@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import { FORMULA } from './physical';
 import type { ApplyRun, NoopRun, World } from './scenarios';
+import type { StartupResult } from './startup';
 import type { WatchResult } from './watch';
 
 export interface BenchReport {
@@ -13,7 +14,7 @@ export interface BenchReport {
   apply: ApplyRun[];
   speedup: Array<{ n: number; defaultMs: number; sequentialMs: number; ratio: number }>;
   noop: NoopRun[];
-  coldStart?: { ms: number[]; median: number; code: number };
+  startup?: StartupResult;
   watch?: WatchResult | { unavailable: string };
   memory?: { n: number; regions: number; peakRssMiB: number; ms: number };
   notes: string[];
@@ -46,6 +47,38 @@ function noopRow(r: NoopRun, region: string): string {
   return `| no-op plan, ${what} | ${r.n} | ${s(r.result.ms)} | Service in ${region}: ${callList(r.calls)} |`;
 }
 
+const ms = (x: number) => `${Math.round(x)} ms`;
+
+/** Goal column: the goal and whether the median meets it. */
+function goal(median: number, goalMs: number | undefined): string {
+  if (goalMs === undefined) return '';
+  return `< ${ms(goalMs)} ${median < goalMs ? '✓' : '✗'}`;
+}
+
+/** The start-up and watch table: median, min and max of each, against the goals. */
+export function startupTable(r: Pick<BenchReport, 'startup' | 'watch'>): string[] {
+  if (!r.startup && !r.watch) return [];
+  const lines = ['| Command (cold, a new process each run) | Median | Min | Max | Goal | CPU (user+sys), median |', '|---|---:|---:|---:|---|---:|'];
+  const node = r.startup?.rows.find((x) => x.command === 'node -e 0');
+  for (const x of r.startup?.rows ?? []) {
+    const over = x.command === 'runctl --version' && node ? ` (${ms(x.median - node.median)} over bare node)` : '';
+    const exit = x.code ? ` (exit ${x.code})` : '';
+    lines.push(`| ${x.name}: \`${x.command}\`${exit} | ${ms(x.median)}${over} | ${ms(x.min)} | ${ms(x.max)} | ${goal(x.median, x.goalMs)} | ${ms(x.cpuMedian)} |`);
+  }
+  if (r.watch) {
+    lines.push(
+      'unavailable' in r.watch
+        ? `| watch: save to first write | not available: ${r.watch.unavailable} | | | | |`
+        : `| watch: save a manifest → first write reaches the API (${r.watch.fleet} services, default debounce ${r.watch.debounceMs} ms, ${r.watch.trials.length} saves) | ${ms(r.watch.median)} | ${ms(r.watch.min)} | ${ms(r.watch.max)} | ${goal(r.watch.median, 250)} | |`,
+    );
+  }
+  if (r.startup) {
+    const [a, b] = r.startup.load;
+    lines.push('', `Start-up: ${r.startup.runs} runs of each after one warm-up, the commands taking turns; 1-minute load average ${a.toFixed(2)} before, ${b.toFixed(2)} after (the machine has ${os.cpus().length} cores).`);
+  }
+  return lines;
+}
+
 export function markdown(r: BenchReport, region: string): string {
   const w = r.world;
   const lines = [
@@ -53,29 +86,24 @@ export function markdown(r: BenchReport, region: string): string {
     '',
     `World (emulator flags): every call ${w.latencyMs} ms, long-running operations ${w.operationMs / 1000} s, Cloud Run quota ${w.writesPerMinute} writes and ${w.readsPerMinute} reads per minute per region (runctl's limiter set to the same). Default parallelism ${w.defaultParallelism}.`,
     '',
-    '| Scenario | N | Wall time (from worker start) | Physical limit | Ratio | API calls |',
-    '|---|---:|---:|---:|---:|---|',
-    ...[...r.apply].sort((a, b) => (a.parallelism === 'default' ? 0 : 1) - (b.parallelism === 'default' ? 0 : 1) || a.n - b.n).map(applyRow),
-    '',
-    ...r.speedup.map((x) => `- N = ${x.n}: the default apply is **${x.ratio.toFixed(1)}×** faster than \`--parallelism 1\` (${s(x.defaultMs)} vs ${s(x.sequentialMs)}).`),
-    '',
-    '| No-op plan | N | Wall time | API calls, per kind and region |',
-    '|---|---:|---:|---|',
-    ...r.noop.map((x) => noopRow(x, region)),
-    '',
-    '| Measure | Value |',
-    '|---|---|',
+    ...startupTable(r),
   ];
-  if (r.coldStart) lines.push(`| CLI cold start, \`runctl plan -f manifests/\` (all kinds, child process, median of ${r.coldStart.ms.length}) | ${Math.round(r.coldStart.median)} ms (exit ${r.coldStart.code}) |`);
-  if (r.watch) {
+  if (r.apply.length) {
     lines.push(
-      'unavailable' in r.watch
-        ? `| watch: save to first write | not available: ${r.watch.unavailable} |`
-        : `| watch: save to first write (median of ${r.watch.trials.length}, ${r.watch.fleet} services, includes the ${r.watch.debounceMs} ms debounce) | ${Math.round(r.watch.median)} ms |`,
+      '',
+      '| Scenario | N | Wall time (from worker start) | Physical limit | Ratio | API calls |',
+      '|---|---:|---:|---:|---:|---|',
+      ...[...r.apply].sort((a, b) => (a.parallelism === 'default' ? 0 : 1) - (b.parallelism === 'default' ? 0 : 1) || a.n - b.n).map(applyRow),
+      '',
+      ...r.speedup.map((x) => `- N = ${x.n}: the default apply is **${x.ratio.toFixed(1)}×** faster than \`--parallelism 1\` (${s(x.defaultMs)} vs ${s(x.sequentialMs)}).`),
+      '',
+      '| No-op plan | N | Wall time | API calls, per kind and region |',
+      '|---|---:|---:|---|',
+      ...r.noop.map((x) => noopRow(x, region)),
     );
   }
-  if (r.memory) lines.push(`| Peak RSS, \`runctl plan\` of ${r.memory.n} new Services (${r.memory.regions} regions) | ${Math.round(r.memory.peakRssMiB)} MiB (plan took ${s(r.memory.ms)}) |`);
-  lines.push('', 'Physical limit (L = call latency, T_op = operation time):', '', ...FORMULA.map((f) => `    ${f}`));
+  if (r.memory) lines.push('', '| Measure | Value |', '|---|---|', `| Peak RSS, \`runctl plan\` of ${r.memory.n} new Services (${r.memory.regions} regions) | ${Math.round(r.memory.peakRssMiB)} MiB (plan took ${s(r.memory.ms)}) |`);
+  if (r.apply.length) lines.push('', 'Physical limit (L = call latency, T_op = operation time):', '', ...FORMULA.map((f) => `    ${f}`));
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
   return lines.join('\n') + '\n';
 }

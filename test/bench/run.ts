@@ -9,7 +9,10 @@
  * same time against separate emulators; both spend nearly all their time waiting.
  * The sequential apply of 1000 would take over half an hour and is not run.
  *
- * Flags: `--quick` (N = 10 and 100 only), `--out DIR` (default `bench-results`).
+ * Flags: `--quick` (N = 10 and 100 only), `--out DIR` (default `bench-results`),
+ * `--only SECTIONS` (comma-separated, default all): `apply` (applies and no-op plans),
+ * `startup` (cold one-shot commands), `watch` (save to first write), `memory`.
+ * `npm run bench -- --only startup,watch` takes about a minute.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,8 +20,22 @@ import { DEFAULT_PARALLELISM } from '../../src/engine/limit';
 import { BENCH_REGION } from './manifests';
 import { DIST } from './procs';
 import { machine, markdown, type BenchReport } from './report';
-import { applyFleet, coldStart, memory, REALISTIC, type ApplyRun, type NoopRun } from './scenarios';
+import { applyFleet, memory, REALISTIC, type ApplyRun, type NoopRun } from './scenarios';
+import { startupTimes } from './startup';
 import { watchLatency } from './watch';
+
+const SECTIONS = ['apply', 'startup', 'watch', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** The sections `--only` selects (all without it). */
+function sections(argv: string[]): Set<Section> {
+  const i = argv.indexOf('--only');
+  if (i < 0) return new Set(SECTIONS);
+  const asked = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (!asked.length || unknown.length) throw new Error(`--only: expected some of ${SECTIONS.join(',')}, got "${argv[i + 1] ?? ''}"`);
+  return new Set(asked as Section[]);
+}
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -27,6 +44,7 @@ async function main(): Promise<void> {
   const quick = argv.includes('--quick');
   const outIdx = argv.indexOf('--out');
   const outDir = path.resolve(outIdx >= 0 ? argv[outIdx + 1] : 'bench-results');
+  const only = sections(argv);
   const root = path.resolve(DIST, '..');
   const started = Date.now();
   const apply: ApplyRun[] = [];
@@ -45,13 +63,18 @@ async function main(): Promise<void> {
     noop.push(...r.noop);
   };
 
-  keep(await one(10, 'default'));
-  keep(await one(100, 'default', true));
-  keep(await one(10, 1));
-  if (quick) {
+  if (!only.has('apply')) {
+    // Nothing to run here.
+  } else if (quick) {
+    keep(await one(10, 'default'));
+    keep(await one(100, 'default', true));
+    keep(await one(10, 1));
     keep(await one(100, 1));
     notes.push('`--quick`: N = 1000 not run.');
   } else {
+    keep(await one(10, 'default'));
+    keep(await one(100, 'default', true));
+    keep(await one(10, 1));
     // The two long, mostly idle runs side by side (see the header comment).
     const [big, seq] = await Promise.all([one(1000, 'default', true), one(100, 1)]);
     keep(big);
@@ -59,17 +82,25 @@ async function main(): Promise<void> {
     notes.push('The default apply of 1000 and the `--parallelism 1` apply of 100 ran at the same time against separate emulators, to fit the 10-minute budget; the sequential apply of 1000 (about 35 minutes) was not run. The sequential time per service at N = 100 next to the one at N = 10, which ran alone, shows how much they disturbed each other.');
   }
 
-  log('CLI cold start');
-  const cold = await coldStart(path.join(root, 'manifests'));
+  let startup: BenchReport['startup'];
+  if (only.has('startup')) {
+    log('start-up of one-shot commands');
+    startup = await startupTimes(path.join(root, 'manifests'));
+  }
   let watch: BenchReport['watch'];
-  if (fs.existsSync(path.join(DIST, 'src', 'cli', 'commands', 'watch.js'))) {
+  if (!only.has('watch')) {
+    // not asked for
+  } else if (fs.existsSync(path.join(DIST, 'src', 'cli', 'commands', 'watch.js'))) {
     log('watch latency');
     watch = await watchLatency(w);
   } else {
     watch = { unavailable: 'this build has no `runctl watch`' };
   }
-  log('memory: plan of 5000 services');
-  const mem = await memory(5000);
+  let mem: Awaited<ReturnType<typeof memory>> | undefined;
+  if (only.has('memory')) {
+    log('memory: plan of 5000 services');
+    mem = await memory(5000);
+  }
 
   const byN = (n: number, par: number | 'default') => apply.find((a) => a.n === n && a.parallelism === par);
   const speedup = [10, 100].flatMap((n) => {
@@ -82,15 +113,16 @@ async function main(): Promise<void> {
     if (q) notes.push(`\`--parallelism 1\`, N = ${n}: ${(q.result.ms / n / 1000).toFixed(2)} s per service.`);
   }
   const refused = apply.filter((a) => (a.calls['Services.CreateService'] ?? 0) !== a.n);
-  notes.push(
+  if (only.has('apply'))
+    notes.push(
     refused.length
       ? `Some creates were refused by the quota and retried: ${refused.map((a) => `N = ${a.n}: ${a.calls['Services.CreateService']} CreateService calls`).join(', ')}.`
       : 'CreateService = N in every apply: the client-side rate limiter kept every write under the quota (a 429 would have been retried and counted).',
   );
-  notes.push('Wall time: the verb from its call to its return in a warm process (the worker first applied one Service to a scratch emulator of its own, paying the one-time costs of a fresh process — see the cold-start row — as a long-running `watch` or `sync` has on every pass after its first). In brackets: from the start of the worker process, warm-up included.');
+  if (only.has('apply')) notes.push('Wall time: the verb from its call to its return in a warm process (the worker first applied one Service to a scratch emulator of its own, paying the one-time costs of a fresh process — see the cold-start row — as a long-running `watch` or `sync` has on every pass after its first). In brackets: from the start of the worker process, warm-up included.');
 
   const report: BenchReport = {
-    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     machine: machine(),
     world: { ...w, defaultParallelism: DEFAULT_PARALLELISM },
@@ -98,9 +130,9 @@ async function main(): Promise<void> {
     apply,
     speedup,
     noop,
-    coldStart: cold,
+    startup,
     watch,
-    memory: { n: mem.n, regions: mem.regions, peakRssMiB: mem.result.peakRssMiB, ms: mem.result.ms },
+    memory: mem && { n: mem.n, regions: mem.regions, peakRssMiB: mem.result.peakRssMiB, ms: mem.result.ms },
     notes,
   };
   const md = markdown(report, BENCH_REGION);

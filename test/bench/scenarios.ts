@@ -90,28 +90,6 @@ async function noopPlans(emu: EmulatorChild, w: World, n: number, dir: string): 
   return out;
 }
 
-/** `runctl plan -f manifests/` as a child process, after applying them once: median of `runs`. */
-export async function coldStart(manifests: string, runs = 7): Promise<{ ms: number[]; median: number; code: number }> {
-  const emu = await startEmulatorChild([]);
-  try {
-    const cwd = tmpDir('cold');
-    fs.cpSync(manifests, path.join(cwd, 'manifests'), { recursive: true });
-    const env = { RUNCTL_EMULATOR_HOST: emu.grpc, NO_COLOR: '1' };
-    const first = await timeCli(['apply', '-f', 'manifests', '--yes'], env, cwd);
-    if (first.code !== 0) throw new Error(`apply -f manifests/ exited ${first.code}: ${first.stderr.slice(-1500)}`);
-    const ms: number[] = [];
-    let code = 0;
-    for (let i = 0; i < runs; i++) {
-      const r = await timeCli(['plan', '-f', 'manifests'], env, cwd);
-      code = Math.max(code, r.code);
-      ms.push(r.ms);
-    }
-    return { ms, median: median(ms), code };
-  } finally {
-    await emu.stop();
-  }
-}
-
 const REGIONS = [BENCH_REGION, 'europe-west1', 'europe-west4', 'us-central1', 'us-east1', 'asia-northeast1'];
 
 /** Peak RSS of `runctl plan` over `n` new Services spread over regions (1000 per region, Cloud Run's limit). */
