@@ -2,7 +2,7 @@
  * The one registry of kinds: every controller runctl knows. Adding a kind means adding
  * its controller file and one line here; the engine has no kind-specific code.
  */
-import type { Controller } from '../src/engine/controller';
+import type { AnyController } from '../src/engine/controller';
 import { loadBalancerController } from './load-balancer';
 import { serviceController } from './service';
 import { policyController } from './policy';
@@ -10,4 +10,4 @@ import { sloController } from './slo';
 import { gpuModelController } from './gpu-model';
 import { volumeController } from './volume';
 
-export const CONTROLLERS: Controller[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController];

@@ -6,10 +6,11 @@
  * Services named in `invokers`. The Cloud Run GPU rules are checked in `validate`,
  * before any API call.
  */
-import type { ApplyContext, Controller, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { ApplyContext, Controller, Form, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { GpuModelSpec } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { RunctlError, type Manifest } from '../../src/engine/types';
-import { isAlreadyExists, isConflict } from '../../src/gcp/errors';
+import { isConflict } from '../../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './gpu-rules';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './gpu-service';
 import { projectOf, regionOf } from '../../src/engine/location';
@@ -27,15 +28,15 @@ interface Invoker {
   source: string;
 }
 
-const wctx = (m: Manifest): WriteContext => ({ serviceName: m.metadata.name, volume: () => undefined });
+const wctx = (m: Manifest<GpuModelSpec>): WriteContext => ({ serviceName: m.metadata.name, volume: () => undefined });
 
 /**
  * The member for each Service in `invokers`: its manifest's serviceAccount, else the
  * live Service's, else the project's default compute account (which the GpuModel's own
  * service runs as, so it is known once that exists).
  */
-export function resolveInvokers(m: Manifest, ctx: PlanContext, ownServiceAccount?: string): Invoker[] {
-  return ((m.spec.invokers ?? []) as string[]).map((key) => {
+export function resolveInvokers(m: Manifest<Pick<GpuModelSpec, 'invokers'>>, ctx: PlanContext, ownServiceAccount?: string): Invoker[] {
+  return (m.spec.invokers ?? []).map((key) => {
     const declared = ctx.manifestOf(key)?.spec.serviceAccount;
     if (typeof declared === 'string' && declared && !declared.includes('${')) return { service: key, member: `serviceAccount:${declared}`, source: `${key}'s manifest` };
     const live = ctx.statusOf(key)?.fields.serviceAccount;
@@ -60,26 +61,27 @@ function status(svc: RunService): ResourceStatus {
   };
 }
 
-function observedFrom(svc: RunService, iam: IamView | undefined): Observed {
+/** The compared form (see `gpu-service.ts`), with the GPU block the plan describes. */
+type GpuForm = Form & { gpu?: { type?: string; count?: number; zonalRedundancy?: boolean } };
+type GpuObserved = Observed<RunService, GpuForm>;
+
+function observedFrom(svc: RunService, iam: IamView | undefined): GpuObserved {
   return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag, raw: svc, status: status(svc), ...lastChange(svc) };
 }
 
-async function writeService(m: Manifest, id: Identity, obs: Observed, plan: ResourcePlan, ctx: ApplyContext): Promise<RunService> {
+async function writeService(m: Manifest<GpuModelSpec>, id: Identity, obs: GpuObserved, plan: ResourcePlan, ctx: ApplyContext): Promise<RunService> {
   const client = ctx.clients.runServices();
   const labels = { ...(m.metadata.labels ?? {}), [KIND_LABEL]: KIND_LABEL_VALUE };
-  if (!obs.exists) {
+  if (plan.action === 'create') {
     const body: RunService = stampClient({ labels, template: { containers: [{}] } });
     writeGpuService(body, m.spec, wctx(m));
     ctx.progress('creating the GPU service');
-    try {
-      const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
-      return await waitForService(ctx, op, id.fullName, 'create', GPU_WAIT);
-    } catch (err) {
-      if (isAlreadyExists(err)) throw new RunctlError('AlreadyExists', `${KIND}/${id.name} appeared while creating it`, { cause: err });
-      throw err;
-    }
+    // One that appeared meanwhile is the executor's to judge (it re-reads and re-plans).
+    const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
+    return await waitForService(ctx, op, id.fullName, 'create', GPU_WAIT);
   }
-  const live = obs.raw as RunService;
+  const live = obs.raw;
+  if (!live) throw new RunctlError('Internal', `${KIND}/${id.name}: an ${plan.action} plan without the live service`);
   const serviceChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels') || (c.path.startsWith('spec.') && !/^spec\.(public|invokers)\b/.test(c.path)));
   if (!serviceChanged) return live;
   const body = stampClient(writable(live));
@@ -97,7 +99,7 @@ async function writeService(m: Manifest, id: Identity, obs: Observed, plan: Reso
   }
 }
 
-export const gpuModelController: Controller = {
+export const gpuModelController: Controller<GpuModelSpec, RunService, GpuForm> = {
   kind: KIND,
   schema: 'gpu-model.schema.json',
   regional: true,
@@ -115,24 +117,24 @@ export const gpuModelController: Controller = {
     return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
   },
 
-  async observe(m, id, ctx) {
+  async observe({ id }, ctx) {
     const svc = (await listServices(ctx, id.project, id.region!)).get(id.fullName);
     if (!svc) return { exists: false };
     return observedFrom(svc, (await readIam(ctx, id.fullName)).view);
   },
 
-  desired(m, _id, ctx) {
+  desired({ manifest: m }, ctx) {
     const own = ctx.statusOf(`${KIND}/${m.metadata.name}`)?.fields.serviceAccount as string | undefined;
     return desiredForm(m.spec, members(resolveInvokers(m, ctx, own)), wctx(m));
   },
 
-  plan(m, desired, obs, ctx): ResourcePlan {
+  plan({ manifest: m, desired, observed: obs }, ctx): ResourcePlan {
     const own = obs.status?.fields.serviceAccount as string | undefined;
     const notes = resolveInvokers(m, ctx, own).map((i) => `invoker ${i.service}: ${i.member ?? 'its service account'} (from ${i.source}${i.member ? '' : ', known after apply'})`);
     if (!obs.exists) {
       const { changes } = diffDeclared(desired, {});
       const g = desired.gpu;
-      notes.unshift(`creates a private Cloud Run service with 1 ${g.type} GPU per instance, CPU always allocated, zonal redundancy ${g.zonalRedundancy ? 'on' : 'off'}`);
+      notes.unshift(`creates a private Cloud Run service with 1 ${g?.type} GPU per instance, CPU always allocated, zonal redundancy ${g?.zonalRedundancy ? 'on' : 'off'}`);
       return { action: 'create', changes, notes };
     }
     const { changes } = diffDeclared(desired, obs.spec, { exact: ['env'] });
@@ -141,8 +143,7 @@ export const gpuModelController: Controller = {
     return { action: 'update', changes, notes: [iamOnly ? 'no new revision (only the invoker IAM policy changes)' : 'creates a new revision (the model restarts on new instances)', ...notes] };
   },
 
-  async apply(m, _desired, obs, plan, ctx) {
-    const id = this.identify(m, ctx);
+  async apply({ manifest: m, id, observed: obs, plan }, ctx) {
     const svc = await writeService(m, id, obs, plan, ctx);
     // Invokers are resolved now: a default-account invoker is the account this service runs as.
     const want = { public: false, invokers: members(resolveInvokers(m, ctx, svc.template?.serviceAccount)) };
@@ -156,7 +157,7 @@ export const gpuModelController: Controller = {
     return observedFrom(svc, iam);
   },
 
-  async delete(_m, id, obs, ctx) {
+  async delete({ id, observed: obs }, ctx) {
     ctx.progress('deleting the GPU service');
     await deleteService(ctx, id.fullName, obs.etag);
   },

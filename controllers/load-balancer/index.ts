@@ -7,16 +7,17 @@
  * sub-resource views (`model.ts`, `steps.ts`), and apply runs the steps (`execute.ts`).
  */
 import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../../src/engine/controller';
+import type { LoadBalancerSpec } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { locationOf, projectOf } from '../../src/engine/location';
-import type { Manifest } from '../../src/engine/types';
+import { RunctlError, type Manifest } from '../../src/engine/types';
 import { digest } from '../shared/digest';
 import { StepRunner } from './execute';
 import { desiredModel, type LiveModel, type LiveSub, type ModelInput } from './model';
 import { LABELLED, lbNames, markerOf, SUB_KINDS } from './names';
 import { listed, scanLive, subKey } from './observe';
 import { normalizeLbSpec, specFromLive, type LbSpec } from './spec';
-import { planSteps, toSubChange } from './steps';
+import { planSteps, toSubChange, type Step } from './steps';
 import { publicNotes, validateLoadBalancer } from './validate';
 
 const KIND = 'LoadBalancer';
@@ -24,17 +25,17 @@ const KIND = 'LoadBalancer';
 /** A backing Service's region: its manifest's, else its observed one, else the default. */
 const serviceRegion = (ctx: PlanContext, service: string): string => locationOf(`Service/${service}`, ctx).region;
 
-function modelInput(m: Manifest, project: string, ctx: PlanContext): ModelInput {
+function modelInput(m: Manifest<LoadBalancerSpec>, project: string, ctx: PlanContext): ModelInput {
   return { project, lb: m.metadata.name, set: ctx.set, labels: m.metadata.labels ?? {}, regionOf: (s) => serviceRegion(ctx, s) };
 }
 
 /** What the spec wants, or nothing when there is no spec to speak of (a pruned resource). */
-function wantsOf(spec: Record<string, any> | undefined, input: ModelInput) {
+function wantsOf(spec: LoadBalancerSpec | undefined, input: ModelInput) {
   if (!spec?.defaultService) return [];
   return desiredModel(normalizeLbSpec(spec), input);
 }
 
-async function scan(m: Manifest, project: string, ctx: ObserveContext, fresh: boolean): Promise<LiveModel> {
+async function scan(m: Manifest<LoadBalancerSpec>, project: string, ctx: ObserveContext, fresh: boolean): Promise<LiveModel> {
   const input = modelInput(m, project, ctx);
   const wants = wantsOf(m.spec, input);
   return scanLive(ctx, {
@@ -83,14 +84,16 @@ function labelsOf(live: LiveModel, set: string): Record<string, string> {
   return { ...(labelled?.raw.labels ?? {}), 'managed-by': 'runctl', 'runctl-set': set };
 }
 
-function observedFrom(live: LiveModel, lb: string, set: string): Observed {
+type LbObserved = Observed<LiveModel, LbSpec>;
+
+function observedFrom(live: LiveModel, lb: string, set: string): LbObserved {
   if (!live.subs.length) return { exists: false, raw: live };
   const tokens = live.subs
     .map((s) => `${subKey(s.kind, s.name, s.region)}=${s.raw.fingerprint ?? s.raw.id}/${s.raw.labelFingerprint ?? ''}/${s.owned}`)
     .sort();
   return {
     exists: true,
-    spec: (specFromLive(live, lb) ?? {}) as Record<string, any>,
+    spec: specFromLive(live, lb),
     labels: labelsOf(live, set),
     etag: digest(tokens.join('\n'), 16),
     raw: live,
@@ -98,7 +101,28 @@ function observedFrom(live: LiveModel, lb: string, set: string): Observed {
   };
 }
 
-export const loadBalancerController: Controller = {
+/** A step that cannot be carried out (a NEG or certificate that would have to change in place). */
+function refusal(steps: Step[]): ResourcePlan['refuse'] {
+  for (const step of steps) {
+    for (const op of step.ops) if (op.op === 'refuse') return { path: 'spec', reason: op.message, code: 'Refused' };
+  }
+  return undefined;
+}
+
+/**
+ * The steps `apply` makes: the plan's own sub-resource lines, in their order. The steps
+ * are computed again from the same desired and live state the plan was made from (their
+ * request bodies are not part of the plan); one that differs from the plan's line means
+ * apply was handed another plan than its inputs give, and nothing is written.
+ */
+function plannedSteps(lb: string, steps: Step[], plan: ResourcePlan): Step[] {
+  const lines = plan.children ?? [];
+  const same = lines.length === steps.length && steps.every((s, i) => lines[i].name === toSubChange(s).name && lines[i].action === s.action);
+  if (!same) throw new RunctlError('Internal', `${KIND}/${lb}: the plan's sub-resource lines do not match its desired and live state; nothing was written: plan again`);
+  return steps.filter((s) => s.action !== 'noop');
+}
+
+export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbSpec> = {
   kind: KIND,
   schema: 'load-balancer.schema.json',
   regional: false,
@@ -110,41 +134,41 @@ export const loadBalancerController: Controller = {
     return { project, name: m.metadata.name, fullName: `projects/${project}/global/urlMaps/${lbNames(m.metadata.name).urlMap}` };
   },
 
-  async observe(m, id, ctx) {
+  async observe({ manifest: m, id }, ctx) {
     return observedFrom(await scan(m, id.project, ctx, false), m.metadata.name, ctx.set);
   },
 
-  desired(m) {
-    return normalizeLbSpec(m.spec) as unknown as Record<string, any>;
+  desired({ manifest: m }) {
+    return normalizeLbSpec(m.spec);
   },
 
-  plan(m, desired, observed, ctx): ResourcePlan {
-    const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, projectOf(m, ctx.target), ctx));
+  plan({ manifest: m, id, desired, observed }, ctx): ResourcePlan {
+    const wants = desiredModel(desired, modelInput(m, id.project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
-    const steps = planSteps(wants, live, { lb: m.metadata.name, ip: observed.status?.fields.ip as string | undefined });
+    const steps = planSteps(wants, live, { lb: m.metadata.name, ip: typeof observed.status?.fields.ip === 'string' ? observed.status.fields.ip : undefined });
     const children = steps.map(toSubChange);
     const notes = publicNotes(desired, ctx.manifestOf);
+    const refuse = refusal(steps);
     if (!observed.exists) {
       notes.unshift(`creates ${steps.length} sub-resources in order: NEG → backend service → URL map → certificate → proxy → address → forwarding rule`);
       return { action: 'create', changes: diffDeclared(desired, {}).changes, notes, children };
     }
     if (steps.every((s) => s.action === 'noop')) return { action: 'noop', changes: [], notes: [], children };
-    return { action: 'update', changes: diffDeclared(desired, observed.spec).changes, notes, children };
+    return { action: 'update', changes: diffDeclared(desired, observed.spec).changes, notes, children, ...(refuse ? { refuse } : {}) };
   },
 
-  async apply(m, desired, observed, _plan, ctx) {
-    const project = projectOf(m, ctx.target);
-    const wants = desiredModel(desired as unknown as LbSpec, modelInput(m, project, ctx));
+  async apply({ manifest: m, id, desired, observed, plan }, ctx) {
+    const wants = desiredModel(desired, modelInput(m, id.project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
-    const steps = planSteps(wants, live, { lb: m.metadata.name });
-    const runner = new StepRunner(ctx, project, live, m.metadata.name);
+    const steps = plannedSteps(m.metadata.name, planSteps(wants, live, { lb: m.metadata.name }), plan);
+    const runner = new StepRunner(ctx, id.project, live, m.metadata.name);
     await runner.run(steps);
-    const after = observedFrom(await scan(m, project, ctx, true), m.metadata.name, ctx.set);
+    const after = observedFrom(await scan(m, id.project, ctx, true), m.metadata.name, ctx.set);
     // Every sub-resource appeared, as wanted, while we were making it: not ours to claim.
     return runner.tally.own === 0 && runner.tally.concurrent > 0 ? { ...after, writtenByOthers: true } : after;
   },
 
-  async delete(m, id, _observed, ctx) {
+  async delete({ manifest: m, id }, ctx) {
     const live = await scan(m, id.project, ctx, true);
     const steps = planSteps([], live, { lb: m.metadata.name });
     await new StepRunner(ctx, id.project, live, m.metadata.name).run(steps);

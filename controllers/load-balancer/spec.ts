@@ -16,13 +16,13 @@ export interface LbRoute {
 }
 
 /** The normalised manifest form of a LoadBalancer spec. */
-export interface LbSpec {
+export type LbSpec = {
   defaultService: string;
   routes?: LbRoute[];
   domains?: string[];
   httpsRedirect: boolean;
   staticIp: boolean;
-}
+};
 
 const routeKey = (r: LbRoute) => `${r.host ?? ''}\u0000${(r.paths ?? []).join(',')}`;
 

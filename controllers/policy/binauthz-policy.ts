@@ -25,15 +25,21 @@ export interface ApiPolicy {
 }
 
 /** The manifest form of a policy (what `spec` holds, normalised). */
-export interface PolicyForm {
+export type PolicyForm = {
   defaultRule: { evaluationMode: string; enforcementMode: string; requireAttestationsBy?: string[] };
   allowlist: string[];
+};
+
+/** A policy as a manifest or the API may give it: every field optional. */
+export interface PolicyInput {
+  defaultRule?: { evaluationMode?: string; enforcementMode?: string; requireAttestationsBy?: string[] };
+  allowlist?: string[];
 }
 
 const sortedSet = (xs: Iterable<string>) => [...new Set(xs)].sort();
 
 /** Manifest spec → normalised form (defaults filled: the PUT replaces the whole policy). */
-export function policyForm(spec: Record<string, any>): PolicyForm {
+export function policyForm(spec: PolicyInput): PolicyForm {
   const rule = spec.defaultRule ?? {};
   const attestors = sortedSet(rule.requireAttestationsBy ?? []);
   return {

@@ -6,6 +6,7 @@
  * is written into its `description`. Deleting resets the project to the default policy.
  */
 import type { Controller, Identity, LiveResource, Observed, ObserveContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { PolicySpec } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE, RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
 import { isConflict, isNotFound } from '../../src/gcp/errors';
@@ -18,6 +19,7 @@ import {
   policyForm,
   readPolicy,
   type ApiPolicy,
+  type PolicyForm,
 } from './binauthz-policy';
 import { projectOf } from '../../src/engine/location';
 
@@ -62,19 +64,19 @@ function status(p: ApiPolicy, project: string): ResourceStatus {
   };
 }
 
-function observed(p: ApiPolicy, project: string, missing: string[] = []): Observed<Raw> {
+function observed(p: ApiPolicy, project: string, missing: string[] = []): Observed<Raw, PolicyForm> {
   const raw: Raw = { policy: p, missingAttestors: missing };
   // The untouched default policy counts as "no policy yet": the first apply creates one.
   if (isDefaultPolicy(p)) return { exists: false, raw, etag: p.etag };
   return { exists: true, spec: readPolicy(p), labels: labelsFromDescription(p.description), etag: p.etag, raw, status: status(p, project) };
 }
 
-export const policyController: Controller = {
+export const policyController: Controller<PolicySpec, Raw, PolicyForm> = {
   kind: KIND,
   schema: 'policy.schema.json',
   regional: false,
 
-  validate(m: Manifest): Diagnostic[] {
+  validate(m: Manifest<PolicySpec>): Diagnostic[] {
     if (m.metadata.name === NAME) return [];
     return [{ code: 'InvalidValue', path: 'metadata.name', message: `a project has exactly one Binary Authorization policy: name it "${NAME}" (got "${m.metadata.name}")` }];
   },
@@ -84,19 +86,19 @@ export const policyController: Controller = {
     return { project, name: NAME, fullName: `projects/${project}/policy` };
   },
 
-  async observe(m, id, ctx) {
+  async observe({ manifest: m, id }, ctx) {
     const p = await readLive(ctx, id.project);
     const named = new Set<string>([...(m.spec.defaultRule?.requireAttestationsBy ?? []), ...(p.defaultAdmissionRule?.requireAttestationsBy ?? [])]);
     return observed(p, id.project, await missingAttestors(ctx, [...named].sort()));
   },
 
-  desired(m) {
-    return policyForm(m.spec) as unknown as Record<string, any>;
+  desired({ manifest: m }) {
+    return policyForm(m.spec);
   },
 
-  plan(m, desired, obs): ResourcePlan {
+  plan({ desired, observed: obs }): ResourcePlan {
     const notes: string[] = [];
-    const missing = ((obs.raw as Raw | undefined)?.missingAttestors ?? []).filter((a) => (desired.defaultRule.requireAttestationsBy ?? []).includes(a));
+    const missing = (obs.raw?.missingAttestors ?? []).filter((a) => (desired.defaultRule.requireAttestationsBy ?? []).includes(a));
     for (const a of missing) {
       const hint = a.endsWith('/built-by-cloud-build') ? ' (Cloud Build creates it the first time it builds in that project)' : '';
       notes.push(`attestor ${a} does not exist yet${hint}`);
@@ -113,10 +115,12 @@ export const policyController: Controller = {
     return { action: changes.length ? 'update' : 'noop', changes, notes: changes.length ? notes : [] };
   },
 
-  async apply(m, desired, obs, _plan, ctx) {
-    const id = this.identify(m, ctx);
-    const live = (obs.raw as Raw | undefined)?.policy;
-    const body = policyBody(live, desired as any, m.metadata.labels ?? {});
+  async apply({ manifest: m, id, desired, observed: obs, plan }, ctx) {
+    // A singleton replaced whole: "create" replaces the default policy, "update" the
+    // managed one; both are one PUT of the planned form with the etag read when planned.
+    if (plan.action !== 'create' && plan.action !== 'update') throw new RunctlError('Internal', `${KIND}/${NAME}: cannot carry out a ${plan.action} plan`);
+    const live = obs.raw?.policy;
+    const body = policyBody(live, desired, m.metadata.labels ?? {});
     if (live?.etag) body.etag = live.etag;
     ctx.progress('updating the Binary Authorization policy');
     try {
@@ -129,13 +133,13 @@ export const policyController: Controller = {
     }
   },
 
-  async delete(_m, id, obs, ctx) {
+  async delete({ id, observed: obs }, ctx) {
     const labels = obs.labels ?? {};
     if (obs.exists && labels[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) {
       throw new RunctlError('NotOwned', `${KIND}/${NAME}: the policy of ${id.project} is not managed by runctl; it is left as it is`);
     }
     ctx.progress('resetting the Binary Authorization policy to the default (allow every image)');
-    const etag = (obs.raw as Raw | undefined)?.policy.etag ?? obs.etag;
+    const etag = obs.raw?.policy.etag ?? obs.etag;
     try {
       await ctx.clients.rest(BINAUTHZ_ROOT, { method: 'PUT', path: policyPath(id.project), body: defaultPolicyBody(etag) });
     } catch (err) {

@@ -2,11 +2,12 @@
  * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
  * split and its invoker IAM policy.
  */
-import type { Controller, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { Controller, Form, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { ServiceSpec } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { projectOf, regionOf } from '../../src/engine/location';
 import { RunctlError, type Manifest } from '../../src/engine/types';
-import { isAlreadyExists, isNotFound } from '../../src/gcp/errors';
+import { isNotFound } from '../../src/gcp/errors';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from '../shared/cloud-run/run-api';
 import {
   FIELD_BY_NAME,
@@ -26,15 +27,28 @@ import {
   type WriteContext,
 } from '../shared/cloud-run/run-service';
 import { clockFor } from './rollout/clock';
-import { planRollout, rolloutStatus, validateRollout } from './rollout/plan';
+import { planRollout, rolloutStatus, validateRollout, type RolloutPlan } from './rollout/plan';
 import { resourceProblems } from './run-limits';
-import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig } from './rollout/state';
+import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig, servingRevision } from './rollout/state';
 import { beginRollout, driveRollout, type RolloutTarget } from './rollout/drive';
 import { serviceRollout } from './rollout/capability';
 
 const KIND = 'Service';
 
-function writeContext(m: Manifest, ctx: PlanContext): WriteContext {
+type ServiceObserved = Observed<RunService, Form>;
+
+/**
+ * What a Service plan decides beyond its field changes (`ResourcePlan.operations`), and
+ * `apply` carries out as told:
+ * - `redeploy`: the same template again as a new revision (the latest was refused for a
+ *   reason outside the template);
+ * - `rollout`: the new revision starts a canary rollout (no traffic, tag next);
+ * - `resume-rollout`: drive the unfinished rollout recorded on the service;
+ * - `end-rollout`: spec.rollout was removed, traffic returns to the latest revision.
+ */
+type Operation = 'redeploy' | 'rollout' | 'resume-rollout' | 'end-rollout';
+
+function writeContext(m: Manifest<ServiceSpec>, ctx: PlanContext): WriteContext {
   return {
     serviceName: m.metadata.name,
     volume: (name) => ctx.manifestOf(`Volume/${name}`)?.spec,
@@ -64,9 +78,9 @@ export function serviceStatus(svc: RunService): ResourceStatus {
   };
 }
 
-const declaresIam = (m: Manifest) => m.spec.public !== undefined || m.spec.invokers !== undefined;
+const declaresIam = (m: Manifest<ServiceSpec>) => m.spec.public !== undefined || m.spec.invokers !== undefined;
 
-function observedFrom(svc: RunService, iam?: IamView): Observed {
+function observedFrom(svc: RunService, iam?: IamView): ServiceObserved {
   return {
     exists: true,
     spec: readSpec(svc, iam),
@@ -101,14 +115,14 @@ export function refusedRevision(svc: RunService | undefined): { revision: string
 const DEFAULT_TRAFFIC = [{ latest: true, percent: 100 }];
 
 /** Whether the manifest leaves traffic to the default (no spec.traffic, no rollout owning the split). */
-const defaultsTraffic = (m: Manifest) => m.spec.traffic === undefined && m.spec.rollout === undefined;
+const defaultsTraffic = (m: Manifest<ServiceSpec>) => m.spec.traffic === undefined && m.spec.rollout === undefined;
 
 /**
  * A template change under the live revision's pinned name: Cloud Run refuses it with a
  * 409 ("Revision named ... with different configuration already exists", gcp-apis.md
  * §1.2), so it is refused at plan time, naming the field to change.
  */
-function pinnedRevisionRefusal(desired: Record<string, any>, observed: Observed, template: string[]): Refusal | undefined {
+function pinnedRevisionRefusal(desired: Form, observed: ServiceObserved, template: string[]): Refusal | undefined {
   const changed = template.filter((f) => f !== 'revision');
   if (changed.length && desired.revision && desired.revision === observed.spec?.revision) {
     return {
@@ -129,13 +143,13 @@ function pinnedRevisionRefusal(desired: Record<string, any>, observed: Observed,
 }
 
 /** An earlier revision that a manifest's pinned name already names, in manifest form (by observation). */
-const EARLIER_REVISION = new WeakMap<Observed, { name: string; spec: Record<string, unknown> }>();
+const EARLIER_REVISION = new WeakMap<ServiceObserved, { name: string; spec: Record<string, unknown> }>();
 
 /**
  * When spec.revision pins a name other than the live template's, read that revision (one
  * read, only then): if it exists, its template must equal the manifest's.
  */
-async function earlierPinnedRevision(m: Manifest, id: Identity, svc: RunService, ctx: ObserveContext): Promise<{ name: string; spec: Record<string, unknown> } | undefined> {
+async function earlierPinnedRevision(m: Manifest<ServiceSpec>, id: Identity, svc: RunService, ctx: ObserveContext): Promise<{ name: string; spec: Record<string, unknown> } | undefined> {
   if (typeof m.spec.revision !== 'string' || !m.spec.revision || m.spec.revision.includes('${')) return undefined;
   const name = fullRevision(m.metadata.name, m.spec.revision);
   if (name === svc.template?.revision) return undefined;
@@ -154,7 +168,7 @@ async function earlierPinnedRevision(m: Manifest, id: Identity, svc: RunService,
  * undone leaves traffic on the old revision: the manifest's template is not serving,
  * and applying again does not retry it (that needs a new template or `rollout promote`).
  */
-function notServing(m: Manifest, live: RunService | undefined): string | undefined {
+function notServing(m: Manifest<ServiceSpec>, live: RunService | undefined): string | undefined {
   if (m.spec.rollout === undefined || !live) return undefined;
   const rec = readRecord(live);
   if (!rec || activeRollout(live) || !['failed', 'aborted', 'undone'].includes(rec.phase)) return undefined;
@@ -164,7 +178,16 @@ function notServing(m: Manifest, live: RunService | undefined): string | undefin
   return `not converged: the manifest's template (revision ${rec.revision}) serves no traffic since its rollout ${ended(rec.phase)}; applying again does not retry it`;
 }
 
-export const serviceController: Controller = {
+/** The operations a template change or an unfinished rollout calls for (see `Operation`). */
+function rolloutOperations(m: Manifest<ServiceSpec>, live: RunService, templateChanged: boolean, rollout: RolloutPlan, ctx: PlanContext): Operation[] {
+  const ops: Operation[] = [];
+  if (templateChanged && rolloutConfig(m, ctx.manifestOf) && servingRevision(live)) ops.push('rollout');
+  else if (templateChanged && !m.spec.rollout && readRecord(live) && m.spec.traffic === undefined) ops.push('end-rollout');
+  if (rollout.resume) ops.push('resume-rollout');
+  return ops;
+}
+
+export const serviceController: Controller<ServiceSpec, RunService, Form> = {
   kind: KIND,
   capabilities: { rollout: serviceRollout },
   schema: 'service.schema.json',
@@ -180,7 +203,7 @@ export const serviceController: Controller = {
     return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
   },
 
-  async observe(m, id, ctx) {
+  async observe({ manifest: m, id }, ctx) {
     const svc = (await listServices(ctx, id.project, id.region!)).get(id.fullName);
     if (!svc) return { exists: false };
     const iam = declaresIam(m) ? (await readIam(ctx, id.fullName)).view : undefined;
@@ -190,7 +213,7 @@ export const serviceController: Controller = {
     return observed;
   },
 
-  desired(m, _id, ctx) {
+  desired({ manifest: m }, ctx) {
     const out = normalizeSpec(m.spec, writeContext(m, ctx));
     // Without spec.traffic the manifest asks for the documented default, so a split left
     // behind by an earlier release is a difference; with spec.rollout the rollout owns it.
@@ -198,7 +221,7 @@ export const serviceController: Controller = {
     return out;
   },
 
-  plan(m, declared, observed, ctx): ResourcePlan {
+  plan({ manifest: m, desired: declared, observed }, ctx): ResourcePlan {
     const desired = { ...declared };
     // A new service gets the default split from Cloud Run itself: not worth a plan line.
     if (!observed.exists && defaultsTraffic(m)) delete desired.traffic;
@@ -207,40 +230,46 @@ export const serviceController: Controller = {
       return { action: 'create', changes, notes: ['creates the service and its first revision'] };
     }
     // An unfinished rollout whose spec.rollout is gone keeps its split until `rollout promote` or `abort`.
-    if (defaultsTraffic(m) && activeRollout(observed.raw as RunService)) delete desired.traffic;
+    const live = observed.raw ?? {};
+    if (defaultsTraffic(m) && activeRollout(live)) delete desired.traffic;
     const { changes } = diffDeclared(desired, observed.spec, { exact: ['env', 'traffic'] });
     const fields = new Set(changes.map((c) => c.path.split('.')[1]));
     const template = [...fields].filter((f) => TEMPLATE_FIELDS.has(f));
     const pinned = pinnedRevisionRefusal(desired, observed, template);
     if (pinned) return { action: 'update', changes, notes: [], refuse: pinned };
-    const rollout = planRollout(m, observed.raw as RunService, template.length > 0, ctx.manifestOf);
+    const rollout = planRollout(m, live, template.length > 0, ctx.manifestOf);
     if (!changes.length) {
-      const refused = refusedRevision(observed.raw as RunService);
+      const refused = refusedRevision(live);
       if (refused && !rollout.resume) {
         if (m.spec.revision) {
           return { action: 'noop', changes, notes: [`latest revision ${refused.revision} was refused (${refused.reason}); spec.revision pins its name, so give the redeploy a new revision name`] };
         }
-        return { action: 'update', changes, notes: [`redeploys: latest revision ${refused.revision} was refused (${refused.reason}: ${refused.message}); the same template is deployed again as a new revision`] };
+        // Same template, new revision: a rollout starts only for a template change.
+        return { action: 'update', changes, notes: [`redeploys: latest revision ${refused.revision} was refused (${refused.reason}: ${refused.message}); the same template is deployed again as a new revision`], operations: ['redeploy', ...rolloutOperations(m, live, true, rollout, ctx)] };
       }
-      return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes, unsettled: rollout.resume ? undefined : notServing(m, observed.raw as RunService) };
+      const operations = rolloutOperations(m, live, false, rollout, ctx);
+      return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes, unsettled: rollout.resume ? undefined : notServing(m, live), ...(operations.length ? { operations } : {}) };
     }
     const notes: string[] = [];
     if (template.length) notes.push(`creates a new revision (template fields changed: ${template.join(', ')})`);
     else notes.push('no new revision (only service-level, traffic or IAM settings change)');
     notes.push(...rollout.notes);
-    return { action: 'update', changes, notes };
+    // A refused latest revision is deployed anew with these changes too.
+    const redeploy = !m.spec.revision && !!refusedRevision(live);
+    const operations: Operation[] = [...(redeploy ? (['redeploy'] as const) : []), ...rolloutOperations(m, live, template.length > 0 || redeploy, rollout, ctx)];
+    return { action: 'update', changes, notes, ...(operations.length ? { operations } : {}) };
   },
 
-  async apply(m, desired, observed, plan, ctx) {
-    const id = this.identify(m, ctx);
+  async apply({ manifest: m, id, observed, plan }, ctx) {
     const wctx = writeContext(m, ctx);
     const client = ctx.clients.runServices();
+    const ops = new Set(plan.operations ?? []);
     const changed = new Set(plan.changes.filter((c) => c.path.startsWith('spec.')).map((c) => c.path.split('.')[1]));
     const rollout = rolloutConfig(m, ctx.manifestOf);
     const target: RolloutTarget = { clients: ctx.clients, id, clock: clockFor(ctx.clients, ctx.target), signal: ctx.signal, progress: ctx.progress };
     let started = false;
     let svc: RunService;
-    if (!observed.exists) {
+    if (plan.action === 'create') {
       const body: RunService = stampClient({ labels: m.metadata.labels ?? {}, template: { containers: [{}] } });
       for (const [name, value] of Object.entries(m.spec)) {
         const f = FIELD_BY_NAME.get(name);
@@ -248,19 +277,15 @@ export const serviceController: Controller = {
       }
       if (!m.spec.port) FIELD_BY_NAME.get('port')!.write(body, 8080, wctx);
       ctx.progress('creating service');
-      try {
-        const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
-        svc = await waitForService(ctx, op, id.fullName, 'create');
-      } catch (err) {
-        // A create retried after the server already made it: re-read and re-plan.
-        if (isAlreadyExists(err)) throw new RunctlError('AlreadyExists', `${KIND}/${id.name} appeared while creating it`, { cause: err });
-        throw err;
-      }
+      // One that appeared meanwhile is the executor's to judge (it re-reads and re-plans).
+      const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
+      svc = await waitForService(ctx, op, id.fullName, 'create');
     } else {
-      svc = observed.raw as RunService;
+      if (!observed.raw) throw new RunctlError('Internal', `${KIND}/${id.name}: an ${plan.action} plan without the live service`);
+      svc = observed.raw;
       const specChanged = [...changed].some((f) => FIELD_BY_NAME.get(f)?.scope !== 'iam');
       const labelsChanged = plan.changes.some((c) => c.path.startsWith('metadata.labels'));
-      const redeploy = !m.spec.revision && !!refusedRevision(svc);
+      const redeploy = ops.has('redeploy');
       if (specChanged || labelsChanged || redeploy) {
         const body = stampClient(writable(svc));
         body.labels = { ...(svc.labels ?? {}), ...(m.metadata.labels ?? {}) };
@@ -271,13 +296,14 @@ export const serviceController: Controller = {
         }
         // Echoing the live revision name with a changed template is a 409 (gcp-apis.md §1.2).
         if (templateChanges && !changed.has('revision')) body.template.revision = m.spec.revision ? body.template.revision : '';
+        const declared = new Map<string, unknown>(Object.entries(m.spec));
         for (const f of changed) {
           const spec = FIELD_BY_NAME.get(f);
-          const value = f === 'traffic' && defaultsTraffic(m) ? DEFAULT_TRAFFIC : m.spec[f];
+          const value = f === 'traffic' && defaultsTraffic(m) ? DEFAULT_TRAFFIC : declared.get(f);
           if (spec && spec.scope !== 'iam') spec.write(body, value, wctx);
         }
-        if (templateChanges && rollout) started = !!beginRollout(body, svc, rollout, await target.clock.now());
-        else if (templateChanges && readRecord(svc) && m.spec.traffic === undefined) {
+        if (ops.has('rollout') && rollout) started = !!beginRollout(body, svc, rollout, await target.clock.now());
+        else if (ops.has('end-rollout')) {
           // spec.rollout was removed: the split a past rollout pinned gives way to the latest revision.
           body.traffic = [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }];
           delete body.annotations?.[ROLLOUT_ANNOTATION];
@@ -288,7 +314,7 @@ export const serviceController: Controller = {
           svc = await waitForService(ctx, op, id.fullName, 'update');
         } catch (err) {
           // The new revision failed: the driver records the failed rollout (traffic never moved).
-          if (started) await driveRollout(target, rollout!);
+          if (started && rollout) await driveRollout(target, rollout);
           throw err;
         }
       }
@@ -299,19 +325,20 @@ export const serviceController: Controller = {
       iam = current.view;
       const wantPublic = m.spec.public === undefined ? current.view.public : !!m.spec.public;
       const wantInvokers = m.spec.invokers === undefined ? current.view.invokers : [...new Set<string>(m.spec.invokers)].sort();
-      if (wantPublic !== current.view.public || wantInvokers.join(',') !== current.view.invokers.join(',')) {
+      // Written only when planned (on a create, every declared field is a change).
+      const planned = changed.has('public') || changed.has('invokers');
+      if (planned && (wantPublic !== current.view.public || wantInvokers.join(',') !== current.view.invokers.join(','))) {
         ctx.progress('setting invoker IAM policy');
         const policy = withInvokers(current.policy, { public: wantPublic, invokers: wantInvokers }, current.view);
         const [updated] = await client.setIamPolicy({ resource: id.fullName, policy });
         iam = iamView(updated as any);
       }
     }
-    if (rollout && (started || activeRollout(svc))) svc = await driveRollout(target, rollout);
-    void desired;
+    if (rollout && (started || ops.has('resume-rollout'))) svc = await driveRollout(target, rollout);
     return observedFrom(svc, iam);
   },
 
-  async delete(_m, id, observed, ctx) {
+  async delete({ id, observed }, ctx) {
     ctx.progress('deleting service');
     await deleteService(ctx, id.fullName, observed.etag);
   },

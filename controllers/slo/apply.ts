@@ -4,6 +4,7 @@
  * state inside the lock (another Slo may just have made a shared channel or monitored
  * service), and makes it match: monitored service, SLO, channels, alert policies.
  */
+import type { SubChange } from '../../src/engine/controller';
 import type { Clients } from '../../src/gcp/clients';
 import { ownerOf } from '../../src/engine/ownership';
 import { RunctlError } from '../../src/engine/types';
@@ -180,20 +181,39 @@ async function deleteDuplicates(clients: Clients, d: DesiredSlo, live: LiveSlo, 
 }
 
 
+/** The sub-resources a plan changes, by kind (`serviceLevelObjective`, `alertPolicy`, ...), with their actions. */
+export type PlannedWork = Map<string, Set<SubChange['action']>>;
+
+/** What the plan's sub-resource lines ask for (noop lines ask for nothing). */
+export function plannedWork(children: SubChange[] | undefined): PlannedWork {
+  const work: PlannedWork = new Map();
+  for (const c of children ?? []) {
+    if (c.action === 'noop') continue;
+    const kind = c.name.split(' ')[0];
+    work.set(kind, new Set([...(work.get(kind) ?? []), c.action]));
+  }
+  return work;
+}
+
 /**
- * Make the live Monitoring objects match `d`; returns the state read back afterwards, and
- * whether everything written turned out made by a concurrent apply instead.
+ * Carry out the plan's sub-resource lines (`work`): under the project's lock, on the live
+ * state read again there (another Slo may just have made a shared channel or monitored
+ * service), each kind of object the plan changes is made to match `d`; kinds the plan
+ * leaves alone are not written. Returns the state read back afterwards, and whether
+ * everything written turned out made by a concurrent apply instead.
  */
-export async function applySlo(clients: Clients, d: DesiredSlo, progress: (m: string) => void): Promise<{ live: LiveSlo; byOthers: boolean }> {
+export async function applySlo(clients: Clients, d: DesiredSlo, work: PlannedWork, progress: (m: string) => void): Promise<{ live: LiveSlo; byOthers: boolean }> {
   const t = new Tally(progress);
   return withLock(lockKey(d.target.project), async () => {
     const live = await readLive(freshReader(clients), d.target, d.id, d.set);
-    const moved = live.slo && !sameMonitoringName(live.sloParent?.name, monitoredName(d, live)) ? live.slo : undefined;
-    await ensureMonitored(clients, d, live, t);
-    await ensureSlo(clients, d, live, t);
-    const channels = await ensureChannels(clients, d, live, t);
-    await ensurePolicies(clients, d, live, channels, t);
-    await deleteDuplicates(clients, d, live, t);
+    const slo = work.get('serviceLevelObjective');
+    const moved = slo?.has('replace') && live.slo && !sameMonitoringName(live.sloParent?.name, monitoredName(d, live)) ? live.slo : undefined;
+    if (work.has('monitoredService')) await ensureMonitored(clients, d, live, t);
+    if (slo) await ensureSlo(clients, d, live, t);
+    const channels = work.get('notificationChannel');
+    const names = channels?.has('create') || channels?.has('update') || work.has('alertPolicy') ? await ensureChannels(clients, d, live, t) : new Map<string, string>();
+    if (work.has('alertPolicy')) await ensurePolicies(clients, d, live, names, t);
+    if (channels?.has('delete') || work.get('alertPolicy')?.has('delete')) await deleteDuplicates(clients, d, live, t);
     if (moved) {
       t.progress(`deleting the SLO under its previous service (${moved.name})`);
       t.own++;

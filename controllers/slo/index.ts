@@ -7,18 +7,19 @@
  * policy per `alerts` entry. Alert policies and channels get server-assigned IDs, so
  * runctl finds its own through `userLabels`; the SLO's ID is `metadata.name`.
  */
-import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { Controller, Identity, LiveResource, Observed, PlanContext, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { SloSpec } from '../generated/manifests';
 import { digestOf } from '../../src/engine/saved-plan';
 import type { Manifest } from '../../src/engine/types';
 import { locationOf, projectOf } from '../../src/engine/location';
-import { applySlo, deleteSlo } from './apply';
+import { applySlo, deleteSlo, plannedWork } from './apply';
 import { cloudRunOf, listMonitoredServices, listSlos, liveForm, readLive, type LiveSlo, type Reader } from './live';
 import { monitoredServiceId, sameMonitoringName, sloForm, type SloForm, type Target } from './model';
 import { planSlo, type DesiredSlo } from './plan';
 
 const KIND = 'Slo';
 
-function target(m: Manifest, ctx: PlanContext): Target {
+function target(m: Manifest<SloSpec>, ctx: PlanContext): Target {
   // The Slo lives with the Service it measures unless it names its own project.
   const loc = locationOf(`Service/${m.spec.service}`, ctx);
   return { project: projectOf(m, ctx.target, loc.explicitProject), service: m.spec.service, location: loc.region };
@@ -46,17 +47,17 @@ function etagOf(live: LiveSlo): string {
   return digestOf({ slo: live.slo, policies: live.policies }).slice('sha256:'.length, 'sha256:'.length + 16);
 }
 
-function observed(live: LiveSlo): Observed<LiveSlo> {
+function observed(live: LiveSlo): Observed<LiveSlo, SloForm> {
   const spec = liveForm(live);
   if (!live.slo || !spec) return { exists: false, raw: live };
-  return { exists: true, spec: spec as unknown as Record<string, any>, labels: { ...(live.slo.userLabels ?? {}) }, etag: etagOf(live), raw: live, status: status(live) };
+  return { exists: true, spec, labels: { ...(live.slo.userLabels ?? {}) }, etag: etagOf(live), raw: live, status: status(live) };
 }
 
-function desiredSlo(m: Manifest, ctx: PlanContext, form?: SloForm): DesiredSlo {
+function desiredSlo(m: Manifest<SloSpec>, ctx: PlanContext, form?: SloForm): DesiredSlo {
   return { form: form ?? sloForm(m.spec), target: target(m, ctx), id: m.metadata.name, labels: { ...(m.metadata.labels ?? {}) }, set: ctx.set };
 }
 
-export const sloController: Controller = {
+export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
   kind: KIND,
   schema: 'slo.schema.json',
   regional: false,
@@ -66,26 +67,26 @@ export const sloController: Controller = {
     return { project: t.project, name: m.metadata.name, fullName: `projects/${t.project}/services/${monitoredServiceId(t)}/serviceLevelObjectives/${m.metadata.name}` };
   },
 
-  async observe(m, id, ctx: ObserveContext) {
+  async observe({ manifest: m }, ctx) {
     return observed(await readLive(ctx, target(m, ctx), m.metadata.name, ctx.set));
   },
 
-  desired(m) {
-    return sloForm(m.spec) as unknown as Record<string, any>;
+  desired({ manifest: m }) {
+    return sloForm(m.spec);
   },
 
-  plan(m, desired, obs, ctx) {
-    const live = (obs.raw as LiveSlo | undefined) ?? { target: target(m, ctx), policies: [], duplicates: [], channels: [] };
-    return planSlo(desiredSlo(m, ctx, desired as unknown as SloForm), live, obs.exists ? (obs.spec as unknown as SloForm) : undefined);
+  plan({ manifest: m, desired, observed: obs }, ctx) {
+    const live = obs.raw ?? { target: target(m, ctx), policies: [], duplicates: [], channels: [] };
+    return planSlo(desiredSlo(m, ctx, desired), live, obs.exists ? obs.spec : undefined);
   },
 
-  async apply(m, desired, _obs, _plan, ctx) {
-    const { live, byOthers } = await applySlo(ctx.clients, desiredSlo(m, ctx, desired as unknown as SloForm), ctx.progress);
+  async apply({ manifest: m, desired, plan }, ctx) {
+    const { live, byOthers } = await applySlo(ctx.clients, desiredSlo(m, ctx, desired), plannedWork(plan.children), ctx.progress);
     return { ...observed(live), ...(byOthers ? { writtenByOthers: true } : {}) };
   },
 
-  async delete(_m, id, obs, ctx) {
-    const name = (obs.raw as LiveSlo | undefined)?.slo?.name ?? id.fullName;
+  async delete({ id, observed: obs }, ctx) {
+    const name = obs.raw?.slo?.name ?? id.fullName;
     await deleteSlo(ctx.clients, id.project, name, ctx.set, ctx.progress);
   },
 

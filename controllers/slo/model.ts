@@ -48,12 +48,12 @@ export function runFilter(metric: string, t: Target, extra = ''): string {
 }
 
 /** The manifest form of a Slo (desired and live alike). */
-export interface SloForm {
+export type SloForm = {
   service: string;
   availability?: { goal: number; window: string };
   latency?: { threshold: string; goal: number; window: string };
   alerts: Array<{ burnRate: number; lookback: string; notify: string[] }>;
-}
+};
 
 const days = (window: string) => Number(window.replace(/d$/, ''));
 const pct = (goal: number) => `${Math.round(goal * 10000) / 100}%`;

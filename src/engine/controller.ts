@@ -10,7 +10,7 @@
 import type { Clients } from '../gcp/clients';
 import type { TargetInfo } from '../gcp/target-info';
 import type { RolloutGate, RolloutReport, RolloutResult } from './rollout';
-import type { Diagnostic, ErrorCode, FieldPath, Manifest } from './types';
+import { RunctlError, type Diagnostic, type ErrorCode, type FieldPath, type Manifest } from './types';
 
 export type { TargetInfo };
 
@@ -57,11 +57,17 @@ export interface ApplyContext extends ObserveContext {
   progress(message: string): void;
 }
 
-/** What `observe` found. */
-export interface Observed<L = any> {
+/**
+ * A resource's state in manifest form (the shape of `spec`), normalised so that semantic
+ * equality is plain equality: what `desired` returns and `observe` reads back.
+ */
+export type Form = Record<string, unknown>;
+
+/** What `observe` found. `L` is the raw API object the kind keeps for its own apply. */
+export interface Observed<L = unknown, F extends Form = Form> {
   exists: boolean;
   /** The live object in manifest form (same shape as `spec`), normalised. */
-  spec?: Record<string, any>;
+  spec?: F;
   /** Labels currently on the live resource (ownership is read from these). */
   labels?: Record<string, string>;
   /** Optimistic-concurrency token (etag/fingerprint) for saved plans and conflict detection. */
@@ -109,6 +115,11 @@ export interface ResourcePlan {
   /** Sub-resource lines for composite kinds. */
   children?: SubChange[];
   /**
+   * Steps beyond the field changes that the kind decided at plan time and its `apply`
+   * carries out as told (e.g. Service's `redeploy`, `rollout`): apply never re-decides them.
+   */
+  operations?: string[];
+  /**
    * The change cannot be made as the manifest says it (the API would refuse the write):
    * the engine blocks this resource at plan time, naming the file:line of `path`, writes
    * nothing for it and skips its dependents; the rest of the set goes ahead.
@@ -155,7 +166,7 @@ export interface LiveResource {
   name: string;
   identity: Identity;
   labels: Record<string, string>;
-  spec: Record<string, any>;
+  spec: Form;
   status?: ResourceStatus;
   annotations?: Record<string, string>;
   /**
@@ -176,6 +187,20 @@ export interface Scope {
 }
 
 /**
+ * A field whose change the API cannot make in place: the engine's planning turns an
+ * update that changes it into a `replace`, or refuses it at plan time when the kind will
+ * not replace (the object holds data a replacement would delete).
+ */
+export interface ReplaceRule {
+  /** Dotted manifest path, e.g. `spec.gcs.location`; a change at or under it matches. */
+  path: string;
+  /** Why runctl will not replace instead; the plan then refuses, naming `path`. */
+  refuse?: string;
+  /** Plan note for a replacement, e.g. "the SLO is re-created (its history starts over)". */
+  note?: string;
+}
+
+/**
  * Optional verbs beyond the lifecycle that a kind may declare; commands reach them
  * through the registry (`controllers/index.ts`), never by importing a kind's files.
  */
@@ -184,49 +209,91 @@ export interface Capabilities {
   rollout?: RolloutCapability;
 }
 
-export interface Controller {
+/** One resource to read: its manifest (references unresolved) and resolved identity. */
+export interface ObserveRequest<S = unknown> {
+  manifest: Manifest<S>;
+  id: Identity;
+}
+
+/** One resource to plan: the manifest (references resolved, runctl's labels set), its desired and live state. */
+export interface PlanRequest<S = unknown, L = unknown, F extends Form = Form> extends ObserveRequest<S> {
+  /** From `desired()`, with ignore-changes paths already holding the live values. */
+  desired: F;
+  observed: Observed<L, F>;
+}
+
+/** One resource to write: what was planned for it, which `apply` carries out as it is. */
+export interface ApplyRequest<S = unknown, L = unknown, F extends Form = Form> extends PlanRequest<S, L, F> {
+  plan: ResourcePlan;
+}
+
+/** One resource to delete, with what the engine read right before (its etag is the precondition). */
+export interface DeleteRequest<S = unknown, L = unknown, F extends Form = Form> extends ObserveRequest<S> {
+  observed: Observed<L, F>;
+}
+
+/**
+ * Thrown by `apply` when a create met an object that already exists and the API's error
+ * does not say so in a way `isAlreadyExists` recognises (Storage answers 409). The
+ * executor, not the controller, decides what that means: it re-reads and re-plans.
+ */
+export class AlreadyExists extends RunctlError {
+  constructor(message: string, cause?: unknown) {
+    super('AlreadyExists', message, { cause });
+  }
+}
+
+/**
+ * The one interface every kind implements, typed by its manifest's spec `S` (from
+ * `controllers/generated/manifests.ts`), its raw live object `L` and its manifest form `F`.
+ */
+export interface Controller<S = unknown, L = unknown, F extends Form = Form> {
   /** The manifest kind, e.g. `Service`. */
   readonly kind: string;
   /** Schema file name in `schemas/` (e.g. `service.schema.json`). */
   readonly schema: string;
   /** Whether the kind's resources are regional (a scope with a region lists only that region). */
   readonly regional: boolean;
+  /** Fields the API cannot change in place (see `ReplaceRule`); applied by the engine's planning. */
+  readonly replaceOn?: readonly ReplaceRule[];
 
   /** Checks beyond the JSON Schema (e.g. GPU rules). Pure; no API calls. */
-  validate?(m: Manifest, all: Manifest[]): Diagnostic[];
+  validate?(m: Manifest<S>, all: Manifest[]): Diagnostic[];
 
   /** Plain-name references (`service: jokes`) as dependency edges. */
-  dependencies?(m: Manifest): Array<{ kind: string; name: string; path: FieldPath }>;
+  dependencies?(m: Manifest<S>): Array<{ kind: string; name: string; path: FieldPath }>;
 
   /** Resolve project/region/full name. */
-  identify(m: Manifest, ctx: PlanContext): Identity;
+  identify(m: Manifest<S>, ctx: PlanContext): Identity;
 
   /** Read the live state. Must use `ctx.cached` list calls, not one get per resource. */
-  observe(m: Manifest, id: Identity, ctx: ObserveContext): Promise<Observed>;
+  observe(req: ObserveRequest<S>, ctx: ObserveContext): Promise<Observed<L, F>>;
 
   /**
    * The desired state in manifest form, normalised the same way `observe` normalises
    * live state (so semantic equality is plain equality). Pure.
    */
-  desired(m: Manifest, id: Identity, ctx: PlanContext): Record<string, any>;
+  desired(req: ObserveRequest<S>, ctx: PlanContext): F;
 
   /**
-   * Plan the change. Pure. `desired` comes from `desired()` with ignore-changes paths
-   * already replaced by live values. The engine provides `diffDeclared` for the
-   * common case.
+   * Plan the change. Pure. The engine provides `diffDeclared` for the common case, turns
+   * changes of `replaceOn` fields into replacements or refusals, and adds labels,
+   * adoption and pausing.
    */
-  plan(m: Manifest, desired: Record<string, any>, observed: Observed, ctx: PlanContext): ResourcePlan;
+  plan(req: PlanRequest<S, L, F>, ctx: PlanContext): ResourcePlan;
 
   /**
-   * Make the live state match. Idempotent: a repeated create is not an error.
-   * Must send `observed.etag` (or fingerprints) so a concurrent change fails with a
-   * Conflict instead of being overwritten. Returns the observation after the write
-   * (the engine waits for readiness through `observe` if `ready` is not Available).
+   * Carry out `req.plan` exactly as planned: dispatch on its action and children, never
+   * re-deciding what to write. Idempotent. Must send `observed.etag` (or fingerprints)
+   * so a concurrent change fails with a Conflict instead of being overwritten. A create
+   * that meets an existing object lets the API's error through (or throws
+   * `AlreadyExists`): the executor re-reads and re-plans. Returns the observation after
+   * the write (the engine waits for readiness through `observe` if `ready` is not Available).
    */
-  apply(m: Manifest, desired: Record<string, any>, observed: Observed, plan: ResourcePlan, ctx: ApplyContext): Promise<Observed>;
+  apply(req: ApplyRequest<S, L, F>, ctx: ApplyContext): Promise<Observed<L, F>>;
 
   /** Delete the live resource (and its sub-resources). Deleting something gone succeeds. */
-  delete(m: Manifest, id: Identity, observed: Observed, ctx: ApplyContext): Promise<void>;
+  delete(req: DeleteRequest<S, L, F>, ctx: ApplyContext): Promise<void>;
 
   /** List live resources of this kind in the scopes (for `get` and `--prune`). */
   list(scopes: Scope[], ctx: ObserveContext): Promise<LiveResource[]>;
@@ -236,7 +303,7 @@ export interface Controller {
    * defaults left out, fields the listing does not read (IAM) read now. Piped back into
    * `diff -f -`, it plans no change. Default: the listed `spec` as it is.
    */
-  exportSpec?(r: LiveResource, ctx: ObserveContext): Promise<{ spec: Record<string, any>; status?: Record<string, unknown> }>;
+  exportSpec?(r: LiveResource, ctx: ObserveContext): Promise<{ spec: Form; status?: Record<string, unknown> }>;
 
   /** Kind-specific verbs this kind offers (e.g. `rollout`). */
   readonly capabilities?: Capabilities;
@@ -264,3 +331,9 @@ export interface RolloutCapability {
   /** The gate in words, for people (`5xx ratio ≤ 2%; ...`). */
   describeGate(gate: RolloutGate): string;
 }
+
+/**
+ * A controller of any kind, as the registry and the engine hold it: method parameters
+ * are compared bivariantly, so every `Controller<S, L, F>` is one.
+ */
+export type AnyController = Controller<unknown, unknown, Form>;

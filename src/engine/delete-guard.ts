@@ -52,13 +52,13 @@ export async function observeEntry(session: Session, entry: PlanEntry, ctx: Obse
     return live && { exists: true, spec: live.spec, labels: live.labels, etag: live.etag, status: live.status };
   };
   if (m) {
-    const observed = await controller.observe(m, entry.identity, ctx);
+    const observed = await controller.observe({ manifest: m, id: entry.identity }, ctx);
     if (observed.exists || !entry.exists) return observed;
     return (await byList()) ?? observed;
   }
   const listed = await byList();
   if (listed) return listed;
-  return entry.manifest ? controller.observe(entry.manifest, entry.identity, ctx) : { exists: false };
+  return entry.manifest ? controller.observe({ manifest: entry.manifest, id: entry.identity }, ctx) : { exists: false };
 }
 
 /** Read one plan entry's live object now, sharing nothing with the session's memoised reads. */
@@ -98,7 +98,7 @@ export async function guardedDelete(session: Session, entry: PlanEntry, ctx: App
   if (refusal) throw refusal;
   if (!live.exists) return false;
   try {
-    await session.controllerFor(entry.kind).delete(manifestFor(session, entry, live), entry.identity, live, ctx);
+    await session.controllerFor(entry.kind).delete({ manifest: manifestFor(session, entry, live), id: entry.identity, observed: live }, ctx);
   } catch (err) {
     if (!isConflict(err) && !(err instanceof RunctlError && err.code === 'Conflict')) throw err;
     // The precondition failed: it changed between the read and the delete. Say how.

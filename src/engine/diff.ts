@@ -96,12 +96,14 @@ export function getPath(obj: unknown, dotted: string): unknown {
 }
 
 /** Write a dotted path, creating objects on the way. */
-export function setPath(obj: Record<string, any>, dotted: string, value: unknown): void {
+export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
   const segs = dotted.split('.').filter(Boolean);
   let cur = obj;
   for (const s of segs.slice(0, -1)) {
-    if (!isPlainObject(cur[s])) cur[s] = {};
-    cur = cur[s];
+    const next = cur[s];
+    const child: Record<string, unknown> = isPlainObject(next) ? next : {};
+    cur[s] = child;
+    cur = child;
   }
   const last = segs[segs.length - 1];
   if (value === undefined) delete cur[last];

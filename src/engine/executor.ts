@@ -9,13 +9,13 @@
  * on a fresh read right before deleting).
  */
 import { apiError, isAlreadyExists, isConflict } from '../gcp/errors';
-import type { ApplyContext, Observed, ResourcePlan, ResourceStatus } from './controller';
+import { AlreadyExists, type ApplyContext, type Observed, type ResourcePlan, type ResourceStatus } from './controller';
 import { guardedDelete, observeEntry } from './delete-guard';
 import { getPath, setPath } from './diff';
 import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
 import { ownedBy, ownerOf } from './ownership';
-import { desiredState, ignoredPaths, planResource, type PlanOptions } from './planner';
+import { desiredState, ignoredPaths, planResource, withReplacements, type PlanOptions } from './planner';
 import { compareReplan, show } from './replan';
 import { resolvePending } from './saved-plan';
 import type { Session } from './session';
@@ -114,7 +114,7 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
   if (!entry.manifest || !entry.desired) throw new RunctlError('PlanEdited', `${entry.key}: the saved plan records no desired state for it`, { source: 'user' });
   let manifest = entry.manifest;
   let desired = entry.desired;
-  let current: ResourcePlan = { action: entry.action as ResourcePlan['action'], changes: entry.changes, notes: entry.notes, children: entry.children };
+  let current: ResourcePlan = { action: entry.action as ResourcePlan['action'], changes: entry.changes, notes: entry.notes, children: entry.children, operations: entry.operations };
   if (entry.pending?.length) {
     const written = opts.recordedWrites ?? new Set<string>();
     const resolved = resolvePending(entry, (ref) => {
@@ -127,15 +127,15 @@ async function applyRecorded(session: Session, entry: PlanEntry, opts: ExecuteOp
       throw new RunctlError('DependencyFailed', `${entry.key}: ${resolved.missing.join(', ')} is still unknown after the resources of this plan were applied`);
     }
     manifest = resolved.manifest;
-    desired = controller.desired(manifest, entry.identity, session.planContext());
+    desired = controller.desired({ manifest, id: entry.identity }, session.planContext());
     if (observed.exists) for (const p of ignoredPaths(manifest)) setPath(desired, p, getPath(observed.spec, p));
-    const rp = controller.plan(manifest, desired, observed, session.planContext());
+    const rp = withReplacements(controller, controller.plan({ manifest, id: entry.identity, desired, observed }, session.planContext()));
     const labels = entry.changes.filter((c) => c.path.startsWith('metadata.'));
     current = { ...rp, changes: [...rp.changes, ...labels], action: rp.action === 'noop' && labels.length ? 'update' : rp.action };
     if (current.action === 'noop') return observed;
   }
   try {
-    return await controller.apply(manifest, desired, observed, current, ctx);
+    return await controller.apply({ manifest, id: entry.identity, desired, observed, plan: current }, ctx);
   } catch (err) {
     if (isAlreadyExists(err) || (err instanceof RunctlError && err.code === 'AlreadyExists')) {
       throw new RunctlError('StalePlan', `${entry.key} was created by someone else while the saved plan was running; it was not changed: plan again`, { source: 'user', cause: err });
@@ -163,7 +163,7 @@ async function settle(session: Session, key: string, observed: Observed, ctx: Ap
     ctx.progress(`${why}; waiting for it to finish`);
     await new Promise((r) => setTimeout(r, delay));
     session.invalidate();
-    current = await controller.observe(m, id, session.observeContext(signal));
+    current = await controller.observe({ manifest: m, id }, session.observeContext(signal));
   }
   return current;
 }
@@ -224,16 +224,18 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       const observed = session.observed.get(entry.key) ?? { exists: false };
       // Stamp labels ride along only on writes (apply is never called for a noop).
       const { manifest: resolved, desired } = desiredState(session, m, observed, session.options.stampLabels);
-      const after = await controller.apply(resolved, desired, observed, { ...current, action: current.action as ResourcePlan["action"] }, ctx);
+      const after = await controller.apply({ manifest: resolved, id: entry.identity, desired, observed, plan: { ...current, action: current.action as ResourcePlan['action'] } }, ctx);
       if (after.writtenByOthers && report) report.note = basis.action === 'create' ? 'created by a concurrent apply' : 'already applied by another writer';
       return after;
     } catch (err) {
+      // A create that met the object: the controller lets the API's error through (or
+      // throws AlreadyExists where the API says it otherwise); the judgement is made here.
       const exists = isAlreadyExists(err) || (err instanceof RunctlError && err.code === 'AlreadyExists');
       const conflict = exists || isConflict(err) || (err instanceof RunctlError && err.code === 'Conflict');
-      if (!conflict || attempt >= retries) throw err;
+      if (!conflict || attempt >= retries) throw exists && !(err instanceof RunctlError) ? new AlreadyExists(`${entry.key} appeared while creating it`, err) : err;
       ctx.progress(exists ? 'it appeared while creating it (a concurrent apply?); re-reading and re-planning' : 'conflict: the resource changed since it was read; re-reading and re-planning');
       session.invalidate();
-      let fresh = await controller.observe(m, entry.identity, session.observeContext(opts.signal));
+      let fresh = await controller.observe({ manifest: m, id: entry.identity }, session.observeContext(opts.signal));
       // A create another process still has in flight is judged once it is finished: half
       // made, it would look like a conflict, and its status (a URL others reference) is
       // not there yet.

@@ -7,7 +7,7 @@
  * `saved-plan.ts` for how a saved plan is sealed and checked.
  */
 import type { Operation } from 'fast-json-patch';
-import type { FieldChange, Identity, SubChange } from './controller';
+import type { FieldChange, Form, Identity, SubChange } from './controller';
 import type { ErrorCode, FieldPath, Manifest, SourcePos } from './types';
 
 /** The format of plans (`plan -o json`, `plan --out`). */
@@ -60,6 +60,8 @@ export interface PlanEntry {
   patch: Operation[];
   notes: string[];
   children?: SubChange[];
+  /** Kind-defined steps beyond the field changes, decided at plan time (`ResourcePlan.operations`). */
+  operations?: string[];
   /** Whether the resource existed when planned. */
   exists: boolean;
   /** Etag/fingerprint observed when planned. */
@@ -91,7 +93,7 @@ export interface PlanEntry {
    */
   manifest?: Manifest;
   /** The controller's desired state the changes were computed from. */
-  desired?: Record<string, any>;
+  desired?: Form;
   /** Fields whose values this plan learns while it runs (see `PendingField`). */
   pending?: PendingField[];
 }

@@ -3,7 +3,7 @@
  * apply the engine-wide rules (ownership, adoption, paused, ignore-changes, labels)
  * and ask each controller for its plan. Pure apart from the reads.
  */
-import type { Observed, ResourcePlan, Scope } from './controller';
+import type { AnyController, Form, Observed, ResourcePlan, Scope } from './controller';
 import { diffDeclared, getPath, setPath } from './diff';
 import { buildGraph } from '../validate/graph';
 import { limiter } from './limit';
@@ -92,11 +92,11 @@ export function desiredState(
   m: Manifest,
   observed: Observed,
   extraLabels: Record<string, string> = {},
-): { manifest: Manifest; desired: Record<string, any>; unknown: string[]; pending: PendingField[] } {
+): { manifest: Manifest; desired: Form; unknown: string[]; pending: PendingField[] } {
   const { manifest: resolved, unknown, pending } = resolveManifest(session, m);
   const labels = { ...ownedLabels(resolved, session.set), ...extraLabels };
   const manifest: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels } };
-  const desired = session.controllerFor(m.kind).desired(manifest, session.identify(m), session.planContext());
+  const desired = session.controllerFor(m.kind).desired({ manifest, id: session.identify(m) }, session.planContext());
   if (observed.exists) for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
   return { manifest, desired, unknown, pending };
 }
@@ -109,11 +109,31 @@ export async function observeAll(session: Session, manifests: Manifest[]): Promi
     manifests.map((m) =>
       limit(async () => {
         const id = session.identify(m);
-        const observed = await session.controllerFor(m.kind).observe(m, id, ctx);
+        const observed = await session.controllerFor(m.kind).observe({ manifest: m, id }, ctx);
         session.observed.set(keyOf(m), observed);
       }),
     ),
   );
+}
+
+/** Whether a dotted change path is at or under a rule's path. */
+const under = (path: string, rule: string) => path === rule || path.startsWith(`${rule}.`);
+
+/**
+ * Apply a kind's `replaceOn` rules to its plan: an update that changes a field the API
+ * cannot change in place becomes a replacement, or a refusal at plan time when the kind
+ * will not replace (so no `apply` is ever handed a plan it cannot carry out).
+ */
+export function withReplacements(controller: Pick<AnyController, 'replaceOn'>, rp: ResourcePlan): ResourcePlan {
+  if (rp.refuse || (rp.action !== 'update' && rp.action !== 'replace')) return rp;
+  for (const rule of controller.replaceOn ?? []) {
+    const hit = rp.changes.find((c) => under(c.path, rule.path));
+    if (!hit) continue;
+    if (rule.refuse) return { ...rp, refuse: { path: rule.path, reason: rule.refuse } };
+    const notes = rule.note && !rp.notes.includes(rule.note) ? [...rp.notes, rule.note] : rp.notes;
+    return { ...rp, action: 'replace', notes };
+  }
+  return rp;
 }
 
 /** Plan one resource against its current observation. */
@@ -173,7 +193,7 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     }
   }
 
-  const rp: ResourcePlan = controller.plan(withLabels, desired, observed, ctx);
+  const rp: ResourcePlan = withReplacements(controller, controller.plan({ manifest: withLabels, id, desired, observed }, ctx));
   // A paused resource is never written, so a refusal is only worth a note on it.
   if (rp.refuse && isPaused(m)) rp.notes = [...rp.notes, `when unpaused, would be refused: ${rp.refuse.path}: ${rp.refuse.reason}`];
   else if (rp.refuse) {
@@ -189,6 +209,7 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     patch: [],
     notes: [...rp.notes],
     children: rp.children,
+    ...(rp.operations?.length ? { operations: rp.operations } : {}),
     unknown: unknown.length ? unknown : undefined,
     // What `apply PLANFILE` executes: exactly the values these changes were computed from.
     manifest: withLabels,

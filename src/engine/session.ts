@@ -4,14 +4,14 @@
  * controllers are built here.
  */
 import type { Clients } from '../gcp/clients';
-import type { ApplyContext, Controller, Identity, ObserveContext, Observed, PlanContext, ResourceStatus, TargetInfo } from './controller';
+import type { AnyController, ApplyContext, Identity, ObserveContext, Observed, PlanContext, ResourceStatus, TargetInfo } from './controller';
 import type { EventHost } from './events';
 import { silentHost } from './events';
 import { DEFAULT_PARALLELISM } from './limit';
 import { keyOf, RunctlError, type Manifest } from './types';
 
 export interface SessionOptions {
-  controllers: Controller[];
+  controllers: readonly AnyController[];
   target: TargetInfo;
   clients: Clients;
   /** Ownership set. @default 'default' */
@@ -28,7 +28,7 @@ export interface SessionOptions {
 }
 
 export class Session {
-  readonly controllers = new Map<string, Controller>();
+  readonly controllers = new Map<string, AnyController>();
   readonly set: string;
   readonly parallelism: number;
   readonly host: EventHost;
@@ -55,7 +55,7 @@ export class Session {
     return this.options.clients;
   }
 
-  controllerFor(kind: string): Controller {
+  controllerFor(kind: string): AnyController {
     const c = this.controllers.get(kind);
     if (!c) throw new RunctlError('UnknownKind', `no controller for kind ${kind}`);
     return c;

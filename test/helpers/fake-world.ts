@@ -10,7 +10,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Clients } from '../../src/gcp/clients';
-import type { Controller, Identity, LiveResource, Observed, ResourcePlan } from '../../src/engine/controller';
+import { AlreadyExists, type Controller, type Identity, type LiveResource, type Observed, type ResourcePlan } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
 import { Session } from '../../src/engine/session';
 import { API_VERSION, RunctlError, type Manifest } from '../../src/engine/types';
@@ -126,7 +126,7 @@ function merge(live: Record<string, unknown>, desired: Record<string, unknown>):
 }
 
 /** A fake controller for `kind` over `world`. */
-export function fakeController(world: FakeWorld, kind: string, hooks: FakeHooks = {}): Controller {
+export function fakeController(world: FakeWorld, kind: string, hooks: FakeHooks = {}): Controller<Record<string, unknown>> {
   const keyOfName = (name: string) => `${kind}/${name}`;
   const write = async (op: WriteEvent['op'], key: string, body: () => void): Promise<void> => {
     world.log.push({ op, key, phase: 'start' });
@@ -149,30 +149,30 @@ export function fakeController(world: FakeWorld, kind: string, hooks: FakeHooks 
     kind,
     schema: 'fake.schema.json',
     regional: false,
-    identify(m: Manifest): Identity {
+    identify(m): Identity {
       return { project: PROJECT, name: m.metadata.name, fullName: `projects/${PROJECT}/${kind.toLowerCase()}s/${m.metadata.name}` };
     },
-    async observe(m, id, ctx) {
+    async observe({ id }, ctx) {
       const key = keyOfName(id.name);
       world.observes.set(key, (world.observes.get(key) ?? 0) + 1);
       const all = await ctx.cached(`fake.${kind}:${id.project}`, async () => listAll());
       return observation(all.find((o) => o.name === id.name));
     },
-    desired(m) {
+    desired({ manifest: m }) {
       return structuredClone(m.spec);
     },
-    plan(m, desired, observed) {
+    plan({ manifest: m, desired, observed }) {
       const { changes } = diffDeclared(desired, observed.exists ? observed.spec : {});
       const action = !observed.exists ? 'create' : changes.length ? 'update' : 'noop';
       const base: ResourcePlan = { action, changes, notes: [] };
       return hooks.plan ? hooks.plan(m, desired, observed, base) : base;
     },
-    async apply(m, desired, observed, plan) {
+    async apply({ manifest: m, desired, observed, plan }) {
       const key = keyOfName(m.metadata.name);
       const labels = m.metadata.labels ?? {};
       if (plan.action === 'create') {
         await write('create', key, () => {
-          if (world.objects.has(key)) throw new RunctlError('AlreadyExists', `${key} already exists`);
+          if (world.objects.has(key)) throw new AlreadyExists(`${key} already exists`);
           world.objects.set(key, { kind, name: m.metadata.name, spec: structuredClone(desired), labels: { ...labels }, etag: world.nextEtag() });
         });
       } else {
@@ -187,7 +187,7 @@ export function fakeController(world: FakeWorld, kind: string, hooks: FakeHooks 
       }
       return observation(world.objects.get(key));
     },
-    async delete(m, id, observed) {
+    async delete({ id, observed }) {
       const key = keyOfName(id.name);
       await write('delete', key, () => {
         const live = world.objects.get(key);

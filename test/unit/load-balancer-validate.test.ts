@@ -4,7 +4,11 @@
  * Services that are not public.
  */
 import { describe, expect, it } from 'vitest';
-import { loadBalancerController } from '../../controllers/load-balancer';
+import { loadBalancerController as typed } from '../../controllers/load-balancer';
+import type { AnyController } from '../../src/engine/controller';
+
+/** As the engine holds it: any manifest, checked at run time. */
+const loadBalancerController: AnyController = typed;
 import { publicNotes } from '../../controllers/load-balancer/validate';
 import type { Manifest } from '../../src/engine/types';
 

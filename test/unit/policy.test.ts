@@ -4,8 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { descriptionFromLabels, isDefaultPolicy, labelsFromDescription, policyBody, policyForm, readPolicy, type ApiPolicy } from '../../controllers/policy/binauthz-policy';
-import { policyController } from '../../controllers/policy';
-import type { Observed, PlanContext } from '../../src/engine/controller';
+import { policyController as typed } from '../../controllers/policy';
+import type { AnyController, Observed, PlanContext } from '../../src/engine/controller';
+
+/** As the engine holds it: any manifest, checked at run time. */
+const policyController: AnyController = typed;
 import type { Manifest } from '../../src/engine/types';
 
 const ATTESTOR = 'projects/p/attestors/built-by-cloud-build';
@@ -77,7 +80,8 @@ describe('Policy: validate and plan', () => {
   ];
   it.each(cases)('$reason', ({ policy, action, paths }) => {
     const m = manifest(strict);
-    const plan = policyController.plan(m, policyController.desired(m, policyController.identify(m, ctx), ctx), live(policy), ctx);
+    const id = policyController.identify(m, ctx);
+    const plan = policyController.plan({ manifest: m, id, desired: policyController.desired({ manifest: m, id }, ctx), observed: live(policy) }, ctx);
     expect(plan.action).toBe(action);
     expect(plan.changes.map((c) => c.path)).toEqual(paths);
   });
@@ -85,7 +89,8 @@ describe('Policy: validate and plan', () => {
   it('notes attestors that do not exist yet', () => {
     const m = manifest(strict);
     const obs = { ...live({ defaultAdmissionRule: { evaluationMode: 'ALWAYS_ALLOW' } }), raw: { policy: {}, missingAttestors: [ATTESTOR] } };
-    const plan = policyController.plan(m, policyController.desired(m, policyController.identify(m, ctx), ctx), obs, ctx);
+    const id = policyController.identify(m, ctx);
+    const plan = policyController.plan({ manifest: m, id, desired: policyController.desired({ manifest: m, id }, ctx), observed: obs }, ctx);
     expect(plan.notes.join('\n')).toContain(`attestor ${ATTESTOR} does not exist yet (Cloud Build creates it`);
   });
 });

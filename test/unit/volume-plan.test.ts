@@ -2,8 +2,12 @@
  * Volume planning as named cases: what is created, what is a no-op, what is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { volumeController } from '../../controllers/volume';
-import type { Observed, PlanContext } from '../../src/engine/controller';
+import { volumeController as typed } from '../../controllers/volume';
+import { withReplacements } from '../../src/engine/planner';
+import type { AnyController, Observed, PlanContext } from '../../src/engine/controller';
+
+/** As the engine holds it: any manifest, checked at run time. */
+const volumeController: AnyController = typed;
 import { RunctlError, type Manifest } from '../../src/engine/types';
 
 const ctx: PlanContext = {
@@ -15,12 +19,14 @@ const ctx: PlanContext = {
 const vol = (spec: Record<string, unknown>): Manifest => ({ apiVersion: 'runctl.dev/v1alpha1', kind: 'Volume', metadata: { name: 'data' }, spec });
 const planOf = (spec: Record<string, unknown>, observed: Observed) => {
   const m = vol(spec);
-  return volumeController.plan(m, volumeController.desired(m, volumeController.identify(m, ctx), ctx), observed, ctx);
+  const id = volumeController.identify(m, ctx);
+  // As the engine plans: the controller's plan, then its replaceOn rules.
+  return withReplacements(volumeController, volumeController.plan({ manifest: m, id, desired: volumeController.desired({ manifest: m, id }, ctx), observed }, ctx));
 };
 const bucket = (gcs: Record<string, unknown>): Observed => ({ exists: true, spec: { gcs }, labels: {} });
 
 describe('Volume plan', () => {
-  const cases: Array<{ name: string; reason: string; spec: Record<string, unknown>; observed: Observed; action: string; paths?: string[]; note?: RegExp }> = [
+  const cases: Array<{ name: string; reason: string; spec: Record<string, unknown>; observed: Observed; action: string; paths?: string[]; note?: RegExp; refuse?: { path: string; reason: RegExp } }> = [
     {
       name: 'new bucket',
       reason: 'create: true and no bucket: runctl creates it',
@@ -38,12 +44,12 @@ describe('Volume plan', () => {
     },
     {
       name: 'location changed',
-      reason: 'a bucket cannot move: the plan says the replacement is refused',
+      reason: 'a bucket cannot move: the plan refuses it at plan time, naming the field (apply never sees it)',
       spec: { gcs: { bucket: 'b-1', create: true, location: 'US' } },
       observed: bucket({ bucket: 'b-1', create: true, location: 'EU' }),
-      action: 'replace',
+      action: 'update',
       paths: ['spec.gcs.location'],
-      note: /refuses to replace it/,
+      refuse: { path: 'spec.gcs.location', reason: /refuses to replace it/ },
     },
     {
       name: 'nfs',
@@ -66,6 +72,10 @@ describe('Volume plan', () => {
       expect(p.action).toBe(c.action);
       if (c.paths) expect(p.changes.map((x) => x.path)).toEqual(c.paths);
       if (c.note) expect(p.notes.join(' ')).toMatch(c.note);
+      if (c.refuse) {
+        expect(p.refuse?.path).toBe(c.refuse.path);
+        expect(p.refuse?.reason).toMatch(c.refuse.reason);
+      } else expect(p.refuse).toBeUndefined();
     });
   }
 
