@@ -55,6 +55,7 @@ type Step = Run | { skip: string };
 
 const NEEDS_CLOUD = 'needs a real Google Cloud project and Application Default Credentials';
 const PACKAGE_TEST = 'needs a clone to pack; test/integration/package.test.ts packs, installs (locally, globally, through npx) and runs the package';
+const NEEDS_GCLOUD = 'needs gcloud, which is not installed where the tests run; the REST surface it uses is tested through the official clients (test/emulator/transports.test.ts, test/emulator/rest-discovery.test.ts)';
 const NEEDS_DOCKER = 'needs Docker and a pullable base image, which CI has not; test/unit/docker-image.test.ts checks the Dockerfile and its build context, and test/integration/package.test.ts runs its entrypoint, default command and health check from the installed package';
 const S = {
   top: '',
@@ -64,6 +65,8 @@ const S = {
   precedence: 'The manifest wins: project and region',
   singleWriter: 'The embedded emulator: one writer per directory',
   project: 'Pointing runctl at a project',
+  transport: 'gRPC or REST: `--transport`',
+  transports: 'Two transports: gRPC and REST/JSON',
   errors: 'Errors: one line each',
   watch: 'Watch: apply on every change',
   sync: 'Sync: GitOps from a Git repository',
@@ -117,6 +120,8 @@ const STEPS: Record<string, Step> = {
   [`${S.project} » gcloud auth application-default login`]: { skip: NEEDS_CLOUD },
   [`${S.project} » npx runctl diff -f manifests/ --project my-proj`]: { skip: NEEDS_CLOUD },
   [`${S.project} » npx runctl apply -f manifests/ --project my-proj`]: { skip: NEEDS_CLOUD },
+  [`${S.transport} » npx runctl apply -f manifests/ --transport rest`]: { fresh: true, code: 0, lines: [/^Target: embedded emulator /m, 'Apply complete: 9 created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped.'] },
+  [`${S.transport} » RUNCTL_TRANSPORT=rest npx runctl diff -f manifests/`]: { code: 0, lines: ['No changes. The live state matches the manifests.'] },
   // No Application Default Credentials in the newcomer's shell (its HOME is empty): one line.
   [`${S.errors} » npx runctl diff -f manifests/ --project my-proj`]: { code: 1, lines: [/gcloud auth application-default login.*\[NoCredentials\]$/m] },
   // Nothing listens on the (swapped) emulator port: a progress line, then one error naming it.
@@ -227,6 +232,16 @@ const STEPS: Record<string, Step> = {
     expect(r.out).toContain(`Target: emulator at 127.0.0.1:${ctx.ports.emu}`);
     await poll(() => fs.existsSync(path.join(ctx.dir, 'emu-state')) && fs.readdirSync(path.join(ctx.dir, 'emu-state')).length > 0, 10_000);
   }),
+  [`${S.transports} » npx runctl emulator --port 8085 &`]: { daemon: { ready: /"grpc"/ } },
+  [`${S.transports} » curl -X POST '127.0.0.1:8086/v2/projects/local-project/locations/europe-north1/services?serviceId=hello' -H 'content-type: application/json' -d '{"template": {"containers": [{"image": "us-docker.pkg.dev/cloudrun/container/hello"}]}}'`]: {
+    code: 0,
+    lines: [/"name":"projects\/local-project\/locations\/europe-north1\/operations\/[^"]+"/],
+  },
+  [`${S.transports} » curl 127.0.0.1:8086/v2/projects/local-project/locations/europe-north1/services/hello`]: { code: 0, lines: ['"name":"projects/local-project/locations/europe-north1/services/hello"'] },
+  [`${S.transports} » curl 127.0.0.1:8086/v2/projects/local-project/locations/europe-north1/jobs`]: { code: 0, lines: ['"code":501', '"status":"UNIMPLEMENTED"', 'google.cloud.run.v2.Jobs.ListJobs'] },
+  [`${S.transports} » gcloud config set api_endpoint_overrides/run http://127.0.0.1:8086/`]: { skip: NEEDS_GCLOUD },
+  [`${S.transports} » gcloud config set api_endpoint_overrides/monitoring http://127.0.0.1:8086/`]: { skip: NEEDS_GCLOUD },
+  [`${S.transports} » gcloud config set auth/disable_credentials true`]: { skip: NEEDS_GCLOUD },
   [`${S.dev} » npm ci`]: { skip: 'how this checkout was made' },
   [`${S.dev} » npm test`]: { skip: 'this test runs inside npm test' },
   [`${S.dev} » npm run build`]: { skip: 'the suite runs on its output (dist/)' },
