@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
 import { poll } from '../helpers/loop-runner';
 import { runRunctl, startRunctl, type RunctlProcess } from '../helpers/processes';
@@ -22,8 +22,12 @@ beforeAll(async () => {
   h = await startHarness();
   await h.clients.storage().createBucket(BUCKET);
 });
+// A test that fails midway must not leave its controller running into the next one
+// (whose call counts would then include the leftover's reads).
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop('SIGKILL');
+});
 afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
   await h?.close();
 });
 
@@ -110,9 +114,18 @@ describe('a lease per controller', () => {
 
     // Someone takes the lease (as a stale-lease takeover would): the controller's next
     // renewal meets the new generation, and it stops writing.
-    const cur = await leaseObject('lost/default.json');
+    // The controller renews the lease meanwhile: a renewal between our read and our write
+    // fails the precondition, so read again (a bounded number of times) as a takeover would.
     const thief = { holder: 'other-host', pid: 4242, since: new Date().toISOString(), expires: new Date(Date.now() + 3600_000).toISOString(), set: 'default', project: 'local-project' };
-    await h.clients.storage().bucket(BUCKET).file('lost/default.json').save(JSON.stringify(thief), { resumable: false, preconditionOpts: { ifGenerationMatch: cur!.generation } });
+    for (let attempt = 1; ; attempt++) {
+      const cur = await leaseObject('lost/default.json');
+      try {
+        await h.clients.storage().bucket(BUCKET).file('lost/default.json').save(JSON.stringify(thief), { resumable: false, preconditionOpts: { ifGenerationMatch: cur!.generation } });
+        break;
+      } catch (e) {
+        if ((e as { code?: number }).code !== 412 || attempt >= 5) throw e;
+      }
+    }
     await ctl.waitFor(/lost the lease .* taken by host other-host, pid 4242/);
     await ctl.waitFor(/waiting for the lease .*: held by host other-host, pid 4242/);
     await h.resetStats();
