@@ -219,6 +219,7 @@ const STEPS: Record<string, Step> = {
   [`${S.traffic} » curl 127.0.0.1:8086/__emulator/traffic`]: { code: 0, lines: ['"jokes:2.0.0"', '"nightly-report"'] },
   [`${S.bench} » npm run build && npm run bench`]: { skip: 'a 7-minute benchmark, not a test (README: "nothing fails on a timing")' },
   [`${S.bench} » npm run bench -- --quick`]: { skip: 'a benchmark, not a test' },
+  [`${S.bench} » npm run bench -- --only startup,watch`]: { skip: 'a benchmark, not a test' },
   [`${S.reliability} » npx runctl emulator --port 8085 --fault '*=UNAVAILABLE:0.2' --operation-fault 'Services.*=INTERNAL:0.05' --method-latency 'Services.*=50ms+20ms' --operation-latency 2s --quota 'Services.:write=180/min' &`]: {
     skip: 'the reproduction of test/reliability/, which runs these faults in the suite',
   },
