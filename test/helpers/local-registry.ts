@@ -128,6 +128,7 @@ export async function startLocalRegistry(opts: { lockfile: string; cacheDir: str
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // npm keeps its connections alive; they hold close() until dropped.
         server.closeAllConnections();
       }),
   };

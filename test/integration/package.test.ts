@@ -116,8 +116,9 @@ describe('the npm package', () => {
 
   afterAll(async () => {
     await registry?.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+    // Four installations' worth of files (local, global, npx, npm's cache): not quick on a busy disk.
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+  }, 300_000);
 
   it('holds the built runtime, the schemas and the README; no sources, tests, maps or build files', () => {
     expect(packed).toContain('package.json');
