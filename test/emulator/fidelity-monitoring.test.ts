@@ -4,7 +4,9 @@
  * real `@google-cloud/monitoring` clients. Facts and sources: src/emulator/spec/monitoring.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availabilitySli, DAY, monEnv, NUMBERED, PARENT, type MonEnv } from './monitoring-helpers';
+import { availabilitySli, DAY, monEnv, NUMBERED, PARENT, PROJECT_NUMBER, type MonEnv } from './monitoring-helpers';
+
+const NOT_FOUND = 5;
 
 interface Case {
   difference: number;
@@ -80,6 +82,38 @@ const CASES: Case[] = [
       expect(policy.name).toMatch(new RegExp(`^${PARENT}/alertPolicies/\\d+$`));
       expect(policy.conditions?.[0].conditionThreshold?.filter).toContain(`"${PARENT}/services/${id}/`);
       expect(made.name).toContain(NUMBERED);
+    },
+  },
+  {
+    difference: 2,
+    name: 'UpdateService accepts telemetry.resource_name in the update mask and updates it',
+    async run(env, id) {
+      await cloudRunService(env, id);
+      const resourceName = `//run.googleapis.com/projects/mon-proj/locations/europe-west1/services/${id}`;
+      const [upd] = await env.sm.updateService({
+        service: { name: `${PARENT}/services/${id}`, telemetry: { resourceName } },
+        updateMask: { paths: ['telemetry.resource_name'] },
+      });
+      expect(upd.telemetry?.resourceName).toBe(resourceName);
+      const [got] = await env.sm.getService({ name: `${PARENT}/services/${id}` });
+      expect(got.telemetry?.resourceName).toBe(resourceName);
+    },
+  },
+  {
+    difference: 3,
+    name: 'NOT_FOUND texts of a missing service and SLO are Monitoring\'s own',
+    async run(env, id) {
+      const missingService = await env.sm.getService({ name: `${PARENT}/services/${id}` }).catch((e) => e);
+      expect({ code: missingService.code, details: missingService.details }).toEqual({
+        code: NOT_FOUND,
+        details: `There is no service with id '${id}' in project '${PROJECT_NUMBER}'`,
+      });
+      await cloudRunService(env, id);
+      const missingSlo = await env.sm.getServiceLevelObjective({ name: `${PARENT}/services/${id}/serviceLevelObjectives/nope` }).catch((e) => e);
+      expect({ code: missingSlo.code, details: missingSlo.details }).toEqual({
+        code: NOT_FOUND,
+        details: `There is no slo with id "nope" under service "${id}" in project "${PARENT.split('/')[1]}"`,
+      });
     },
   },
 ];

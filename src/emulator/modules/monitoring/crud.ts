@@ -30,7 +30,10 @@ function keyOf(core: EmulatorCore, t: MonitoringResourceType, name: string): str
 export function stored(core: EmulatorCore, t: MonitoringResourceType, name: string): any {
   t.checkName?.(name);
   const res = storeOf(core, t)[keyOf(core, t, name)];
-  if (!res) notFound(name);
+  if (!res) {
+    if (t.notFound) t.notFound(core, name);
+    notFound(name);
+  }
   return res;
 }
 

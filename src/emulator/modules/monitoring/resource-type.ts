@@ -53,6 +53,8 @@ export interface MonitoringResourceType {
   collection(core: EmulatorCore, parent: string): { project: string; path: string };
   /** Validate the parent of a List and answer the name prefix it lists. */
   listPrefix(core: EmulatorCore, parent: string): string;
+  /** The NOT_FOUND error for a missing resource (default: `Requested entity was not found: NAME`). */
+  notFound?(core: EmulatorCore, name: string): never;
   /** Validate a resource name (Get, Update, Delete) before it is looked up. */
   checkName?(name: string): void;
   /** How a new resource's ID is chosen. */

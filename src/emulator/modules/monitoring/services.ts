@@ -6,6 +6,7 @@
  * the real API does.
  */
 import type { EmulatorCore } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { stored } from './crud';
 import { stripOneofs } from './oneofs';
 import type { MonitoringResourceType } from './resource-type';
@@ -69,6 +70,10 @@ export const serviceType: MonitoringResourceType = {
     return { project, path: `projects/${project}/services` };
   },
   listPrefix: (_core, parent) => `projects/${projectOf(parent, 'parent')}/services/`,
+  notFound(core, name) {
+    const id = name.split('/')[3] ?? name;
+    throw new EmulatorError(Code.NOT_FOUND, `There is no service with id '${id}' in project '${core.projectNumber}'`);
+  },
   id: {
     field: 'serviceId',
     check(id) {
@@ -77,7 +82,8 @@ export const serviceType: MonitoringResourceType = {
     assign: 'opaque',
   },
   create: (input, { project, name }) => buildService(project, name, input),
-  mutable: ['displayName', 'userLabels'],
+  // Google also takes `telemetry.resource_name` (recorded real-API exchanges, issue 13, difference 2).
+  mutable: ['displayName', 'userLabels', 'telemetry'],
   mask: { aliases: { user_label: 'userLabels' }, maps: ['userLabels'] },
   replace(incoming, { existing }) {
     const changedId = identifierOf(incoming) && identifierOf(incoming) !== identifierOf(existing);

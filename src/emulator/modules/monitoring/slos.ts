@@ -6,6 +6,7 @@
  * returns the SLI as defined, like FULL.
  */
 import type { EmulatorCore } from '../../core';
+import { Code, EmulatorError } from '../../errors';
 import { stored } from './crud';
 import type { MonitoringResourceType } from './resource-type';
 import { getStoredService } from './services';
@@ -53,6 +54,10 @@ export const sloType: MonitoringResourceType = {
     return `${parent}/serviceLevelObjectives/`;
   },
   checkName: (name) => void parseSloName(name),
+  notFound(_core, name) {
+    const [, project, , service, , slo] = name.split('/');
+    throw new EmulatorError(Code.NOT_FOUND, `There is no slo with id "${slo}" under service "${service}" in project "${project}"`);
+  },
   id: {
     field: 'serviceLevelObjectiveId',
     check(id) {
