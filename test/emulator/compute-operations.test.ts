@@ -9,7 +9,8 @@ import { computeEnv, opOf, PROJECT, REGION, statusOf, waitOp, type ComputeEnv } 
 describe('compute: operations', () => {
   let env: ComputeEnv;
   beforeAll(async () => {
-    env = await computeEnv({ operationLatencyMs: 400 });
+    // Long enough that the checks between the insert and the poll run before it is due, even on a loaded machine.
+    env = await computeEnv({ operationLatencyMs: 2000 });
   });
   afterAll(async () => env?.close());
 
@@ -65,7 +66,7 @@ describe('compute: operations', () => {
     const c = env.clients;
     const op = opOf(await c.compute('GlobalAddressesClient').insert({ project: PROJECT, addressResource: { name: 'clock-ip' } }));
     expect(op.status).toBe('RUNNING');
-    await admin('clock/advance', { seconds: 1 });
+    await admin('clock/advance', { seconds: 3 });
     const [polled] = await c.compute('GlobalOperationsClient').get({ project: PROJECT, operation: op.name });
     expect(polled.status).toBe('DONE');
   });

@@ -272,7 +272,10 @@ describe.each(TRANSPORTS)('LoadBalancer: failures midway (%s)', (transport) => {
       project: PROJECT, region: REGION,
       networkEndpointGroupResource: { name: lbNames('gamma-lb').neg('gamma'), networkEndpointType: 'SERVERLESS', cloudRun: { service: 'gamma' } },
     });
-    expect(op.latestResponse.status).toBe('DONE');
+    // Google's first answer is RUNNING (issue 13, difference 8): wait for it like a client.
+    expect(op.latestResponse.status).toBe('RUNNING');
+    const [finished] = await h.clients.compute('RegionOperationsClient').wait({ project: PROJECT, region: REGION, operation: op.latestResponse.name });
+    expect(finished.status).toBe('DONE');
     await h.resetStats();
     const res = await h.cli(['apply', '-f', path.dirname(file)]);
     expect(res.code).toBe(1);

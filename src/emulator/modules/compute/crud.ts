@@ -142,7 +142,9 @@ export class Crud {
       method: `${type.service}.${method}`,
       project: req.params.project,
       region: type.regional ? req.params.region : undefined,
-      operationType,
+      // Regional operations name the API method (`compute.regionNetworkEndpointGroups.insert`);
+      // global ones the bare verb (`insert`) — recorded real-API exchanges, issue 13, difference 8.
+      operationType: type.regional ? `compute.region${type.collection[0].toUpperCase()}${type.collection.slice(1)}.${operationType}` : operationType,
       targetRel: rel,
       targetId: id,
       writes: [{ path: rel, value }],

@@ -1,7 +1,7 @@
 /**
  * Compute long-running operations: every mutation returns a `compute#operation` that is
- * RUNNING until the operation latency has passed on the simulated clock (DONE at once when
- * the latency is 0). The change becomes visible only when the operation is done. Fault
+ * RUNNING in the mutation's answer (progress 0, no `endTime`) even at zero latency, and
+ * until the operation latency has passed on the simulated clock. The change becomes visible only when the operation is done. Fault
  * rules with `operation: true` make an operation end DONE with `error.errors[]` and apply
  * nothing. A repeated `requestId` returns the operation of the first request.
  */
@@ -76,8 +76,9 @@ export function startOperation(core: EmulatorCore, req: HttpRequest, spec: Opera
   st.ops[rel] = rec;
   const requestId = req.query.get('requestId');
   if (requestId) st.requests[`${spec.project}/${requestId}`] = rel;
-  if (latency <= 0) finish(core, st, rec);
-  else core.scheduleOperation(rel, () => finish(core, st, rec), latency);
+  // Never done in the first answer (RUNNING, progress 0, no endTime), as on Google; at
+  // zero latency it completes right after this call has answered.
+  core.scheduleOperation(rel, () => finish(core, st, rec), Math.max(0, latency));
   prune(st);
   return clone(op);
 }
