@@ -9,7 +9,7 @@ import type { Clients } from '../../src/gcp/clients';
 import { ownerOf } from '../../src/engine/ownership';
 import { RunctlError } from '../../src/engine/types';
 import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/errors';
-import { toProtoDuration } from '../../src/validate/duration';
+import { toProtoDuration } from '../../src/util/duration';
 import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
 import { alertIndexOf, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';

@@ -5,7 +5,7 @@
  */
 import { identityLabels } from '../../src/engine/ownership';
 import { digest } from '../shared/digest';
-import { durationSeconds, normalizeDuration } from '../../src/validate/duration';
+import { durationSeconds, normalizeDuration } from '../../src/util/duration';
 
 export type Obj = Record<string, any>;
 

@@ -2,6 +2,7 @@
  * The emulator's errors and google.rpc status codes, with their HTTP mapping: one table
  * for every transport (gRPC, Google JSON, Compute and Storage REST).
  */
+import { GrpcCode, grpcCodeByName, grpcCodeName } from '../util/grpc-codes';
 
 /** An error the emulator returns; each transport renders it in its wire format. */
 export class EmulatorError extends Error {
@@ -18,31 +19,11 @@ export class EmulatorError extends Error {
   }
 }
 
-/** google.rpc.Code values used by the emulator. */
-export const Code = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-} as const;
-
-const CODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Code).map(([k, v]) => [v, k]));
+/** google.rpc.Code values (the one table, in `src/util/grpc-codes.ts`). */
+export const Code = GrpcCode;
 
 /** The canonical status name for a code, e.g. `NOT_FOUND`. */
-export function codeName(code: number): string {
-  return CODE_NAMES[code] ?? 'UNKNOWN';
-}
+export const codeName = grpcCodeName;
 
 /** HTTP status for a gRPC code (google.rpc mapping). */
 export function httpStatusOf(code: number): number {
@@ -65,7 +46,7 @@ export function httpStatusOf(code: number): number {
 /** gRPC code for an HTTP status or a code given either way (fault injection accepts both). */
 export function grpcCodeOf(codeOrStatus: number | string): number {
   if (typeof codeOrStatus === 'string') {
-    const byName = (Code as Record<string, number>)[codeOrStatus.toUpperCase()];
+    const byName = grpcCodeByName(codeOrStatus);
     if (byName !== undefined) return byName;
     codeOrStatus = Number(codeOrStatus);
   }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { clientStamp } from '../package-root';
+import { parseDurationMs } from '../util/duration';
 import { RunctlError } from '../util/types';
 import { clientClass } from './client-modules';
 import type { TargetInfo } from './target-info';
@@ -103,8 +104,7 @@ export function clientOptionsFor(mode: 'embedded' | 'emulator' | 'google', env: 
   const options: ClientOptions = { rateLimits: rateLimitsFor(mode, env) };
   const raw = env.RUNCTL_CALL_TIMEOUT;
   if (raw) {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(raw.trim());
-    const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : 0;
+    const ms = parseDurationMs(raw.trim()) ?? 0;
     if (!(ms > 0)) throw new RunctlError('Usage', `RUNCTL_CALL_TIMEOUT: cannot read "${raw}" as a duration (e.g. 30s, 800ms)`, { source: 'user' });
     options.callTimeoutMs = ms;
   }

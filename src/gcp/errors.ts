@@ -5,21 +5,9 @@
  * key off one vocabulary.
  */
 
-export const GrpcCode = {
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
+import { GrpcCode, grpcCodeByName } from '../util/grpc-codes';
+
+export { GrpcCode };
 
 export interface ApiErrorInfo {
   /** gRPC code (HTTP statuses mapped). */
@@ -36,7 +24,8 @@ export interface ApiErrorInfo {
 
 function codeFromHttp(status: number, body: any): number {
   const named = body?.error?.status;
-  if (typeof named === 'string' && named in GrpcCode) return (GrpcCode as Record<string, number>)[named];
+  const byName = typeof named === 'string' && named === named.toUpperCase() ? grpcCodeByName(named) : undefined;
+  if (byName !== undefined) return byName;
   switch (status) {
     case 400: return GrpcCode.INVALID_ARGUMENT;
     case 401: return GrpcCode.UNAUTHENTICATED;

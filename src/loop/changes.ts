@@ -58,11 +58,3 @@ export function affectedKeys(manifests: Manifest[], touched: Iterable<string>): 
   for (const k of transitiveDependents(graph, out)) out.add(k);
   return out;
 }
-
-/** The direct dependencies of `keys` that are outside `keys` (to observe for reference values). */
-export function outsideDependencies(manifests: Manifest[], keys: Set<string>): Set<string> {
-  const graph = buildGraph(manifests);
-  const out = new Set<string>();
-  for (const k of keys) for (const d of graph.deps.get(k) ?? []) if (!keys.has(d)) out.add(d);
-  return out;
-}

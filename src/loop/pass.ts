@@ -1,17 +1,14 @@
 /**
- * One reconcile pass of a controller loop: a fresh Session (level-based: every pass
- * re-reads the world), a plan for the whole set or only for some keys, then execution.
- * `watch` and `sync` schedule passes; this is the only place they touch the engine.
+ * One reconcile pass of a controller loop: the library's reconcile action
+ * (`src/lib/actions/reconcile.ts`), with the loop's metrics and log line around it.
+ * `watch` and `sync` schedule passes; this is the only place they reconcile.
  */
 import type { Controller, Identity, TargetInfo } from '../engine/controller';
-import { executePlan, type ResourceResult } from '../engine/executor';
-import type { Plan, PlanEntry } from '../engine/plan';
-import { summarize } from '../engine/plan';
-import { makePlan, observeAll } from '../engine/planner';
-import { keyOf, RunctlError, type Manifest } from '../engine/types';
+import type { ResourceResult } from '../engine/executor';
+import type { Plan } from '../engine/plan';
+import { RunctlError, type Manifest } from '../engine/types';
 import type { Clients } from '../gcp/clients';
-import { newSession } from '../lib/session';
-import { outsideDependencies } from './changes';
+import { reconcileSet, ReconcileRejected } from '../lib/actions/reconcile';
 import { logHost, type Logger } from './log';
 import type { LoopMetrics, Trigger } from './metrics';
 
@@ -87,39 +84,28 @@ export async function runPass(env: LoopEnv, input: PassInput): Promise<PassResul
 
 async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> {
   const started = Date.now();
-  // Credentials or an emulator missing: the pass fails with one line, and the loop
-  // retries it with backoff (the check runs again until it succeeds once).
-  await env.target.clients.preflight();
-  const session = newSession({
-    controllers: env.controllers,
-    target: env.target,
-    set: env.set,
-    parallelism: env.parallelism,
-    host: logHost(env.log, input.fields),
-    stampLabels: input.stamp,
-  });
-  // Everything is known (references resolve) and identified (prune scopes), even
-  // when only some keys are planned.
-  session.addManifests(input.manifests);
-  for (const m of input.manifests) session.identify(m);
-  const identities = new Map(session.identities);
-  for (const [k, id] of input.former ?? []) if (!session.identities.has(k)) session.identities.set(k, id);
-
-  let subset = input.manifests;
-  if (input.only) {
-    subset = input.manifests.filter((m) => input.only!.has(keyOf(m)));
-    const deps = outsideDependencies(input.manifests, input.only);
-    await observeAll(session, input.manifests.filter((m) => deps.has(keyOf(m))));
+  let outcome;
+  try {
+    outcome = await reconcileSet({
+      target: env.target,
+      set: env.set,
+      parallelism: env.parallelism,
+      adopt: env.adopt,
+      host: logHost(env.log, input.fields),
+      signal: env.signal,
+      controllers: env.controllers,
+      manifests: input.manifests,
+      only: input.only,
+      former: input.former,
+      prune: input.prune,
+      stamp: input.stamp,
+      atomic: input.atomic,
+    });
+  } catch (err) {
+    if (err instanceof ReconcileRejected) throw new PassRejected(err.code, err.message, { source: 'user' });
+    throw err;
   }
-  const plan = await makePlan(session, subset, { prune: input.prune, adopt: env.adopt });
-  const blocked = plan.entries.filter((e) => e.action === 'blocked');
-  if (blocked.length && input.atomic) {
-    throw new PassRejected('NotOwned', blocked.map((e) => e.reason).join('; '), { source: 'user' });
-  }
-  // Blocked resources fail on their own; the others go ahead (watch never stops the world for one).
-  const runnable = blocked.length ? withoutBlocked(plan) : plan;
-  const executed = await executePlan(session, runnable, { prune: input.prune, adopt: env.adopt, signal: env.signal });
-  const results = [...executed.results, ...blocked.map(blockedResult)];
+  const { plan, results, identities } = outcome;
   const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
   env.metrics.recordResults(results, kindOf, (r) => !!input.drift && r.action !== 'delete' && r.action !== 'abandon' && !input.drift.except.has(r.key));
   const notStarted = results.filter((r) => r.errorCode === 'Aborted').length;
@@ -134,15 +120,6 @@ async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> 
       : 'reconciled: no changes',
   );
   return { plan, results, failed, retry, succeeded, writes, identities };
-}
-
-function withoutBlocked(plan: Plan): Plan {
-  const entries = plan.entries.filter((e) => e.action !== 'blocked');
-  return { ...plan, entries, summary: summarize(entries) };
-}
-
-function blockedResult(e: PlanEntry): ResourceResult {
-  return { key: e.key, action: e.action, outcome: 'failed', error: e.reason, errorCode: 'NotOwned', synced: 'ReconcileError', elapsedMs: 0 };
 }
 
 function describeSummary(plan: Plan): string {

@@ -14,7 +14,7 @@ import type { LoopEnv } from './pass';
 import { LoopStatus } from './status';
 import { runUnderLease } from './lease-loop';
 import { Lease, parseLeaseUrl } from '../gcp/lease';
-import { parseDuration } from '../validate/duration';
+import { parseDuration } from '../util/duration';
 
 export interface LoopFlags {
   project?: string;

@@ -6,7 +6,7 @@
  * ajv is required on first use: a start with precompiled validators does not load it.
  */
 import type Ajv2020 from 'ajv/dist/2020';
-import { parseDuration } from './duration';
+import { parseDuration } from '../util/duration';
 
 /** Bounds of the `x-runctl-duration` keyword. */
 export interface DurationBounds {

@@ -165,3 +165,11 @@ export function transitiveDependents(g: Pick<Graph, 'dependents'>, keys: Iterabl
   }
   return out;
 }
+
+/** The direct dependencies of `keys` that are outside `keys` (to observe for reference values). */
+export function outsideDependencies(manifests: Manifest[], keys: Set<string>): Set<string> {
+  const graph = buildGraph(manifests);
+  const out = new Set<string>();
+  for (const k of keys) for (const d of graph.deps.get(k) ?? []) if (!keys.has(d)) out.add(d);
+  return out;
+}

@@ -9,7 +9,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ErrorCode, FieldPath } from '../util/types';
-import { parseDuration } from './duration';
+import { parseDuration } from '../util/duration';
 import { pointerToPath } from './paths';
 import { didYouMean } from './suggest';
 

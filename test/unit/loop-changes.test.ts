@@ -1,7 +1,8 @@
 /** What a manifest edit touches: set differences and the keys `watch` re-plans. */
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/engine/types';
-import { affectedKeys, canonical, diffSets, outsideDependencies } from '../../src/loop/changes';
+import { affectedKeys, canonical, diffSets } from '../../src/loop/changes';
+import { outsideDependencies } from '../../src/validate/graph';
 
 const svc = (name: string, spec: Record<string, unknown> = {}): Manifest => ({
   apiVersion: 'runctl.dev/v1alpha1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeCpu, normalizeMemory } from '../../controllers/shared/quantity';
-import { durationSeconds, normalizeDuration, toProtoDuration } from '../../src/validate/duration';
+import { durationSeconds, normalizeDuration, toProtoDuration } from '../../src/util/duration';
 
 describe('quantities compare by value', () => {
   const cpu: Array<[unknown, string | undefined]> = [

@@ -3,7 +3,7 @@
  * together, and what a plan says when an update will run, resume or has ended a rollout.
  */
 import type { Diagnostic, Manifest } from '../../../src/engine/types';
-import { durationSeconds } from '../../../src/validate/duration';
+import { durationSeconds } from '../../../src/util/duration';
 import { activeRollout, ended, humanDuration, pct, readRecord, rolloutConfig, rolloutNote, servingRevision, type RolloutConfig } from './state';
 import type { RunService } from '../../shared/cloud-run/run-service';
 

@@ -5,7 +5,7 @@
  */
 import type { GateFigures, RolloutPhase, RolloutRecord, SloGate } from '../../../src/engine/rollout';
 import type { Manifest } from '../../../src/engine/types';
-import { durationSeconds, humanDuration } from '../../../src/validate/duration';
+import { durationSeconds, humanDuration } from '../../../src/util/duration';
 import { servingTraffic, type RunService } from '../../shared/cloud-run/run-service';
 
 /** The service annotation holding the rollout record (v2 rejects `run.googleapis.com/` keys, not ours). */

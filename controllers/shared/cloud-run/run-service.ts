@@ -7,7 +7,7 @@
  */
 import { clientStamp, writtenByRunctl } from '../../../src/engine/ownership';
 import { normalizeCpu, normalizeMemory } from '../quantity';
-import { normalizeDuration, toProtoDuration } from '../../../src/validate/duration';
+import { normalizeDuration, toProtoDuration } from '../../../src/util/duration';
 
 export type RunService = Record<string, any>;
 

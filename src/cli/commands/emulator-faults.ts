@@ -15,7 +15,7 @@
  *
  * METHOD is `<Service>.<Method>`, a prefix ending in `*`, or `*`.
  */
-import { durationSeconds } from '../../validate/duration';
+import { durationSeconds } from '../../util/duration';
 import { Code, grpcCodeOf } from '../../emulator/errors';
 import { type FaultRule, type QuotaRule } from '../../emulator/faults';
 import { RunctlError } from '../../engine/types';

@@ -1,6 +1,6 @@
 /** `emulator --port P [--state DIR]`: the local Google Cloud emulator, standalone. */
 import * as path from 'node:path';
-import { durationSeconds } from '../../validate/duration';
+import { durationSeconds } from '../../util/duration';
 import { RunctlError } from '../../engine/types';
 import type { Io } from '../../lib/io';
 import { isSeed } from '../../emulator/random';

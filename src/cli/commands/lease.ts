@@ -5,10 +5,11 @@
  * Terraform's `-lock-timeout`, it fails at once naming the holder unless
  * `--lease-timeout` gives it time to wait.
  */
-import { describeHolder, Lease } from '../../gcp/lease';
+import { describeHolder } from '../../gcp/lease';
 import { RunctlError } from '../../engine/types';
-import { parseDuration } from '../../validate/duration';
+import { parseDuration } from '../../util/duration';
 import type { Io } from '../../lib/io';
+import { holdLease as holdSetLease } from '../../lib/lease';
 import type { Target } from '../../lib/target';
 
 export interface LeaseFlags {
@@ -29,21 +30,19 @@ function ms(text: string, flag: string): number {
 export async function holdLease(flags: LeaseFlags & { set?: string }, io: Io, target: Target, verb: string): Promise<() => Promise<void>> {
   const url = flags.lease ?? (io.env.RUNCTL_LEASE || undefined);
   if (!url) return async () => undefined;
-  const lease = new Lease(() => target.clients.storage(), {
-    url,
-    ttlMs: ms(flags.leaseTtl ?? '30s', '--lease-ttl') || 30_000,
-    set: flags.set ?? 'default',
-    project: target.info.project ?? target.info.fallbackProject ?? '',
-    command: verb,
-  });
-  await lease.acquire({
-    signal: io.signal,
-    timeoutMs: ms(flags.leaseTimeout ?? '0s', '--lease-timeout'),
-    onWait: (h) => io.stderr.write(`waiting for the lease ${url}: held by ${describeHolder(h)}\n`),
-  });
-  target.clients.writeGuard = () => lease.check();
-  lease.keep((reason) => io.stderr.write(`lost the lease ${url}: ${reason}; stopped writing\n`));
-  return () => lease.release();
+  return holdSetLease(
+    {
+      url,
+      ttlMs: ms(flags.leaseTtl ?? '30s', '--lease-ttl') || 30_000,
+      timeoutMs: ms(flags.leaseTimeout ?? '0s', '--lease-timeout'),
+      set: flags.set ?? 'default',
+      verb,
+      signal: io.signal,
+      onWait: (h) => io.stderr.write(`waiting for the lease ${url}: held by ${describeHolder(h)}\n`),
+      onLost: (reason) => io.stderr.write(`lost the lease ${url}: ${reason}; stopped writing\n`),
+    },
+    target,
+  );
 }
 
 /** Run `fn` holding the configured lease (none configured, or `skip`: just run it). */

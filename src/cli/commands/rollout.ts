@@ -11,7 +11,7 @@ import { checkRolloutNamed, locateRollout, rolloutAct, rolloutStatus, ROLLOUT_AC
 import type { Io } from '../../lib/io';
 import { loadValid } from '../../lib/manifests';
 import { describeTarget } from '../../lib/target';
-import { humanDuration } from '../../validate/duration';
+import { humanDuration } from '../../util/duration';
 import { askActionConsent, requireConsentPossible } from '../consent';
 import type { Style } from '../render';
 import { withSession, type GlobalFlags } from './common';

@@ -1,6 +1,7 @@
 /**
  * Durations as manifests write them: a number with a unit (`ms`, `s`, `m`, `h`, `d`),
  * optionally compound (`1h30m`). The schema's `Duration` pattern accepts exactly these.
+ * The one parser of durations for manifests, flags and environment variables alike.
  */
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
@@ -13,6 +14,12 @@ export function parseDuration(text: string): number | undefined {
   let total = 0;
   for (const [, num, unit] of text.matchAll(PART)) total += Number(num) * UNIT_SECONDS[unit];
   return Math.round(total * 1000) / 1000;
+}
+
+/** Milliseconds in a duration string (`800ms`, `30s`, `1m`), or undefined when it is not one. */
+export function parseDurationMs(text: string): number | undefined {
+  const s = parseDuration(text);
+  return s === undefined ? undefined : Math.round(s * 1000);
 }
 
 /**
