@@ -1,6 +1,6 @@
 /**
  * Kubernetes-style quantities, compared by value: `1` = `"1"` = `"1000m"`;
- * `512Mi` = `0.5Gi`. Durations (`300s` = `5m`) live in `src/validate/duration.ts`.
+ * `512Mi` = `0.5Gi`. Durations (`300s` = `5m`) live in `src/util/duration.ts`.
  */
 
 /** CPU in cores from `1`, `"2"`, `"1000m"`, `"0.5"`. NaN when malformed. */
