@@ -1,7 +1,7 @@
 /**
  * The documented Cloud Run GPU rules (gcp-apis.md §2; cloud.google.com/run/docs/
  * configuring/services/gpu), as data plus one pure check. Every diagnostic names the
- * rule and the allowed values, and is found before any API call.
+ * rule and the allowed values, and is found before the first API call.
  */
 import type { Diagnostic, Manifest } from '../../src/engine/types';
 import { formatMemory, parseCpu, parseMemory } from '../shared/quantity';

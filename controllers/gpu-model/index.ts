@@ -4,7 +4,7 @@
  * runtime's environment (Ollama: OLLAMA_NUM_PARALLEL = parallelism, KEEP_ALIVE -1,
  * MODEL), gen2, private, and `roles/run.invoker` for the service accounts of the
  * Services named in `invokers`. The Cloud Run GPU rules are checked in `validate`,
- * before any API call.
+ * before the first API call.
  */
 import type { ApplyContext, Controller, Form, Identity, LiveResource, Observed, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
 import type { GpuModelSpec } from '../generated/manifests';
@@ -77,7 +77,7 @@ async function writeService(m: Manifest<GpuModelSpec>, id: Identity, obs: GpuObs
     writeGpuService(body, m.spec, wctx(m));
     ctx.progress('creating the GPU service');
     // One that appeared meanwhile is the executor's to judge (it re-reads and re-plans).
-    const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
+    const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body });
     return await waitForService(ctx, op, id.fullName, 'create', GPU_WAIT);
   }
   const live = obs.raw;
@@ -91,7 +91,7 @@ async function writeService(m: Manifest<GpuModelSpec>, id: Identity, obs: GpuObs
   writeGpuService(body, m.spec, wctx(m));
   ctx.progress('updating the GPU service (new revision)');
   try {
-    const [op] = await client.updateService({ service: body as any });
+    const [op] = await client.updateService({ service: body });
     return await waitForService(ctx, op, id.fullName, 'update', GPU_WAIT);
   } catch (err) {
     if (isConflict(err)) throw new RunctlError('Conflict', `${KIND}/${id.name} changed since it was read`, { cause: err });
@@ -111,7 +111,7 @@ export const gpuModelController: Controller<GpuModelSpec, RunService, GpuForm> =
   identify(m, ctx): Identity {
     const project = projectOf(m, ctx.target);
     const region = regionOf(m, ctx.target);
-    // The region may be a default (--region, gcloud), which validation cannot see: check it before any call.
+    // The region may be a default (--region, gcloud), which validation cannot see: check it before the first call.
     const problem = regionProblem(m.spec.gpu?.type, region);
     if (problem) throw new RunctlError('InvalidValue', `${KIND}/${m.metadata.name}: ${problem}`, { source: 'user' });
     return { project, region, name: m.metadata.name, fullName: `projects/${project}/locations/${region}/services/${m.metadata.name}` };
@@ -152,7 +152,7 @@ export const gpuModelController: Controller<GpuModelSpec, RunService, GpuForm> =
     if (current.view.public || current.view.invokers.join(',') !== want.invokers.join(',')) {
       ctx.progress('setting the invoker IAM policy');
       const [updated] = await ctx.clients.runServices().setIamPolicy({ resource: id.fullName, policy: withInvokers(current.policy, want, current.view) });
-      iam = iamView(updated as any);
+      iam = iamView(updated);
     }
     return observedFrom(svc, iam);
   },

@@ -39,7 +39,7 @@ export function lastSegment(link: string | null | undefined): string {
   return relPath(link).split('/').pop() ?? '';
 }
 
-/** The region segment of a regional self-link, if any. */
+/** The region segment of a regional self-link, or undefined for a global one. */
 export function regionOf(link: string | null | undefined): string | undefined {
   const parts = relPath(link).split('/');
   const i = parts.indexOf('regions');

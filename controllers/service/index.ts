@@ -278,7 +278,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
       if (!m.spec.port) FIELD_BY_NAME.get('port')!.write(body, 8080, wctx);
       ctx.progress('creating service');
       // One that appeared meanwhile is the executor's to judge (it re-reads and re-plans).
-      const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body as any });
+      const [op] = await client.createService({ parent: `projects/${id.project}/locations/${id.region}`, serviceId: id.name, service: body });
       svc = await waitForService(ctx, op, id.fullName, 'create');
     } else {
       if (!observed.raw) throw new RunctlError('Internal', `${KIND}/${id.name}: an ${plan.action} plan without the live service`);
@@ -309,7 +309,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
           delete body.annotations?.[ROLLOUT_ANNOTATION];
         }
         ctx.progress(started ? 'updating service (new revision with no traffic, tag next)' : templateChanges ? 'updating service (new revision)' : 'updating service');
-        const [op] = await client.updateService({ service: body as any });
+        const [op] = await client.updateService({ service: body });
         try {
           svc = await waitForService(ctx, op, id.fullName, 'update');
         } catch (err) {
@@ -331,7 +331,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
         ctx.progress('setting invoker IAM policy');
         const policy = withInvokers(current.policy, { public: wantPublic, invokers: wantInvokers }, current.view);
         const [updated] = await client.setIamPolicy({ resource: id.fullName, policy });
-        iam = iamView(updated as any);
+        iam = iamView(updated);
       }
     }
     if (rollout && (started || ops.has('resume-rollout'))) svc = await driveRollout(target, rollout);

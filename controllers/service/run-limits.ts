@@ -1,6 +1,6 @@
 /**
  * Cloud Run's per-instance CPU and memory for services without a GPU, checked before
- * any API call so a mistake fails in `validate` with file:line instead of at the API.
+ * the first API call so a mistake fails in `validate` with file:line instead of at the API.
  * Sources: cloud.google.com/run/quotas (memory at most 32 GiB, at most 8 vCPU per
  * instance) and the CPU/memory table of cloud.google.com/run/docs/configuring/services/cpu
  * (gcp-apis.md §1.8): below 1 vCPU from 0.08 with at most 512 MiB; otherwise 1, 2, 4, 6

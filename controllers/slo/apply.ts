@@ -35,7 +35,7 @@ async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, t
       sm.createService({
         parent: `projects/${d.target.project}`,
         serviceId,
-        service: { displayName: `Cloud Run ${d.target.service} (${d.target.location})`, cloudRun: { serviceName: d.target.service, location: d.target.location }, userLabels: sharedLabels(d) } as any,
+        service: { displayName: `Cloud Run ${d.target.service} (${d.target.location})`, cloudRun: { serviceName: d.target.service, location: d.target.location }, userLabels: sharedLabels(d) },
       }),
     );
     live.monitored = svc as Obj;
@@ -59,7 +59,7 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tall
   if (!live.slo || !sameMonitoringName(live.slo.name, name)) {
     t.progress(`creating SLO ${d.id}`);
     try {
-      await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.id, serviceLevelObjective: req as any }));
+      await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.id, serviceLevelObjective: req }));
       t.own++;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -76,7 +76,7 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tall
   t.own++;
   await write(() =>
     sm.updateServiceLevelObjective({
-      serviceLevelObjective: { ...req, name: live.slo!.name } as any,
+      serviceLevelObjective: { ...req, name: live.slo!.name },
       updateMask: { paths: ['display_name', 'service_level_indicator', 'goal', 'rolling_period', 'user_labels'] },
     }),
   );
@@ -93,7 +93,7 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t:
       if (needsIdentity(existing, d.set, address)) {
         t.progress(`labelling notification channel for ${address} with its identity`);
         t.own++;
-        await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } } as any, updateMask: { paths: ['user_labels'] } }));
+        await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } }, updateMask: { paths: ['user_labels'] } }));
       }
       continue;
     }
@@ -103,7 +103,7 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t:
       kind: 'channels',
       project: d.target.project,
       identity,
-      create: async () => (await write(() => nc.createNotificationChannel({ name: `projects/${d.target.project}`, notificationChannel: channelBody(address, { ...sharedLabels(d), ...identity }) as any })))[0] as Obj,
+      create: async () => (await write(() => nc.createNotificationChannel({ name: `projects/${d.target.project}`, notificationChannel: channelBody(address, { ...sharedLabels(d), ...identity }) })))[0] as Obj,
       remove: (name) => nc.deleteNotificationChannel({ name }),
       tally: t,
     });
@@ -126,7 +126,7 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
         kind: 'policies',
         project: d.target.project,
         identity: alertIdentity(d.set, d.id, i),
-        create: async () => (await write(() => ap.createAlertPolicy({ name: `projects/${d.target.project}`, alertPolicy: body as any })))[0] as Obj,
+        create: async () => (await write(() => ap.createAlertPolicy({ name: `projects/${d.target.project}`, alertPolicy: body })))[0] as Obj,
         remove: (name) => ap.deleteAlertPolicy({ name }),
         tally: t,
       });
@@ -140,7 +140,7 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
     const conditions = body.conditions.map((c: Obj, j: number) => ({ ...c, name: p.conditions?.[j]?.name || undefined }));
     await write(() =>
       ap.updateAlertPolicy({
-        alertPolicy: { ...body, conditions, userLabels, name: p.name } as any,
+        alertPolicy: { ...body, conditions, userLabels, name: p.name },
         updateMask: { paths: ['display_name', 'combiner', 'conditions', 'notification_channels', 'user_labels', 'enabled'] },
       }),
     );
@@ -225,7 +225,7 @@ export async function applySlo(clients: Clients, d: DesiredSlo, work: PlannedWor
 
 /**
  * Delete a Slo: its alert policies, the SLO, the set's email channels no policy uses
- * any more, and the set's monitored service once no SLO is left under it.
+ * no longer, and the set's monitored service once no SLO is left under it.
  */
 export async function deleteSlo(clients: Clients, project: string, sloName: string, set: string, progress: (m: string) => void): Promise<void> {
   const id = sloName.split('/').pop()!;

@@ -51,8 +51,17 @@ export async function createOnce<T>(o: CreateOnceOptions<T>): Promise<T> {
   }
 }
 
+/** A protobuf Timestamp as Monitoring reads give it: an object, or RFC 3339 text over REST. */
+type MutateTime = string | { seconds?: number | string | { toString(): string } | null; nanos?: number | null } | null;
+
+/** Something with a Monitoring creation record. */
+interface Created {
+  name?: string | null;
+  creationRecord?: { mutateTime?: MutateTime } | null;
+}
+
 /** Creation time of a Monitoring object in ms (`creationRecord.mutateTime`), Infinity when unknown. */
-export function createdMs(obj: { creationRecord?: { mutateTime?: any } }): number {
+export function createdMs(obj: Created): number {
   const t = obj.creationRecord?.mutateTime;
   if (!t) return Number.POSITIVE_INFINITY;
   if (typeof t === 'string') return Date.parse(t);
@@ -64,6 +73,6 @@ export function createdMs(obj: { creationRecord?: { mutateTime?: any } }): numbe
  * then the smallest name. (The later of two concurrent creators always sees the earlier
  * object when it looks after its own create, so it is the one that gives way.)
  */
-export function keeperFirst<T extends { name?: string | null; creationRecord?: { mutateTime?: any } }>(objs: T[]): T[] {
+export function keeperFirst<T extends Created>(objs: T[]): T[] {
   return [...objs].sort((a, b) => createdMs(a) - createdMs(b) || String(a.name).localeCompare(String(b.name)));
 }

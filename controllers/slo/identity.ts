@@ -39,8 +39,8 @@ export async function listByIdentity(clients: Clients, what: 'policies' | 'chann
     const req = { name: `projects/${project}`, ...(filter ? { filter } : {}) };
     const it =
       what === 'policies'
-        ? clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync(req, { autoPaginate: false } as any)
-        : clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync(req, { autoPaginate: false } as any);
+        ? clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync(req, { autoPaginate: false })
+        : clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync(req, { autoPaginate: false });
     const out: Obj[] = [];
     for await (const x of it as AsyncIterable<Obj>) out.push(x);
     return out;

@@ -34,16 +34,16 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 export const listMonitoredServices = (r: Reader, project: string): Promise<Obj[]> =>
-  r.cached(`monitoring.services:${project}`, () => all(r.clients.monitoring('ServiceMonitoringServiceClient').listServicesAsync({ parent: `projects/${project}` }, { autoPaginate: false } as any)) as Promise<Obj[]>);
+  r.cached(`monitoring.services:${project}`, () => all(r.clients.monitoring('ServiceMonitoringServiceClient').listServicesAsync({ parent: `projects/${project}` }, { autoPaginate: false })) as Promise<Obj[]>);
 
 export const listSlos = (r: Reader, service: string): Promise<Obj[]> =>
-  r.cached(`monitoring.slos:${service}`, () => all(r.clients.monitoring('ServiceMonitoringServiceClient').listServiceLevelObjectivesAsync({ parent: service }, { autoPaginate: false } as any)) as Promise<Obj[]>);
+  r.cached(`monitoring.slos:${service}`, () => all(r.clients.monitoring('ServiceMonitoringServiceClient').listServiceLevelObjectivesAsync({ parent: service }, { autoPaginate: false })) as Promise<Obj[]>);
 
 export const listAlertPolicies = (r: Reader, project: string): Promise<Obj[]> =>
-  r.cached(`monitoring.alertPolicies:${project}`, () => all(r.clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync({ name: `projects/${project}` }, { autoPaginate: false } as any)) as Promise<Obj[]>);
+  r.cached(`monitoring.alertPolicies:${project}`, () => all(r.clients.monitoring('AlertPolicyServiceClient').listAlertPoliciesAsync({ name: `projects/${project}` }, { autoPaginate: false })) as Promise<Obj[]>);
 
 export const listChannels = (r: Reader, project: string): Promise<Obj[]> =>
-  r.cached(`monitoring.channels:${project}`, () => all(r.clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync({ name: `projects/${project}` }, { autoPaginate: false } as any)) as Promise<Obj[]>);
+  r.cached(`monitoring.channels:${project}`, () => all(r.clients.monitoring('NotificationChannelServiceClient').listNotificationChannelsAsync({ name: `projects/${project}` }, { autoPaginate: false })) as Promise<Obj[]>);
 
 /** The Cloud Run service a monitored service stands for, if it is one. */
 export function cloudRunOf(s: Obj): { service: string; location: string } | undefined {
@@ -55,7 +55,7 @@ export function cloudRunOf(s: Obj): { service: string; location: string } | unde
 
 export const ownedBySet = (labels: Obj | undefined, set: string) => labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && labels?.[LABEL_SET] === set;
 
-/** The monitored service for a Cloud Run service: runctl's own ID first, else any that matches. */
+/** The monitored service for a Cloud Run service: runctl's own ID first, else the first that matches. */
 export function findMonitored(services: Obj[], t: Target): Obj | undefined {
   const own = `projects/${t.project}/services/${monitoredServiceId(t)}`;
   const matches = services.filter((s) => {

@@ -22,7 +22,7 @@ export interface DesiredSlo {
 /** Name of the monitored service runctl would use (the live one, else its own ID). */
 export const monitoredName = (d: DesiredSlo, live: LiveSlo) => live.monitored?.name ?? `projects/${d.target.project}/services/${monitoredServiceId(d.target)}`;
 
-/** The email channel runctl owns for an address, if any (the keeper when there are duplicates). */
+/** The email channel runctl owns for an address, or undefined (the keeper when there are duplicates). */
 export function channelFor(channels: Obj[], address: string, set: string): Obj | undefined {
   return channelsFor(channels, address, set)[0];
 }

@@ -1,6 +1,6 @@
 /**
  * Cloud Storage's bucket naming rules (cloud.google.com/storage/docs/buckets#naming),
- * checked before any API call so a bad name fails in `validate` at file:line:
+ * checked before the first API call so a bad name fails in `validate` at file:line:
  * 3-63 characters (up to 222 when the name contains dots, each dot-separated part at
  * most 63); lowercase letters, digits, `-`, `_` and `.`; starting and ending with a
  * letter or digit; not an IP address in dotted-decimal form; not starting with `goog`;

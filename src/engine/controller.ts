@@ -333,7 +333,7 @@ export interface RolloutCapability {
 }
 
 /**
- * A controller of any kind, as the registry and the engine hold it: method parameters
+ * A controller of whichever kind, as the registry and the engine hold it: method parameters
  * are compared bivariantly, so every `Controller<S, L, F>` is one.
  */
 export type AnyController = Controller<unknown, unknown, Form>;

@@ -55,10 +55,10 @@ function pointerToPath(pointer: string): string[] {
 }
 
 function getAt(obj: unknown, segs: string[]): unknown {
-  let cur: any = obj;
+  let cur: unknown = obj;
   for (const s of segs) {
     if (cur === undefined || cur === null) return undefined;
-    cur = cur[s];
+    cur = (cur as Record<string, unknown>)[s];
   }
   return cur;
 }

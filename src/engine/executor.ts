@@ -75,7 +75,7 @@ function staleness(session: Session, e: PlanEntry, live: Observed): string | und
 }
 
 /**
- * Refuse a saved plan when any live object it names (updates, creates and deletes
+ * Refuse a saved plan when a live object it names (updates, creates and deletes
  * alike) changed, appeared, vanished or changed owner since it was made. Leaves the
  * fresh observations in the session for execution.
  */

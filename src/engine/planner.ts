@@ -245,7 +245,7 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
 /**
  * Scopes to list for prune and get: every project the manifests or the defaults name,
  * each in every region (a set's resources are found wherever they are, also in a region
- * no manifest names any more).
+ * no manifest names now).
  */
 export function scopesFor(session: Session): Scope[] {
   const projects = new Set([...session.identities.values()].map((id) => id.project));
@@ -259,7 +259,7 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
   const entries: PlanEntry[] = [];
   const ctx = session.observeContext();
   // One Google resource can be listed by two kinds (a GpuModel is a Cloud Run service):
-  // what a manifest of any kind manages, or an earlier entry deletes, is no orphan.
+  // what a manifest of whichever kind manages, or an earlier entry deletes, is no orphan.
   const claimed = new Set([...session.manifests.keys()].map((k) => session.identities.get(k)?.fullName).filter(Boolean));
   for (const c of session.controllers.values()) {
     const live = await c.list(scopesFor(session), ctx);

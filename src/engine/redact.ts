@@ -4,7 +4,7 @@
  * given to `sync --repo` is the usual carrier (`https://user:TOKEN@host/r.git`,
  * `...?access_token=TOKEN`), and git repeats it in its own error messages.
  *
- * What is hidden, in any URL with a scheme (`https://`, `ssh://`, `git+https://`, ...):
+ * What is hidden, in every URL with a scheme (`https://`, `ssh://`, `git+https://`, ...):
  * - the user-info part (`user:password@`), which is where Git credentials go;
  * - the value of every query (or fragment) parameter (`?access_token=***&ref=***`): a
  *   query string in a repository URL is almost always a credential (tokens, signatures,

@@ -111,7 +111,7 @@ function whatChanged(plan: Plan, parts: PartDigests | undefined): string {
 
 /**
  * Check a saved plan file's format and digest. Returns the plan; refuses (`PlanEdited`)
- * any edit, naming the first differing part it can.
+ * every edit, naming the first differing part it can.
  */
 export function verifySavedPlan(raw: unknown, file: string): SavedPlan {
   const saved = raw as Partial<SavedPlan> | undefined;

@@ -4,7 +4,7 @@
  * have promoted or aborted it, or another machine may be driving it too), and makes
  * the one transition that is due — first step, next step, promotion, rollback or hold.
  * Each write carries the service's etag, so two drivers never both make a transition.
- * Killing runctl at any point leaves a record the next apply or watch resumes from.
+ * Killing runctl at whatever point leaves a record the next apply or watch resumes from.
  */
 import type { Identity } from '../../../src/engine/controller';
 import { RunctlError } from '../../../src/engine/types';
@@ -76,7 +76,7 @@ export async function writeRollout(t: Pick<RolloutTarget, 'clients' | 'id'>, svc
   const body = stampClient(writable(svc));
   body.traffic = traffic;
   body.annotations = { ...(svc.annotations ?? {}), [ROLLOUT_ANNOTATION]: JSON.stringify(rec) };
-  const [op] = await t.clients.runServices().updateService({ service: body as any });
+  const [op] = await t.clients.runServices().updateService({ service: body });
   try {
     await op.promise();
   } catch (err) {
@@ -88,7 +88,7 @@ export async function writeRollout(t: Pick<RolloutTarget, 'clients' | 'id'>, svc
 const revisionReady = (svc: RunService, revision: string) =>
   shortRevision(svc.latestReadyRevision) === revision || servingTraffic(svc).some((s) => s.revision === revision);
 
-/** How a rollout this driver was not the last to touch ended (or why it is not ours any more). */
+/** How a rollout this driver was not the last to touch ended (or why it is no longer ours). */
 function settled(svc: RunService, ours: string | undefined): RunService {
   const rec = readRecord(svc);
   const latest = shortRevision(svc.latestCreatedRevision);

@@ -1,7 +1,7 @@
 /**
  * Progressive delivery, the pure part: the rollout settings of a Service manifest, the
  * rollout record kept on the Cloud Run service itself (annotation `runctl.dev/rollout`,
- * so any machine can resume or inspect it), and the traffic split of each step.
+ * so every machine can resume or inspect it), and the traffic split of each step.
  */
 import type { GateFigures, RolloutPhase, RolloutRecord, SloGate } from '../../../src/engine/rollout';
 import type { Manifest } from '../../../src/engine/types';

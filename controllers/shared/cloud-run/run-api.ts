@@ -6,7 +6,7 @@
 import type { ApplyContext, LiveResource, ObserveContext, ResourceStatus, Scope } from '../../../src/engine/controller';
 import { RunctlError } from '../../../src/engine/types';
 import { apiError, isNotFound } from '../../../src/gcp/errors';
-import { iamView, type IamView, type RunService } from './run-service';
+import { iamView, type IamPolicy, type IamView, type RunService } from './run-service';
 
 /** List every service in a project/region once per run, keyed by full name. */
 export async function listServices(ctx: ObserveContext, project: string, region: string): Promise<Map<string, RunService>> {
@@ -47,9 +47,9 @@ export async function listAllServices(ctx: ObserveContext, project: string): Pro
 }
 
 /** The service's IAM policy and the invoker facts in it. */
-export async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: any }> {
+export async function readIam(ctx: ObserveContext, name: string): Promise<{ view: IamView; policy: IamPolicy }> {
   const [policy] = await ctx.clients.runServices().getIamPolicy({ resource: name });
-  return { view: iamView(policy as any), policy };
+  return { view: iamView(policy), policy };
 }
 
 /**

@@ -5,6 +5,7 @@
  * whether changing it creates a new revision. Shared by the Service and GpuModel
  * controllers (a library, not a controller).
  */
+import type { protos } from '@google-cloud/run';
 import { clientStamp, writtenByRunctl } from '../../../src/engine/ownership';
 import { normalizeCpu, normalizeMemory } from '../quantity';
 import { normalizeDuration, toProtoDuration } from '../../../src/util/duration';
@@ -478,18 +479,21 @@ export function lastChange(svc: RunService): { lastModifier?: string; lastModifi
 }
 
 /** Invoker facts from an IAM policy. */
-export function iamView(policy: { bindings?: Array<{ role?: string; members?: string[] }> } | undefined): IamView {
+/** A service's IAM policy, as the Cloud Run client's IAM methods read and write it. */
+export type IamPolicy = protos.google.iam.v1.IPolicy;
+
+export function iamView(policy: IamPolicy | null | undefined): IamView {
   const members = new Set<string>();
   for (const b of policy?.bindings ?? []) if (b.role === 'roles/run.invoker') for (const m of b.members ?? []) members.add(m);
   return { public: members.has('allUsers'), invokers: [...members].filter((m) => m !== 'allUsers' && m !== 'allAuthenticatedUsers').sort() };
 }
 
 /** A policy with `roles/run.invoker` set to the desired members; other roles kept. */
-export function withInvokers(policy: any, desired: { public?: boolean; invokers?: string[] }, current: IamView): any {
+export function withInvokers(policy: IamPolicy | undefined, desired: { public?: boolean; invokers?: string[] }, current: IamView): IamPolicy {
   const pub = desired.public ?? current.public;
   const inv = desired.invokers ?? current.invokers;
   const members = [...(pub ? ['allUsers'] : []), ...inv];
-  const bindings = ((policy?.bindings ?? []) as any[]).filter((b) => b.role !== 'roles/run.invoker');
+  const bindings = (policy?.bindings ?? []).filter((b) => b.role !== 'roles/run.invoker');
   if (members.length) bindings.push({ role: 'roles/run.invoker', members });
   return { ...(policy ?? {}), bindings };
 }
