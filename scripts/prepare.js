@@ -72,6 +72,8 @@ function needsBuild(root) {
 /** Build `root` with its TypeScript compiler; returns the exit code. */
 function build(root) {
   const started = new Date();
+  // Outputs of moved or deleted sources would shadow the new ones (scripts/prune-dist.js).
+  require('./prune-dist.js').pruneDist(root);
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
   const r = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
   if (r.status !== 0) return r.status ?? 1;
