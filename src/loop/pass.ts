@@ -6,7 +6,7 @@
 import type { Controller, Identity, TargetInfo } from '../engine/controller';
 import type { ResourceResult } from '../engine/executor';
 import type { Plan } from '../engine/plan';
-import { RunctlError, type Manifest } from '../engine/types';
+import type { Manifest } from '../engine/types';
 import type { Clients } from '../gcp/clients';
 import { reconcileSet, ReconcileRejected } from '../lib/actions/reconcile';
 import { logHost, type Logger } from './log';
@@ -62,8 +62,8 @@ export interface PassResult {
   identities: Map<string, Identity>;
 }
 
-/** A pass rejected before anything was written. */
-export class PassRejected extends RunctlError {}
+/** A pass rejected before anything was written (an atomic pass with a blocked resource). */
+export { ReconcileRejected as PassRejected };
 
 /** Run one pass. Throws when reading or planning fails (nothing written then). */
 export async function runPass(env: LoopEnv, input: PassInput): Promise<PassResult> {
@@ -74,7 +74,7 @@ export async function runPass(env: LoopEnv, input: PassInput): Promise<PassResul
     outcome = result.failed.length ? 'error' : 'success';
     return result;
   } catch (err) {
-    if (err instanceof PassRejected) outcome = 'rejected';
+    if (err instanceof ReconcileRejected) outcome = 'rejected';
     throw err;
   } finally {
     env.metrics.passes.inc({ trigger: input.trigger, result: outcome });
@@ -84,28 +84,21 @@ export async function runPass(env: LoopEnv, input: PassInput): Promise<PassResul
 
 async function plannedPass(env: LoopEnv, input: PassInput): Promise<PassResult> {
   const started = Date.now();
-  let outcome;
-  try {
-    outcome = await reconcileSet({
-      target: env.target,
-      set: env.set,
-      parallelism: env.parallelism,
-      adopt: env.adopt,
-      host: logHost(env.log, input.fields),
-      signal: env.signal,
-      controllers: env.controllers,
-      manifests: input.manifests,
-      only: input.only,
-      former: input.former,
-      prune: input.prune,
-      stamp: input.stamp,
-      atomic: input.atomic,
-    });
-  } catch (err) {
-    if (err instanceof ReconcileRejected) throw new PassRejected(err.code, err.message, { source: 'user' });
-    throw err;
-  }
-  const { plan, results, identities } = outcome;
+  const { plan, results, identities } = await reconcileSet({
+    target: env.target,
+    set: env.set,
+    parallelism: env.parallelism,
+    adopt: env.adopt,
+    host: logHost(env.log, input.fields),
+    signal: env.signal,
+    controllers: env.controllers,
+    manifests: input.manifests,
+    only: input.only,
+    former: input.former,
+    prune: input.prune,
+    stamp: input.stamp,
+    atomic: input.atomic,
+  });
   const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
   env.metrics.recordResults(results, kindOf, (r) => !!input.drift && r.action !== 'delete' && r.action !== 'abandon' && !input.drift.except.has(r.key));
   const notStarted = results.filter((r) => r.errorCode === 'Aborted').length;
