@@ -7,6 +7,7 @@
 import { lastSegment } from './compute-ops';
 import type { LiveModel, LiveSub } from './live';
 import { lbNames } from './names';
+import type { LoadBalancerSpec } from '../generated/manifests';
 
 /** One routing rule in manifest form. */
 export interface LbRoute {
@@ -52,8 +53,8 @@ export function inherited(paths: string[], service: string, anyHost: LbRoute[]):
 }
 
 /** Desired spec (as written) → normalised manifest form. */
-export function normalizeLbSpec(spec: Record<string, any>): LbSpec {
-  const domains = [...new Set<string>((spec.domains ?? []).map((d: string) => d.replace(/\.$/, '')))].sort();
+export function normalizeLbSpec(spec: LoadBalancerSpec): LbSpec {
+  const domains = [...new Set((spec.domains ?? []).map((d) => d.replace(/\.$/, '')))].sort();
   const out: LbSpec = {
     defaultService: spec.defaultService,
     httpsRedirect: !!spec.httpsRedirect,

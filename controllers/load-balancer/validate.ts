@@ -6,6 +6,10 @@
  */
 import type { Diagnostic, FieldPath, Manifest } from '../../src/engine/types';
 import { formatPath } from '../../src/validate/paths';
+import type { LoadBalancerSpec, Route } from '../generated/manifests';
+
+/** What names Services: the manifest's spec, or its normalised form. */
+type Routed = { defaultService?: string; routes?: Route[] };
 
 /** Ingress settings that let an external Application Load Balancer reach a service. */
 export const LB_INGRESS = new Set(['all', 'internal-and-cloud-load-balancing']);
@@ -13,10 +17,10 @@ export const LB_INGRESS = new Set(['all', 'internal-and-cloud-load-balancing']);
 const at = (path: FieldPath, message: string): Diagnostic => ({ code: 'InvalidValue', message, path: formatPath(path) });
 
 /** Each referenced service with the field that names it. */
-function references(spec: Record<string, any>): Array<{ service: string; path: FieldPath }> {
-  const out = [{ service: spec.defaultService as string, path: ['spec', 'defaultService'] as FieldPath }];
-  (spec.routes ?? []).forEach((r: any, i: number) => out.push({ service: r.service, path: ['spec', 'routes', i, 'service'] }));
-  return out.filter((r) => typeof r.service === 'string');
+function references(spec: Routed): Array<{ service: string; path: FieldPath }> {
+  const out: Array<{ service: string | undefined; path: FieldPath }> = [{ service: spec.defaultService, path: ['spec', 'defaultService'] }];
+  (spec.routes ?? []).forEach((r, i) => out.push({ service: r.service, path: ['spec', 'routes', i, 'service'] }));
+  return out.filter((r): r is { service: string; path: FieldPath } => typeof r.service === 'string');
 }
 
 /** Why a Service cannot be behind the load balancer, or undefined. */
@@ -27,8 +31,8 @@ export function ingressProblem(name: string, svc: Manifest): string | undefined 
   return `Service/${name} has ingress "${ingress}", which refuses traffic from load balancers: set its spec.ingress to internal-and-cloud-load-balancing (reachable only through the load balancer and the VPC) or all.${pub}`;
 }
 
-export function validateLoadBalancer(m: Manifest, all: Manifest[]): Diagnostic[] {
-  const spec = m.spec ?? {};
+export function validateLoadBalancer(m: Manifest<LoadBalancerSpec>, all: Manifest[]): Diagnostic[] {
+  const spec: Partial<LoadBalancerSpec> = m.spec ?? {};
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const { service, path } of references(spec)) {
@@ -45,8 +49,8 @@ export function validateLoadBalancer(m: Manifest, all: Manifest[]): Diagnostic[]
     out.push(at(['spec', 'httpsRedirect'], 'httpsRedirect needs spec.staticIp: true: the HTTP and HTTPS forwarding rules must share one reserved IP address, the one DNS points at'));
   }
   const claimed = new Map<string, number>();
-  (spec.routes ?? []).forEach((r: any, i: number) => {
-    const keys = r.paths?.length ? (r.paths as string[]).map((p) => `${r.host ?? '*'} ${p}`) : r.host ? [`${r.host} (all paths)`] : [];
+  (spec.routes ?? []).forEach((r, i) => {
+    const keys = r.paths?.length ? r.paths.map((p) => `${r.host ?? '*'} ${p}`) : r.host ? [`${r.host} (all paths)`] : [];
     for (const k of keys) {
       const first = claimed.get(k);
       if (first !== undefined) out.push(at(['spec', 'routes', i], `routes[${first}] already routes ${k.replace(/^\* /, '')}${r.host ? '' : ' (for every host)'}; each host and path may be routed once`));
@@ -57,7 +61,7 @@ export function validateLoadBalancer(m: Manifest, all: Manifest[]): Diagnostic[]
 }
 
 /** Plan notes for Services that are not public (an external load balancer calls them unauthenticated). */
-export function publicNotes(spec: Record<string, any>, manifestOf: (key: string) => Manifest | undefined): string[] {
+export function publicNotes(spec: Routed, manifestOf: (key: string) => Manifest | undefined): string[] {
   const notes: string[] = [];
   for (const s of [...new Set(references(spec).map((r) => r.service))].sort()) {
     const svc = manifestOf(`Service/${s}`);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredModel, type LiveModel, type LiveSub, type WantSub } from '../../controllers/load-balancer/model';
 import { lbNames } from '../../controllers/load-balancer/names';
+import type { LoadBalancerSpec } from '../../controllers/generated/manifests';
 import { normalizeLbSpec, specFromLive } from '../../controllers/load-balancer/spec';
 import { planSteps, type Step } from '../../controllers/load-balancer/steps';
 
@@ -56,11 +57,11 @@ function materialize(w: WantSub): LiveSub {
   return { kind: w.kind, name: w.name, region: w.region, raw: { ...b, fingerprint: 'fp', id: '1' }, owned: true };
 }
 
-const liveOf = (spec: Record<string, any>, regions?: Record<string, string>): LiveModel => ({
+const liveOf = (spec: LoadBalancerSpec, regions?: Record<string, string>): LiveModel => ({
   subs: desiredModel(normalizeLbSpec(spec), input(regions)).map(materialize),
 });
 
-const plan = (spec: Record<string, any>, live: LiveModel, regions?: Record<string, string>): Step[] =>
+const plan = (spec: LoadBalancerSpec, live: LiveModel, regions?: Record<string, string>): Step[] =>
   planSteps(desiredModel(normalizeLbSpec(spec), input(regions)), live, { lb: 'web' });
 
 /** `action kind name` for every step that does something. */
@@ -72,7 +73,7 @@ const CERT1 = n.cert(['app.example.com']);
 const CERT2 = n.cert(['app.example.com', 'www.example.com']);
 
 describe('LoadBalancer plan: minimal sub-resource changes', () => {
-  const cases: Array<{ name: string; reason: string; live: LiveModel; spec: Record<string, any>; regions?: Record<string, string>; want: string[] }> = [
+  const cases: Array<{ name: string; reason: string; live: LiveModel; spec: LoadBalancerSpec; regions?: Record<string, string>; want: string[] }> = [
     {
       name: 'unchanged',
       reason: 'a spec equal to what is deployed plans nothing',
@@ -199,7 +200,7 @@ describe('LoadBalancer plan: minimal sub-resource changes', () => {
 });
 
 describe('LoadBalancer spec read back from the live URL map', () => {
-  const specs: Array<{ name: string; spec: Record<string, any> }> = [
+  const specs: Array<{ name: string; spec: LoadBalancerSpec }> = [
     { name: 'default service only', spec: { defaultService: 'app' } },
     { name: 'https with redirect', spec: BASE },
     { name: 'host routes', spec: { ...BASE, routes: [{ host: 'api.example.com', paths: ['/v1/*', '/v2/*'], service: 'api' }, { host: 'admin.example.com', service: 'admin' }] } },
