@@ -115,8 +115,10 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
     out.push({ kind: 'urlMap', name: n.redirect, body: { name: n.redirect, description, defaultUrlRedirect: { ...REDIRECT, stripQuery: false } }, view: { defaultUrlRedirect: REDIRECT, description } });
   }
   if (https) {
-    const cert = n.cert(spec.domains!);
-    out.push({ kind: 'sslCertificate', name: cert, body: { name: cert, description, type: 'MANAGED', managed: { domains: spec.domains } }, view: { domains: spec.domains } });
+    // Google strips a trailing dot from managed domains (and reports them stripped): want them so.
+    const domains = spec.domains!.map((d: string) => d.replace(/\.$/, ''));
+    const cert = n.cert(domains);
+    out.push({ kind: 'sslCertificate', name: cert, body: { name: cert, description, type: 'MANAGED', managed: { domains } }, view: { domains } });
     out.push({
       kind: 'targetHttpsProxy', name: n.httpsProxy,
       body: { name: n.httpsProxy, description, urlMap: g('urlMaps', n.urlMap), sslCertificates: [g('sslCertificates', cert)] },

@@ -90,7 +90,10 @@ function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx
     // The ownership marker (the same everywhere) and empty lists are not worth a line per create.
     const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description' && !(Array.isArray(c.new) && !c.new.length));
     const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains, ctx.ip)] : [];
-    return { ...base, action: 'create', changes, notes, ops: [{ op: 'insert', body: want.body }], want };
+    // Google ignores labels sent when inserting a global address: set them after it exists.
+    const labels = want.kind === 'address' ? want.body.labels ?? {} : {};
+    const ops: Op[] = [{ op: 'insert', body: want.body }, ...(Object.keys(labels).length ? [{ op: 'setLabels' as const, labels }] : [])];
+    return { ...base, action: 'create', changes, notes, ops, want };
   }
   const { changes } = diffDeclared(want.view, liveView(live, ctx.lb, model), {}, '');
   if (!changes.length) return { ...base, action: 'noop', changes, notes: [], ops: [] };

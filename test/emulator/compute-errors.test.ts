@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeEnv, done, lbBase, opOf, PROJECT, REGION, statusOf, type ComputeEnv } from './compute-helpers';
+import { computeEnv, done, labelAddress, lbBase, opOf, PROJECT, REGION, statusOf, type ComputeEnv } from './compute-helpers';
 
 const BASE = `https://www.googleapis.com/compute/v1/projects/${PROJECT}`;
 
@@ -196,8 +196,10 @@ describe('compute: errors, idempotency and listing', () => {
     expect(byService.map((n) => n.name)).toEqual(['page-03']);
 
     const addresses = c.compute('GlobalAddressesClient');
-    await done(c, await addresses.insert({ project: PROJECT, addressResource: { name: 'lab-a', labels: { 'runctl-set': 'blue' } } }));
-    await done(c, await addresses.insert({ project: PROJECT, addressResource: { name: 'lab-b', labels: { 'runctl-set': 'green' } } }));
+    await done(c, await addresses.insert({ project: PROJECT, addressResource: { name: 'lab-a' } }));
+    await labelAddress(c, 'lab-a', { 'runctl-set': 'blue' });
+    await done(c, await addresses.insert({ project: PROJECT, addressResource: { name: 'lab-b' } }));
+    await labelAddress(c, 'lab-b', { 'runctl-set': 'green' });
     const [blue] = await addresses.list({ project: PROJECT, filter: 'labels.runctl-set eq blue' });
     expect(blue.map((a) => a.name)).toEqual(['lab-a']);
     const [notBlue] = await addresses.list({ project: PROJECT, filter: '(labels.runctl-set = green) OR (name = "dup-ip")' });

@@ -100,3 +100,10 @@ export async function lbBase(clients: Clients, prefix = 'app'): Promise<{ neg: s
     um: `${base}/global/urlMaps/${prefix}-um`,
   };
 }
+
+/** Set a global address's labels the only way Google takes them: `setLabels` after insert. */
+export async function labelAddress(clients: Clients, address: string, labels: Record<string, string>): Promise<void> {
+  const addresses = clients.compute('GlobalAddressesClient');
+  const [current] = await addresses.get({ project: PROJECT, address });
+  await done(clients, await addresses.setLabels({ project: PROJECT, resource: address, globalSetLabelsRequestResource: { labels, labelFingerprint: current.labelFingerprint } }));
+}

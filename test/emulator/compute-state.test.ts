@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeEnv, done, opOf, PROJECT } from './compute-helpers';
+import { computeEnv, done, labelAddress, opOf, PROJECT } from './compute-helpers';
 
 describe('compute: persisted state', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-compute-'));
@@ -15,7 +15,8 @@ describe('compute: persisted state', () => {
   it('keeps resources, operations and allocated IPs across a restart', async () => {
     const first = await computeEnv({ stateDir: dir });
     const c1 = first.clients;
-    await done(c1, await c1.compute('GlobalAddressesClient').insert({ project: PROJECT, addressResource: { name: 'kept-ip', labels: { app: 'x' } } }));
+    await done(c1, await c1.compute('GlobalAddressesClient').insert({ project: PROJECT, addressResource: { name: 'kept-ip' } }));
+    await labelAddress(c1, 'kept-ip', { app: 'x' });
     const [kept] = await c1.compute('GlobalAddressesClient').get({ project: PROJECT, address: 'kept-ip' });
     await first.close();
 

@@ -159,7 +159,7 @@ export class Crud {
     const rel = this.relFor(type, req, name);
     if (this.st.resources[rel] || pendingInsert(this.st, rel)) throw alreadyExists(rel);
     const input = userInput(body);
-    const labels = type.labels ? checkLabels(input.labels) : undefined;
+    const labels = type.labels ? (type.labelsBySetLabelsOnly ? {} : checkLabels(input.labels)) : undefined;
     const built = type.build(input, this.ctx(req));
     const now = this.core.clock.now();
     const res: Record<string, any> = { kind: type.kind, id: newId(), creationTimestamp: computeTime(now), ...built, name, selfLink: selfLink(rel) };

@@ -56,6 +56,8 @@ export interface ResourceType {
   fingerprint?: boolean;
   /** Carries `labels` + `labelFingerprint`. */
   labels?: boolean;
+  /** Labels sent at insert are ignored: only `setLabels` sets them (global addresses). */
+  labelsBySetLabelsOnly?: boolean;
   /** Supports PATCH (merge) and PUT (replace). */
   patch?: boolean;
   update?: boolean;

@@ -8,6 +8,7 @@
  * with the default latency 0) it turns ACTIVE and gains `subjectAlternativeNames` and
  * `expireTime`.
  */
+import { X509Certificate } from 'node:crypto';
 import type { ReadContext, ResourceType } from '../resource-type';
 import { invalid } from '../errors';
 import { computeTime, relOf } from '../state';
@@ -15,6 +16,15 @@ import { compact, nonEmptyArray, oneOf } from './common';
 
 const DOMAIN = /^(?=.{1,253}\.?$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i;
 const CERT_LIFETIME_MS = 90 * 24 * 3600_000;
+
+/** The `notAfter` of a PEM certificate as an RFC 3339 time, or undefined when it does not parse. */
+function certificateExpiry(pem: string): string | undefined {
+  try {
+    return new Date(new X509Certificate(pem).validTo).toISOString();
+  } catch {
+    return undefined;
+  }
+}
 
 /** Simulated time since which the certificate is served by a forwarding rule, if it is. */
 function servingSince(certRel: string, ctx: ReadContext): number | undefined {
@@ -44,11 +54,14 @@ export const sslCertificates: ResourceType = {
       for (const d of domains) {
         if (typeof d !== 'string' || !DOMAIN.test(d)) throw invalid('resource.managed.domains', d, 'Must be a fully qualified domain name without wildcards.');
       }
-      if (new Set(domains).size !== domains.length) throw invalid('resource.managed.domains', '', 'Domains must be unique.');
+      // Google strips a trailing dot and keys domainStatus by the stripped name (recorded
+      // real-API exchanges, issue 13, difference 10).
+      const stripped = domains.map((d) => String(d).replace(/\.$/, ''));
+      if (new Set(stripped).size !== stripped.length) throw invalid('resource.managed.domains', '', 'Domains must be unique.');
       if (input.certificate || input.privateKey) {
         throw invalid('resource.certificate', '', 'certificate and privateKey must not be set for MANAGED certificates.');
       }
-      out.managed = { domains: [...domains] };
+      out.managed = { domains: stripped };
     } else {
       if (typeof input.certificate !== 'string' || !input.certificate.includes('BEGIN CERTIFICATE')) {
         throw invalid('resource.certificate', input.certificate ?? '', 'Must be a PEM-encoded certificate.');
@@ -57,6 +70,11 @@ export const sslCertificates: ResourceType = {
         throw invalid('resource.privateKey', '', 'Must be a PEM-encoded private key.');
       }
       out.certificate = input.certificate;
+      // Self-managed certificates come back under `selfManaged` too, with the expiry read
+      // from the certificate (difference 10). A PEM the emulator cannot parse keeps none.
+      out.selfManaged = { certificate: input.certificate };
+      const expires = certificateExpiry(input.certificate);
+      if (expires) out.expireTime = expires;
     }
     return compact(out);
   },
