@@ -175,7 +175,9 @@ export function resolveReferences<T>(
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...field, i]));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, [...field, k]);
+      // defineProperty, not assignment: a key named `__proto__` (YAML allows it) must stay
+      // an own property instead of replacing the copy's prototype.
+      for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: walk(x, [...field, k]), enumerable: true, writable: true, configurable: true });
       return out;
     }
     return v;

@@ -134,6 +134,14 @@ describe('resolveReferences', () => {
     expect(resolveReferences({ a: '${HOME} ${Service/a.status.port}' }, lookup).value).toEqual({ a: '${HOME} ${Service/a.status.port}' });
   });
 
+  it('copies a key named __proto__ as an own property', () => {
+    const v = JSON.parse('{"__proto__": {"a": 1}, "b": "${Service/a.status.port}"}') as Record<string, unknown>;
+    const { value } = resolveReferences(v, () => 8080);
+    expect(Object.getOwnPropertyNames(value)).toEqual(['__proto__', 'b']);
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect((value as Record<string, unknown>).b).toBe(8080);
+  });
+
   it('returns an equal deep copy of anything without references', () => {
     const json = fc.letrec((tie) => ({
       value: fc.oneof(
