@@ -137,10 +137,11 @@ export function writeGpuService(svc: RunService, spec: Record<string, any>, wctx
   const t = template(svc);
   t.nodeSelector = { accelerator: spec.gpu.type };
   t.gpuZonalRedundancyDisabled = !(spec.gpu.zonalRedundancy ?? true);
-  const c = container(svc);
-  c.resources.limits['nvidia.com/gpu'] = String(spec.gpu.count ?? 1);
+  // The table's resources writer has set both (every GpuModel declares resources).
+  const r = (container(svc).resources ??= {});
+  (r.limits ??= {})['nvidia.com/gpu'] = String(spec.gpu.count ?? 1);
   // Instance-based billing is required with a GPU; the table's resources writer defaults cpuIdle to true.
-  c.resources.cpuIdle = false;
+  r.cpuIdle = false;
 }
 
 /** Whether a live Cloud Run service is a GpuModel's. */

@@ -66,7 +66,7 @@ type GpuForm = Form & { gpu?: { type?: string; count?: number; zonalRedundancy?:
 type GpuObserved = Observed<RunService, GpuForm>;
 
 function observedFrom(svc: RunService, iam: IamView | undefined): GpuObserved {
-  return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag, raw: svc, status: status(svc), ...lastChange(svc) };
+  return { exists: true, spec: liveForm(svc, iam), labels: { ...(svc.labels ?? {}) }, etag: svc.etag ?? undefined, raw: svc, status: status(svc), ...lastChange(svc) };
 }
 
 async function writeService(m: Manifest<GpuModelSpec>, id: Identity, obs: GpuObserved, plan: ResourcePlan, ctx: ApplyContext): Promise<RunService> {
@@ -146,7 +146,7 @@ export const gpuModelController: Controller<GpuModelSpec, RunService, GpuForm> =
   async apply({ manifest: m, id, observed: obs, plan }, ctx) {
     const svc = await writeService(m, id, obs, plan, ctx);
     // Invokers are resolved now: a default-account invoker is the account this service runs as.
-    const want = { public: false, invokers: members(resolveInvokers(m, ctx, svc.template?.serviceAccount)) };
+    const want = { public: false, invokers: members(resolveInvokers(m, ctx, svc.template?.serviceAccount ?? undefined)) };
     const current = await readIam(ctx, id.fullName);
     let iam = current.view;
     if (current.view.public || current.view.invokers.join(',') !== want.invokers.join(',')) {

@@ -3,7 +3,7 @@
  * split and its invoker IAM policy.
  */
 import type { Controller, Form, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
-import type { ServiceSpec } from '../generated/manifests';
+import type { ServiceSpec, TrafficTarget } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { projectOf, regionOf } from '../../src/engine/location';
 import { RunctlError, type Manifest } from '../../src/engine/types';
@@ -21,6 +21,7 @@ import {
   TEMPLATE_FIELDS,
   withInvokers,
   withoutServerDefaults,
+  template as revisionTemplate,
   writable,
   type IamView,
   type RunService,
@@ -85,7 +86,7 @@ function observedFrom(svc: RunService, iam?: IamView): ServiceObserved {
     exists: true,
     spec: readSpec(svc, iam),
     labels: { ...(svc.labels ?? {}) },
-    etag: svc.etag,
+    etag: svc.etag ?? undefined,
     raw: svc,
     ...lastChange(svc),
     status: serviceStatus(svc),
@@ -97,7 +98,7 @@ function observedFrom(svc: RunService, iam?: IamView): ServiceObserved {
  * the same template may succeed later. A container that crashes (REVISION_FAILED) needs a
  * change and is not redeployed as is.
  */
-const EXTERNAL_FAILURES = new Set([
+const EXTERNAL_FAILURES = new Set<unknown>([
   'CONTAINER_IMAGE_UNAUTHORIZED', 'CONTAINER_IMAGE_AUTHORIZATION_CHECK_FAILED', 'CONTAINER_PERMISSION_DENIED',
   'SECRETS_ACCESS_CHECK_FAILED', 'INTERNAL', 'IMMEDIATE_RETRY', 'POSTPONED_RETRY',
 ]);
@@ -106,13 +107,13 @@ const REDEPLOY_ANNOTATION = 'runctl.dev/redeployed-at';
 /** The latest revision, when it failed for a reason outside the template (Binary Authorization, IAM). */
 export function refusedRevision(svc: RunService | undefined): { revision: string; reason: string; message: string } | undefined {
   const tc = svc?.terminalCondition;
-  if (!svc || tc?.state !== 'CONDITION_FAILED' || !EXTERNAL_FAILURES.has(tc.reason)) return undefined;
+  if (!svc || tc?.state !== 'CONDITION_FAILED' || typeof tc.reason !== 'string' || !EXTERNAL_FAILURES.has(tc.reason)) return undefined;
   if (svc.latestCreatedRevision && svc.latestCreatedRevision === svc.latestReadyRevision) return undefined;
   return { revision: shortName(svc.latestCreatedRevision) ?? '(none)', reason: tc.reason, message: tc.message ?? '' };
 }
 
 /** Cloud Run's documented default split, in manifest form: everything on the latest ready revision. */
-const DEFAULT_TRAFFIC = [{ latest: true, percent: 100 }];
+const DEFAULT_TRAFFIC: TrafficTarget[] = [{ latest: true, percent: 100 }];
 
 /** Whether the manifest leaves traffic to the default (no spec.traffic, no rollout owning the split). */
 const defaultsTraffic = (m: Manifest<ServiceSpec>) => m.spec.traffic === undefined && m.spec.rollout === undefined;
@@ -292,11 +293,12 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
         const templateChanges = [...changed].some((f) => TEMPLATE_FIELDS.has(f)) || redeploy;
         if (redeploy) {
           // An identical template makes no new revision: mark this deployment.
-          body.template.annotations = { ...(body.template.annotations ?? {}), [REDEPLOY_ANNOTATION]: new Date().toISOString() };
+          const t = revisionTemplate(body);
+          t.annotations = { ...(t.annotations ?? {}), [REDEPLOY_ANNOTATION]: new Date().toISOString() };
         }
         // Echoing the live revision name with a changed template is a 409 (gcp-apis.md §1.2).
-        if (templateChanges && !changed.has('revision')) body.template.revision = m.spec.revision ? body.template.revision : '';
-        const declared = new Map<string, unknown>(Object.entries(m.spec));
+        if (templateChanges && !changed.has('revision')) revisionTemplate(body).revision = m.spec.revision ? revisionTemplate(body).revision : '';
+        const declared = new Map<string, ServiceSpec[keyof ServiceSpec]>(Object.entries(m.spec));
         for (const f of changed) {
           const spec = FIELD_BY_NAME.get(f);
           const value = f === 'traffic' && defaultsTraffic(m) ? DEFAULT_TRAFFIC : declared.get(f);

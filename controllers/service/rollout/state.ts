@@ -68,7 +68,7 @@ export function readRecord(svc: RunService | undefined): RolloutRecord | undefin
   }
 }
 
-export const shortRevision = (n?: string): string => (n ? n.split('/').pop()! : '');
+export const shortRevision = (n?: string | null): string => (n ? n.split('/').pop()! : '');
 
 /**
  * Whether the record describes a rollout still to be driven on this service: it is

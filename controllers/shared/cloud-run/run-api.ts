@@ -95,12 +95,12 @@ export function readyOf(svc: RunService): ResourceStatus['ready'] {
   const tc = svc.terminalCondition ?? {};
   if (svc.reconciling) return { status: 'Unknown', reason: 'Creating', message: 'reconciling' };
   if (tc.state === 'CONDITION_SUCCEEDED') return { status: 'True', reason: 'Available' };
-  if (tc.state === 'CONDITION_FAILED') return { status: 'False', reason: 'Unavailable', message: tc.message };
-  return { status: 'Unknown', reason: 'Creating', message: tc.message };
+  if (tc.state === 'CONDITION_FAILED') return { status: 'False', reason: 'Unavailable', message: tc.message ?? undefined };
+  return { status: 'Unknown', reason: 'Creating', message: tc.message ?? undefined };
 }
 
 /** The last path segment of a resource name. */
-export const shortName = (n?: string) => (n ? String(n).split('/').pop() : undefined);
+export const shortName = (n?: string | null) => (n ? String(n).split('/').pop() : undefined);
 
 /**
  * Live Cloud Run services in the scopes as `kind` resources (for `get` and `--prune`):
@@ -122,7 +122,7 @@ export async function liveServices(
       const d = describe(svc, scope);
       if (!d) continue;
       const name = shortName(fullName)!;
-      out.set(fullName, { kind, name, identity: { ...scope, name, fullName }, labels: { ...(svc.labels ?? {}) }, etag: svc.etag, ...d });
+      out.set(fullName, { kind, name, identity: { ...scope, name, fullName }, labels: { ...(svc.labels ?? {}) }, etag: svc.etag ?? undefined, ...d });
     }
   }
   return [...out.values()];

@@ -6,26 +6,42 @@
  * controllers (a library, not a controller).
  */
 import type { protos } from '@google-cloud/run';
+import type { ServiceSpec, VolumeSpec } from '../../generated/manifests';
 import { clientStamp, writtenByRunctl } from '../../../src/engine/ownership';
 import { normalizeCpu, normalizeMemory } from '../quantity';
 import { normalizeDuration, toProtoDuration } from '../../../src/util/duration';
 
-export type RunService = Record<string, any>;
+/** A Cloud Run v2 Service as the client reads and writes it. */
+export type RunService = protos.google.cloud.run.v2.IService;
+type RevisionTemplate = protos.google.cloud.run.v2.IRevisionTemplate;
+type Container = protos.google.cloud.run.v2.IContainer;
+type Volume = protos.google.cloud.run.v2.IVolume;
+type TrafficTargetApi = protos.google.cloud.run.v2.ITrafficTarget;
+type ExecutionEnvironmentName = keyof typeof protos.google.cloud.run.v2.ExecutionEnvironment;
+type IngressName = keyof typeof protos.google.cloud.run.v2.IngressTraffic;
+type EgressName = keyof typeof protos.google.cloud.run.v2.VpcAccess.VpcEgress;
 
 /** Where a field lives: the revision template (new revision), the service, or IAM. */
 export type FieldScope = 'template' | 'service' | 'iam';
 
-export interface FieldSpec {
+/**
+ * One manifest field `K` of a Service spec. Values reach the table only after schema
+ * validation, so the value at `spec[K]` has the generated type `ServiceSpec[K]`.
+ */
+export interface FieldSpec<K extends keyof ServiceSpec = keyof ServiceSpec> {
   /** Manifest field name under `spec`. */
-  name: string;
+  name: K;
   scope: FieldScope;
   /** Live object → manifest form (normalised), undefined when unset. */
   read(svc: RunService, iam?: IamView): unknown;
   /** Desired manifest value → normalised manifest form. */
-  normalize(v: any, ctx: WriteContext): unknown;
+  normalize(v: ServiceSpec[K], ctx: WriteContext): unknown;
   /** Write the desired manifest value onto an API object. */
-  write(svc: RunService, v: any, ctx: WriteContext): void;
+  write(svc: RunService, v: ServiceSpec[K], ctx: WriteContext): void;
 }
+
+/** A table entry typed by its field (the table holds them as `FieldSpec`). */
+const field = <K extends keyof ServiceSpec>(f: FieldSpec<K>): FieldSpec => f;
 
 /** IAM facts in manifest terms. */
 export interface IamView {
@@ -37,74 +53,101 @@ export interface IamView {
 export interface WriteContext {
   serviceName: string;
   /** Spec of a Volume manifest by name (for volume mounts). */
-  volume(name: string): Record<string, any> | undefined;
+  volume(name: string): VolumeSpec | undefined;
 }
 
-const INGRESS: Record<string, string> = {
+const INGRESS: Record<string, IngressName> = {
   all: 'INGRESS_TRAFFIC_ALL',
   internal: 'INGRESS_TRAFFIC_INTERNAL_ONLY',
   'internal-and-cloud-load-balancing': 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
   none: 'INGRESS_TRAFFIC_NONE',
 };
-const EGRESS: Record<string, string> = { 'all-traffic': 'ALL_TRAFFIC', 'private-ranges-only': 'PRIVATE_RANGES_ONLY' };
-const EXEC_ENV: Record<string, string> = { gen1: 'EXECUTION_ENVIRONMENT_GEN1', gen2: 'EXECUTION_ENVIRONMENT_GEN2' };
+const EGRESS: Record<string, EgressName> = { 'all-traffic': 'ALL_TRAFFIC', 'private-ranges-only': 'PRIVATE_RANGES_ONLY' };
+const EXEC_ENV: Record<string, ExecutionEnvironmentName> = { gen1: 'EXECUTION_ENVIRONMENT_GEN1', gen2: 'EXECUTION_ENVIRONMENT_GEN2' };
 
 const invert = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [v, k]));
 const INGRESS_R = invert(INGRESS);
 const EGRESS_R = invert(EGRESS);
 const EXEC_ENV_R = invert(EXEC_ENV);
 
+/** `map[key]`, undefined for an undefined key (as indexing with it was). */
+const lookup = <V>(map: Record<string, V>, key: string | undefined): V | undefined => (key === undefined ? undefined : map[key]);
+
 /** Enum values may arrive as names or (from protobuf messages) numbers; we only use names. */
 const enumName = (v: unknown): string | undefined => (typeof v === 'string' && v && !v.endsWith('_UNSPECIFIED') ? v : undefined);
 
-export function template(svc: RunService): Record<string, any> {
+export function template(svc: RunService): RevisionTemplate {
   svc.template ??= {};
   return svc.template;
 }
 
-export function container(svc: RunService): Record<string, any> {
+export function container(svc: RunService): Container {
   const t = template(svc);
   t.containers ??= [{}];
   if (!t.containers.length) t.containers.push({});
   return t.containers[0];
 }
 
-const c0 = (svc: RunService): Record<string, any> | undefined => svc.template?.containers?.[0];
-const nonEmpty = <T>(a: T[] | undefined): T[] | undefined => (a && a.length ? a : undefined);
+/** A map entry set to `value`, or removed when it is undefined (unset either way). */
+function setOrDelete(map: Record<string, string>, key: string, value: string | undefined): void {
+  if (value === undefined) delete map[key];
+  else map[key] = value;
+}
+
+const c0 = (svc: RunService): Container | undefined => svc.template?.containers?.[0];
+const nonEmpty = <T>(a: T[] | null | undefined): T[] | undefined => (a && a.length ? a : undefined);
 const clean = (o: Record<string, unknown>) => {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return Object.keys(out).length ? out : undefined;
 };
 const num = (v: unknown): number | undefined => (v === undefined || v === null || v === '' ? undefined : Number(v));
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-type EnvValue = string | { secret: string; version: string };
+/** An environment value as declared or read: plain, or a Secret Manager reference. */
+type EnvInput = string | number | boolean | null | undefined | { secret?: string | null; version?: string | number | null };
+type EnvValue = string | { secret: string | null | undefined; version: string };
 
-function normalizeEnv(env: Record<string, unknown> | undefined): Record<string, EnvValue> | undefined {
+function normalizeEnv(env: Record<string, EnvInput> | undefined): Record<string, EnvValue> | undefined {
   if (!env) return undefined;
   const out: Record<string, EnvValue> = {};
   for (const k of Object.keys(env).sort()) {
     const v = env[k];
     if (v && typeof v === 'object') {
-      const s = v as { secret: string; version?: string | number };
-      out[k] = { secret: s.secret, version: String(s.version ?? 'latest') };
+      out[k] = { secret: v.secret, version: String(v.version ?? 'latest') };
     } else out[k] = v === null || v === undefined ? '' : String(v);
   }
   return out;
 }
 
-function normalizeTraffic(list: any[] | undefined, serviceName: string): any[] | undefined {
+/** A traffic target in manifest terms, as read or declared (before normalising). */
+interface TrafficForm {
+  tag?: string | null;
+  revision?: string | null;
+  latest?: boolean;
+  percent?: number;
+}
+
+/** A normalised traffic target (manifest form). */
+export interface NormalTraffic {
+  tag?: string;
+  revision?: string;
+  latest?: true;
+  percent: number;
+}
+
+function normalizeTraffic(list: TrafficForm[] | undefined, serviceName: string): NormalTraffic[] | undefined {
   if (!list) return undefined;
   return list
-    .map((t) =>
-      clean({
-        tag: t.tag || undefined,
-        revision: t.latest ? undefined : t.revision ? fullRevision(serviceName, t.revision) : undefined,
-        latest: t.latest ? true : undefined,
+    .map(
+      (t): NormalTraffic => ({
+        ...(t.tag ? { tag: t.tag } : {}),
+        ...(!t.latest && t.revision ? { revision: fullRevision(serviceName, t.revision) } : {}),
+        ...(t.latest ? { latest: true as const } : {}),
         percent: Number(t.percent ?? 0),
       }),
     )
-    .sort((a: any, b: any) => `${a.tag ?? ''}/${a.revision ?? ''}`.localeCompare(`${b.tag ?? ''}/${b.revision ?? ''}`));
+    .sort((a, b) => `${a.tag ?? ''}/${a.revision ?? ''}`.localeCompare(`${b.tag ?? ''}/${b.revision ?? ''}`));
 }
 
 /** Revision names are `{service}-{suffix}`; accept the suffix alone in manifests. */
@@ -112,11 +155,34 @@ export function fullRevision(service: string, rev: string): string {
   return rev.startsWith(`${service}-`) ? rev : `${service}-${rev}`;
 }
 
-function normalizeVolumes(vols: any[] | undefined): any[] | undefined {
+/** A normalised volume mount (manifest form), with what backs it (`source`). */
+export interface NormalVolume {
+  volume: string;
+  mountPath: string;
+  readOnly: boolean;
+  source?: string;
+}
+
+interface MountForm {
+  volume: string;
+  mountPath: string;
+  readOnly?: boolean;
+  source?: string;
+}
+
+function normalizeVolumes(vols: MountForm[] | undefined): NormalVolume[] | undefined {
   if (!vols) return undefined;
   return vols
     .map((v) => ({ volume: v.volume, mountPath: v.mountPath, readOnly: !!v.readOnly, ...(v.source ? { source: v.source } : {}) }))
     .sort((a, b) => a.mountPath.localeCompare(b.mountPath));
+}
+
+/** What backs a mount: a Cloud Run volume or a Volume manifest's spec. */
+interface VolumeBacking {
+  gcs?: { bucket?: string | null; mountOptions?: string[] | null } | null;
+  nfs?: { server?: string | null; path?: string | null } | null;
+  emptyDir?: { sizeLimit?: string | null } | null;
+  memory?: { sizeLimit?: string } | null;
 }
 
 /**
@@ -124,36 +190,36 @@ function normalizeVolumes(vols: any[] | undefined): any[] | undefined {
  * Volume whose bucket, share or size changes makes a new revision of the Services that
  * mount it. Undefined when the Volume manifest is not at hand (then it is not compared).
  */
-function volumeSource(v: any): string | undefined {
+function volumeSource(v: VolumeBacking | undefined): string | undefined {
   if (v?.gcs) return `gcs:${v.gcs.bucket}${v.gcs.mountOptions?.length ? `?${v.gcs.mountOptions.join(',')}` : ''}`;
   if (v?.nfs) return `nfs:${v.nfs.server}:${v.nfs.path}`;
-  if (v?.emptyDir || v?.memory) return `memory:${normalizeMemory((v.emptyDir ?? v.memory).sizeLimit) ?? 'default'}`;
+  if (v?.emptyDir || v?.memory) return `memory:${normalizeMemory((v.emptyDir ?? v.memory)?.sizeLimit) ?? 'default'}`;
   return undefined;
 }
 
 export const SERVICE_FIELDS: FieldSpec[] = [
-  {
+  field({
     name: 'image',
     scope: 'template',
     read: (s) => c0(s)?.image || undefined,
     normalize: (v) => v,
     write: (s, v) => (container(s).image = v),
-  },
-  {
+  }),
+  field({
     name: 'command',
     scope: 'template',
     read: (s) => nonEmpty(c0(s)?.command),
     normalize: (v) => nonEmpty(v),
     write: (s, v) => (container(s).command = v ?? []),
-  },
-  {
+  }),
+  field({
     name: 'args',
     scope: 'template',
     read: (s) => nonEmpty(c0(s)?.args),
     normalize: (v) => nonEmpty(v),
     write: (s, v) => (container(s).args = v ?? []),
-  },
-  {
+  }),
+  field({
     name: 'port',
     scope: 'template',
     read: (s) => num(c0(s)?.ports?.[0]?.containerPort),
@@ -163,29 +229,29 @@ export const SERVICE_FIELDS: FieldSpec[] = [
       const name = c.ports?.[0]?.name || 'http1';
       c.ports = [{ name, containerPort: Number(v) }];
     },
-  },
-  {
+  }),
+  field({
     name: 'env',
     scope: 'template',
     read: (s) => {
-      const env = c0(s)?.env as any[] | undefined;
+      const env = c0(s)?.env;
       if (!env?.length) return {};
-      const out: Record<string, unknown> = {};
+      const out: Record<string, EnvInput> = {};
       for (const e of env) {
         const ref = e.valueSource?.secretKeyRef;
-        out[e.name] = ref ? { secret: ref.secret, version: ref.version || 'latest' } : e.value ?? '';
+        out[String(e.name)] = ref ? { secret: ref.secret, version: ref.version || 'latest' } : e.value ?? '';
       }
       return normalizeEnv(out);
     },
     normalize: (v) => normalizeEnv(v),
-    write: (s, v: Record<string, EnvValue> | undefined) => {
+    write: (s, v) => {
       const env = normalizeEnv(v) ?? {};
       container(s).env = Object.entries(env).map(([name, val]) =>
         typeof val === 'string' ? { name, value: val } : { name, valueSource: { secretKeyRef: { secret: val.secret, version: val.version } } },
       );
     },
-  },
-  {
+  }),
+  field({
     name: 'resources',
     scope: 'template',
     read: (s) => {
@@ -195,14 +261,14 @@ export const SERVICE_FIELDS: FieldSpec[] = [
     normalize: (v) => (v ? clean({ cpu: normalizeCpu(v.cpu), memory: normalizeMemory(v.memory) }) : undefined),
     write: (s, v) => {
       const r = (container(s).resources ??= {});
-      r.limits ??= {};
-      if (v?.cpu !== undefined) r.limits.cpu = normalizeCpu(v.cpu);
-      if (v?.memory !== undefined) r.limits.memory = normalizeMemory(v.memory);
+      const limits = (r.limits ??= {});
+      if (v?.cpu !== undefined) setOrDelete(limits, 'cpu', normalizeCpu(v.cpu));
+      if (v?.memory !== undefined) setOrDelete(limits, 'memory', normalizeMemory(v.memory));
       // Sending `resources` without cpuIdle would switch to instance billing (proto comment).
       if (r.cpuIdle === undefined) r.cpuIdle = true;
     },
-  },
-  {
+  }),
+  field({
     name: 'scaling',
     scope: 'template',
     read: (s) =>
@@ -214,48 +280,51 @@ export const SERVICE_FIELDS: FieldSpec[] = [
     normalize: (v) => (v ? clean({ minInstances: num(v.minInstances), maxInstances: num(v.maxInstances), concurrency: num(v.concurrency) }) : undefined),
     write: (s, v) => {
       const t = template(s);
-      t.scaling ??= {};
-      if (v?.minInstances !== undefined) t.scaling.minInstanceCount = Number(v.minInstances);
-      if (v?.maxInstances !== undefined) t.scaling.maxInstanceCount = Number(v.maxInstances);
+      const scaling = (t.scaling ??= {});
+      if (v?.minInstances !== undefined) scaling.minInstanceCount = Number(v.minInstances);
+      if (v?.maxInstances !== undefined) scaling.maxInstanceCount = Number(v.maxInstances);
       if (v?.concurrency !== undefined) t.maxInstanceRequestConcurrency = Number(v.concurrency);
     },
-  },
-  {
+  }),
+  field({
     name: 'timeout',
     scope: 'template',
     read: (s) => (s.template?.timeout ? normalizeDuration(s.template.timeout) : undefined),
     normalize: (v) => normalizeDuration(v),
     write: (s, v) => (template(s).timeout = toProtoDuration(v)),
-  },
-  {
+  }),
+  field({
     name: 'cpuThrottling',
     scope: 'template',
-    read: (s) => (c0(s)?.resources ? c0(s)!.resources.cpuIdle !== false : true),
+    read: (s) => {
+      const r = c0(s)?.resources;
+      return r ? r.cpuIdle !== false : true;
+    },
     normalize: (v) => (v === undefined ? undefined : !!v),
     write: (s, v) => ((container(s).resources ??= {}).cpuIdle = !!v),
-  },
-  {
+  }),
+  field({
     name: 'startupCpuBoost',
     scope: 'template',
     read: (s) => !!c0(s)?.resources?.startupCpuBoost,
     normalize: (v) => (v === undefined ? undefined : !!v),
     write: (s, v) => ((container(s).resources ??= {}).startupCpuBoost = !!v),
-  },
-  {
+  }),
+  field({
     name: 'executionEnvironment',
     scope: 'template',
     read: (s) => EXEC_ENV_R[enumName(s.template?.executionEnvironment) ?? ''],
     normalize: (v) => v,
-    write: (s, v) => (template(s).executionEnvironment = EXEC_ENV[v]),
-  },
-  {
+    write: (s, v) => (template(s).executionEnvironment = lookup(EXEC_ENV, v)),
+  }),
+  field({
     name: 'serviceAccount',
     scope: 'template',
     read: (s) => s.template?.serviceAccount || undefined,
     normalize: (v) => v,
     write: (s, v) => (template(s).serviceAccount = v),
-  },
-  {
+  }),
+  field({
     name: 'vpc',
     scope: 'template',
     read: (s) => {
@@ -265,27 +334,27 @@ export const SERVICE_FIELDS: FieldSpec[] = [
     },
     normalize: (v) => (v ? clean({ connector: v.connector, egress: v.egress ?? 'private-ranges-only' }) : undefined),
     write: (s, v) => (template(s).vpcAccess = v ? { connector: v.connector, egress: EGRESS[v.egress ?? 'private-ranges-only'] } : undefined),
-  },
-  {
+  }),
+  field({
     name: 'volumes',
     scope: 'template',
     read: (s) => {
-      const mounts = (c0(s)?.volumeMounts ?? []) as any[];
-      const vols = new Map(((s.template?.volumes ?? []) as any[]).map((v) => [v.name, v]));
+      const mounts = c0(s)?.volumeMounts ?? [];
+      const vols = new Map((s.template?.volumes ?? []).map((v) => [v.name, v]));
       return normalizeVolumes(
         mounts.map((m) => {
-          const v = vols.get(m.name) ?? {};
-          return { volume: m.name, mountPath: m.mountPath, readOnly: !!(v.gcs?.readOnly ?? v.nfs?.readOnly), source: volumeSource(v) };
+          const v: Volume = vols.get(m.name) ?? {};
+          return { volume: String(m.name), mountPath: String(m.mountPath), readOnly: !!(v.gcs?.readOnly ?? v.nfs?.readOnly), source: volumeSource(v) };
         }),
       );
     },
-    normalize: (v, ctx) => normalizeVolumes(v?.map((m: any) => ({ ...m, source: volumeSource(ctx.volume(m.volume)) }))),
-    write: (s, v: any[] | undefined, ctx) => {
+    normalize: (v, ctx) => normalizeVolumes(v?.map((m) => ({ ...m, source: volumeSource(ctx.volume(m.volume)) }))),
+    write: (s, v, ctx) => {
       const t = template(s);
       const list = v ?? [];
       let needsGen2 = false;
-      t.volumes = list.map((m) => {
-        const spec = ctx.volume(m.volume) ?? {};
+      t.volumes = list.map((m): Volume => {
+        const spec: VolumeSpec = ctx.volume(m.volume) ?? {};
         if (spec.gcs) {
           needsGen2 = true;
           return { name: m.volume, gcs: { bucket: spec.gcs.bucket, readOnly: !!m.readOnly, mountOptions: spec.gcs.mountOptions ?? [] } };
@@ -300,22 +369,22 @@ export const SERVICE_FIELDS: FieldSpec[] = [
       // Cloud Storage and NFS volumes run only in the second-generation environment.
       if (needsGen2) t.executionEnvironment = EXEC_ENV.gen2;
     },
-  },
-  {
+  }),
+  field({
     name: 'revision',
     scope: 'template',
     read: (s) => s.template?.revision || undefined,
     normalize: (v, ctx) => (v ? fullRevision(ctx.serviceName, v) : undefined),
     write: (s, v, ctx) => (template(s).revision = v ? fullRevision(ctx.serviceName, v) : ''),
-  },
-  {
+  }),
+  field({
     name: 'ingress',
     scope: 'service',
     read: (s) => INGRESS_R[enumName(s.ingress) ?? ''],
     normalize: (v) => v,
-    write: (s, v) => (s.ingress = INGRESS[v]),
-  },
-  {
+    write: (s, v) => (s.ingress = lookup(INGRESS, v)),
+  }),
+  field({
     name: 'binaryAuthorization',
     scope: 'service',
     read: (s) => {
@@ -333,13 +402,13 @@ export const SERVICE_FIELDS: FieldSpec[] = [
       else if (typeof v === 'string') s.binaryAuthorization = { policy: v };
       else s.binaryAuthorization = { useDefault: true, breakglassJustification: v.breakglassJustification };
     },
-  },
-  {
+  }),
+  field({
     name: 'traffic',
     scope: 'service',
     read: (s) =>
       normalizeTraffic(
-        ((s.traffic ?? []) as any[]).map((t) => ({
+        (s.traffic ?? []).map((t) => ({
           tag: t.tag,
           revision: t.revision,
           latest: enumName(t.type) === 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' || (!t.revision && !t.type),
@@ -348,33 +417,40 @@ export const SERVICE_FIELDS: FieldSpec[] = [
         s.name?.split('/').pop() ?? '',
       ),
     normalize: (v, ctx) => normalizeTraffic(v, ctx.serviceName),
-    write: (s, v: any[] | undefined, ctx) =>
-      (s.traffic = (v ?? []).map((t) =>
-        t.latest
-          ? clean({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: Number(t.percent ?? 0), tag: t.tag })
-          : clean({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision: fullRevision(ctx.serviceName, t.revision), percent: Number(t.percent ?? 0), tag: t.tag }),
+    write: (s, v, ctx) =>
+      (s.traffic = (v ?? []).map(
+        (t): TrafficTargetApi =>
+          t.latest
+            ? { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: Number(t.percent ?? 0), ...(t.tag !== undefined ? { tag: t.tag } : {}) }
+            : {
+                type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION',
+                // The schema requires a revision on a target that is not `latest`.
+                revision: fullRevision(ctx.serviceName, t.revision ?? ''),
+                percent: Number(t.percent ?? 0),
+                ...(t.tag !== undefined ? { tag: t.tag } : {}),
+              },
       )),
-  },
-  {
+  }),
+  field({
     name: 'public',
     scope: 'iam',
     read: (_s, iam) => iam?.public ?? false,
     normalize: (v) => (v === undefined ? undefined : !!v),
     write: () => {},
-  },
-  {
+  }),
+  field({
     name: 'invokers',
     scope: 'iam',
     read: (_s, iam) => [...(iam?.invokers ?? [])].sort(),
     normalize: (v) => (v ? [...new Set<string>(v)].sort() : undefined),
     write: () => {},
-  },
+  }),
 ];
 
-export const FIELD_BY_NAME = new Map(SERVICE_FIELDS.map((f) => [f.name, f]));
+export const FIELD_BY_NAME = new Map<string, FieldSpec>(SERVICE_FIELDS.map((f) => [f.name, f]));
 
 /** Fields whose change creates a new revision. */
-export const TEMPLATE_FIELDS = new Set(SERVICE_FIELDS.filter((f) => f.scope === 'template').map((f) => f.name));
+export const TEMPLATE_FIELDS = new Set<string>(SERVICE_FIELDS.filter((f) => f.scope === 'template').map((f) => f.name));
 
 /** Live service → manifest-form spec (IAM fields only when `iam` is given). */
 export function readSpec(svc: RunService, iam?: IamView): Record<string, unknown> {
@@ -388,7 +464,7 @@ export function readSpec(svc: RunService, iam?: IamView): Record<string, unknown
 }
 
 /** Desired manifest spec → normalised manifest form (only declared fields). */
-export function normalizeSpec(spec: Record<string, any>, ctx: WriteContext): Record<string, unknown> {
+export function normalizeSpec(spec: Partial<ServiceSpec>, ctx: WriteContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of SERVICE_FIELDS) {
     if (spec[f.name] === undefined) continue;
@@ -403,39 +479,42 @@ export const DEFAULT_SERVICE_ACCOUNT = /^\d+-compute@developer\.gserviceaccount\
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** An absent or empty list (live specs hold arrays or nothing here). */
+const noItems = (v: unknown) => !Array.isArray(v) || !v.length;
+
 /**
  * What Cloud Run fills in when a manifest leaves a field out, per field (manifest form):
  * `get -o yaml` omits these values, so its output reads like the manifest a person
  * would write, and applying it back changes nothing.
  */
-const SERVER_DEFAULTS: Record<string, (v: any) => boolean> = {
+const SERVER_DEFAULTS: Record<string, (v: unknown) => boolean> = {
   port: (v) => v === 8080,
   env: (v) => !v || !Object.keys(v).length,
   resources: (v) => same(v, { cpu: '1', memory: '512Mi' }),
   timeout: (v) => v === '300s',
   cpuThrottling: (v) => v === true,
   startupCpuBoost: (v) => v === false,
-  volumes: (v) => !v?.length,
+  volumes: (v) => noItems(v),
   serviceAccount: (v) => typeof v === 'string' && DEFAULT_SERVICE_ACCOUNT.test(v),
   ingress: (v) => v === 'all',
   traffic: (v) => same(v, [{ latest: true, percent: 100 }]),
   public: (v) => v === false,
-  invokers: (v) => !v?.length,
+  invokers: (v) => noItems(v),
 };
 
 /** A live spec (from `readSpec`) without the values Cloud Run fills in by default. */
-export function withoutServerDefaults(spec: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = {};
+export function withoutServerDefaults(spec: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec)) {
     if (SERVER_DEFAULTS[k]?.(v)) continue;
-    if (k === 'volumes') {
+    if (k === 'volumes' && Array.isArray(v)) {
       // `source` is the backing store, compared internally; a mount declares only these.
-      out.volumes = (v as any[]).map((m) => ({ volume: m.volume, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) }));
+      out.volumes = v.map((m: NormalVolume) => ({ volume: m.volume, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) }));
       continue;
     }
     if (k === 'scaling') {
       // Cloud Run's defaults: no warm instances, 80 concurrent requests per instance.
-      const { minInstances, concurrency, ...rest } = v ?? {};
+      const { minInstances, concurrency, ...rest } = isRecord(v) ? v : {};
       const scaling = { ...(minInstances ? { minInstances } : {}), ...rest, ...(concurrency !== undefined && concurrency !== 80 ? { concurrency } : {}) };
       if (Object.keys(scaling).length) out.scaling = scaling;
       continue;
@@ -446,7 +525,7 @@ export function withoutServerDefaults(spec: Record<string, any>): Record<string,
 }
 
 /** Output-only fields the API ignores or rejects on input. */
-const OUTPUT_ONLY = [
+const OUTPUT_ONLY: (keyof RunService)[] = [
   'uid', 'generation', 'createTime', 'updateTime', 'deleteTime', 'expireTime', 'creator', 'lastModifier',
   'observedGeneration', 'terminalCondition', 'conditions', 'latestReadyRevision', 'latestCreatedRevision',
   'trafficStatuses', 'uri', 'urls', 'satisfiesPzs', 'reconciling', 'threatDetectionEnabled',
@@ -500,7 +579,7 @@ export function withInvokers(policy: IamPolicy | undefined, desired: { public?: 
 
 /** One traffic status with the revision it routes to named (`revision` a short id). */
 export interface ServingTraffic {
-  type?: string;
+  type?: protos.google.cloud.run.v2.ITrafficTargetStatus['type'];
   revision?: string;
   percent: number;
   tag?: string;
@@ -514,7 +593,7 @@ export interface ServingTraffic {
  */
 export function servingTraffic(svc: RunService | undefined): ServingTraffic[] {
   const latest = String(svc?.latestReadyRevision ?? '').split('/').pop() || undefined;
-  return ((svc?.trafficStatuses ?? []) as any[]).map((t) => ({
+  return (svc?.trafficStatuses ?? []).map((t) => ({
     type: t.type,
     revision: t.revision || (t.type === 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST' ? latest : undefined),
     percent: Number(t.percent ?? 0),
