@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Build step after `tsc` (run by `npm run build` and by `prepare`): generate what makes
+ * Build step after `tsc` (run by `npm run build`, `npm test` and `prepare`, all through scripts/prepare.js): generate what makes
  * a cold start cheap, into dist/generated/.
  *
  * - protos/<package>.json: the subset of each Google client package's protos.json that
