@@ -5,6 +5,7 @@
  * gcp-apis.md §3.2). A library, not a controller.
  */
 import { createHash } from 'node:crypto';
+import type { protos } from '@google-cloud/compute';
 import type { ObserveContext } from '../../src/engine/controller';
 import { RunctlError } from '../../src/engine/types';
 import { digest } from '../shared/digest';
@@ -52,10 +53,14 @@ export function fitName(name: string): string {
   return `${name.slice(0, 54).replace(/-+$/, '')}-${digest(name)}`;
 }
 
+type Operation = protos.google.cloud.compute.v1.IOperation;
+
 /** The Compute operation inside a client's LRO result (`[wrapper, ...]`). */
-function operationOf(result: unknown): any {
-  const wrapper = Array.isArray(result) ? result[0] : result;
-  return (wrapper as any)?.latestResponse ?? wrapper;
+function operationOf(result: unknown): Operation | null | undefined {
+  const wrapper: unknown = Array.isArray(result) ? result[0] : result;
+  const latest = typeof wrapper === 'object' && wrapper !== null ? (wrapper as { latestResponse?: unknown }).latestResponse : undefined;
+  // The client's wrapper (or, without one, the result itself) holds a Compute Operation.
+  return (latest ?? wrapper) as Operation | null | undefined;
 }
 
 /**
@@ -63,7 +68,7 @@ function operationOf(result: unknown): any {
  * client's wrapper `name` is the numeric id, so this waits on `latestResponse.name`;
  * `wait` may return before DONE (it blocks at most two minutes), hence the loop.
  */
-export async function waitOperation(ctx: ObserveContext, result: unknown, scope: OpScope, what: string): Promise<any> {
+export async function waitOperation(ctx: ObserveContext, result: unknown, scope: OpScope, what: string): Promise<Operation | null | undefined> {
   let op = operationOf(result);
   while (op && op.status !== 'DONE') {
     if (ctx.signal?.aborted) throw new RunctlError('ApiError', `${what}: cancelled while waiting for operation ${op.name}`);
@@ -73,7 +78,7 @@ export async function waitOperation(ctx: ObserveContext, result: unknown, scope:
       [op] = await ctx.clients.compute('GlobalOperationsClient').wait({ project: scope.project, operation: op.name });
     }
   }
-  const errors = (op?.error?.errors ?? []) as Array<{ code?: string; message?: string }>;
+  const errors = op?.error?.errors ?? [];
   if (errors.length) {
     const detail = errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ');
     throw new RunctlError('ApiError', `${what} failed: ${detail}`, { source: 'system' });

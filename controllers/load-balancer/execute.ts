@@ -10,15 +10,18 @@ import { RunctlError } from '../../src/engine/types';
 import { apiError, isAlreadyExists, isConflict, isNotFound } from '../../src/gcp/errors';
 import { requestIdOf, waitOperation } from './compute-ops';
 import { diffDeclared } from '../../src/engine/diff';
-import { liveView, type LiveModel, type LiveSub } from './model';
+import { liveView, type ComputeResource, type LiveModel, type LiveSub } from './model';
 import { markerOf, ownedMarker } from './names';
-import { API } from './observe';
+import { API, collectionClient, type CollectionClient } from './observe';
 import type { Op, Step } from './steps';
 
 const VERB: Record<Op['op'], string> = {
   insert: 'creating', delete: 'deleting', patch: 'patching', update: 'updating', setUrlMap: 'pointing at a new URL map:',
   setSslCertificates: 'attaching certificates to', setTarget: 'pointing at a new proxy:', setLabels: 'labelling', refuse: 'refusing',
 };
+
+/** A sub-resource's fingerprints, as Compute returns them. */
+type Fingerprints = Pick<ComputeResource, 'fingerprint' | 'labelFingerprint'>;
 
 /** Executes steps for one load balancer in one project. */
 export class StepRunner {
@@ -31,7 +34,7 @@ export class StepRunner {
    */
   private readonly salt = randomUUID();
   /** Fingerprints read when planning; forgotten once a resource has been changed. */
-  private readonly fingerprints = new Map<string, { fingerprint?: string; labelFingerprint?: string }>();
+  private readonly fingerprints = new Map<string, Fingerprints>();
   /** Calls this runner made, and inserts it found made (as wanted) by a concurrent apply. */
   readonly tally = { own: 0, concurrent: 0 };
 
@@ -43,12 +46,12 @@ export class StepRunner {
     for (const step of steps) for (const op of step.ops) await this.call(step, op);
   }
 
-  private client(step: Step): any {
-    return this.ctx.clients.compute(API[step.kind].client as any);
+  private client(step: Step): CollectionClient {
+    return collectionClient(this.ctx, step.kind);
   }
 
   /** Fingerprints as the server has them now (read again after this apply changed the resource). */
-  private async current(step: Step): Promise<{ fingerprint?: string; labelFingerprint?: string }> {
+  private async current(step: Step): Promise<Fingerprints> {
     const key = `${step.kind}/${step.region ?? ''}/${step.name}`;
     const known = this.fingerprints.get(key);
     if (known) return known;
@@ -81,23 +84,23 @@ export class StepRunner {
           result = await client.delete({ ...where, requestId });
           break;
         case 'patch':
-          result = await client.patch({ ...where, [api.body]: { ...op.body, fingerprint: (await this.current(step)).fingerprint }, requestId });
+          result = await client.patch!({ ...where, [api.body]: { ...op.body, fingerprint: (await this.current(step)).fingerprint }, requestId });
           break;
         case 'update':
-          result = await client.update({ ...where, [api.body]: { ...op.body, fingerprint: (await this.current(step)).fingerprint }, requestId });
+          result = await client.update!({ ...where, [api.body]: { ...op.body, fingerprint: (await this.current(step)).fingerprint }, requestId });
           break;
         case 'setUrlMap':
-          result = await client.setUrlMap({ ...where, urlMapReferenceResource: { urlMap: op.urlMap }, requestId });
+          result = await client.setUrlMap!({ ...where, urlMapReferenceResource: { urlMap: op.urlMap }, requestId });
           break;
         case 'setSslCertificates':
-          result = await client.setSslCertificates({ ...where, targetHttpsProxiesSetSslCertificatesRequestResource: { sslCertificates: op.sslCertificates }, requestId });
+          result = await client.setSslCertificates!({ ...where, targetHttpsProxiesSetSslCertificatesRequestResource: { sslCertificates: op.sslCertificates }, requestId });
           break;
         case 'setTarget':
-          result = await client.setTarget({ ...where, targetReferenceResource: { target: op.target }, requestId });
+          result = await client.setTarget!({ ...where, targetReferenceResource: { target: op.target }, requestId });
           break;
         case 'setLabels': {
           const { labelFingerprint } = await this.current(step);
-          result = await client.setLabels({ project: this.project, resource: step.name, globalSetLabelsRequestResource: { labels: op.labels, labelFingerprint } });
+          result = await client.setLabels!({ project: this.project, resource: step.name, globalSetLabelsRequestResource: { labels: op.labels, labelFingerprint } });
           break;
         }
       }
@@ -121,12 +124,13 @@ export class StepRunner {
   private async madeConcurrently(step: Step, err: unknown): Promise<void> {
     const what = `${step.kind} ${step.name}`;
     const raw = await this.readWhenReady(step);
-    const sub: LiveSub = { kind: step.kind, name: step.name, region: step.region, raw, owned: !!raw && ownedMarker(markerOf(raw), this.ctx.set, this.lb) };
-    if (!raw || !sub.owned || !step.want) {
+    const owned = !!raw && ownedMarker(markerOf(raw), this.ctx.set, this.lb);
+    if (!raw || !owned || !step.want) {
       const mk = raw ? markerOf(raw) : undefined;
       const who = mk ? ` (managed by ${mk.managedBy ?? 'nobody'}${mk.set ? ` set ${mk.set}` : ''}${mk.lb ? ` lb ${mk.lb}` : ''})` : '';
       throw new RunctlError('AlreadyExists', `${what} appeared while creating it${who}`, { cause: err });
     }
+    const sub: LiveSub = { kind: step.kind, name: step.name, region: step.region, raw, owned };
     const model: LiveModel = { subs: [...this.live.subs.filter((s) => !(s.kind === sub.kind && s.name === sub.name && s.region === sub.region)), sub] };
     const { changes } = diffDeclared(step.want.view, liveView(sub, this.lb, model), {}, '');
     if (changes.length) throw new RunctlError('AlreadyExists', `${what} appeared while creating it, with other settings (${changes.map((c) => c.path).join(', ')})`, { cause: err });
@@ -136,7 +140,7 @@ export class StepRunner {
   }
 
   /** GET a sub-resource, retrying NOT_FOUND for a while (a concurrent insert may still run). */
-  private async readWhenReady(step: Step): Promise<any | undefined> {
+  private async readWhenReady(step: Step): Promise<ComputeResource | undefined> {
     for (let delay = 100, waited = 0; ; waited += delay, delay = Math.min(delay * 2, 2000)) {
       try {
         const [raw] = await this.client(step).get(this.where(step));

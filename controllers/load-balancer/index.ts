@@ -59,8 +59,8 @@ export function lbStatus(live: LiveModel, lb: string): ResourceStatus {
   const certificates: Record<string, string> = {};
   const proxy = findOwned(live, 'targetHttpsProxy', n.httpsProxy);
   for (const link of (proxy?.sslCertificates ?? []) as string[]) {
-    const cert = live.subs.find((s) => s.kind === 'sslCertificate' && s.name === link.split('/').pop())?.raw;
-    for (const d of (cert?.managed?.domains ?? []) as string[]) certificates[d] = cert.managed.domainStatus?.[d] ?? cert.managed.status ?? 'PROVISIONING';
+    const managed = live.subs.find((s) => s.kind === 'sslCertificate' && s.name === link.split('/').pop())?.raw.managed;
+    for (const d of managed?.domains ?? []) certificates[d] = managed?.domainStatus?.[d] ?? managed?.status ?? 'PROVISIONING';
   }
   const domains = Object.keys(certificates).sort();
   const urls = httpsRule && domains.length ? domains.map((d) => `https://${d}/`) : httpRule && ip ? [`http://${ip}/`] : [];

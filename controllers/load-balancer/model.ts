@@ -6,10 +6,10 @@
  */
 import { lastSegment, relPath } from './compute-ops';
 import { describeOwner, LABEL_LB, lbNames, matcherName, type SubKind } from './names';
-import type { LiveModel, LiveSub } from './live';
+import type { ComputeResource, LiveModel, LiveSub } from './live';
 import type { LbSpec } from './spec';
 
-export type { LiveModel, LiveSub };
+export type { ComputeResource, LiveModel, LiveSub };
 
 /** A sub-resource as the spec wants it. */
 export interface WantSub {

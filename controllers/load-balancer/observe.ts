@@ -9,11 +9,22 @@
  */
 import type { ObserveContext } from '../../src/engine/controller';
 import { lastSegment, regionOf, relPath } from './compute-ops';
-import type { LiveModel, LiveSub } from './model';
+import type { ComputeResource, LiveModel, LiveSub } from './model';
 import { markerOf, ownedMarker, SUB_KINDS, type SubKind } from './names';
 
+/** The Compute client class of each collection. */
+type CollectionClientName =
+  | 'RegionNetworkEndpointGroupsClient'
+  | 'BackendServicesClient'
+  | 'UrlMapsClient'
+  | 'SslCertificatesClient'
+  | 'TargetHttpsProxiesClient'
+  | 'TargetHttpProxiesClient'
+  | 'GlobalAddressesClient'
+  | 'GlobalForwardingRulesClient';
+
 /** The client, list request and path parameter of each collection. */
-export const API: Record<SubKind, { client: string; param: string; body: string; regional?: boolean }> = {
+export const API: Record<SubKind, { client: CollectionClientName; param: string; body: string; regional?: boolean }> = {
   networkEndpointGroup: { client: 'RegionNetworkEndpointGroupsClient', param: 'networkEndpointGroup', body: 'networkEndpointGroupResource', regional: true },
   backendService: { client: 'BackendServicesClient', param: 'backendService', body: 'backendServiceResource' },
   urlMap: { client: 'UrlMapsClient', param: 'urlMap', body: 'urlMapResource' },
@@ -24,17 +35,44 @@ export const API: Record<SubKind, { client: string; param: string; body: string;
   forwardingRule: { client: 'GlobalForwardingRulesClient', param: 'forwardingRule', body: 'forwardingRuleResource' },
 };
 
+/**
+ * The calls made on a collection's client, whichever collection it is. Each generated
+ * client types its requests per method and collection (`IInsertUrlMapRequest`, ...);
+ * requests here are built from `API` (path parameter and body key per kind), which those
+ * types cannot follow, so a request is a plain record and a result is left `unknown`
+ * except where it is read (`get` and `listAsync` give the resource). Not every
+ * collection has every call (those are optional): the planned ops only use the ones
+ * their kind has.
+ */
+export interface CollectionClient {
+  get(request: Record<string, unknown>): Promise<[ComputeResource, ...unknown[]]>;
+  listAsync(request: Record<string, unknown>, options: { autoPaginate: boolean }): AsyncIterable<ComputeResource>;
+  insert(request: Record<string, unknown>): Promise<unknown>;
+  delete(request: Record<string, unknown>): Promise<unknown>;
+  patch?(request: Record<string, unknown>): Promise<unknown>;
+  update?(request: Record<string, unknown>): Promise<unknown>;
+  setUrlMap?(request: Record<string, unknown>): Promise<unknown>;
+  setSslCertificates?(request: Record<string, unknown>): Promise<unknown>;
+  setTarget?(request: Record<string, unknown>): Promise<unknown>;
+  setLabels?(request: Record<string, unknown>): Promise<unknown>;
+}
+
+/** The client of one collection, seen through the calls `CollectionClient` names. */
+export function collectionClient(ctx: ObserveContext, kind: SubKind): CollectionClient {
+  return ctx.clients.compute(API[kind].client);
+}
+
 /** Every item of one collection in a project (and region). */
-async function listAll(ctx: ObserveContext, kind: SubKind, project: string, region?: string): Promise<any[]> {
-  const client = ctx.clients.compute(API[kind].client as any) as any;
-  const out: any[] = [];
+async function listAll(ctx: ObserveContext, kind: SubKind, project: string, region?: string): Promise<ComputeResource[]> {
+  const client = collectionClient(ctx, kind);
+  const out: ComputeResource[] = [];
   const req = region ? { project, region, maxResults: 500 } : { project, maxResults: 500 };
   for await (const item of client.listAsync(req, { autoPaginate: false })) out.push(item);
   return out;
 }
 
 /** A collection's items, memoised per run unless `fresh` (after writes). */
-export function listed(ctx: ObserveContext, kind: SubKind, project: string, region: string | undefined, fresh: boolean): Promise<any[]> {
+export function listed(ctx: ObserveContext, kind: SubKind, project: string, region: string | undefined, fresh: boolean): Promise<ComputeResource[]> {
   if (fresh) return listAll(ctx, kind, project, region);
   return ctx.cached(`compute.${kind}:${project}/${region ?? 'global'}`, () => listAll(ctx, kind, project, region));
 }
@@ -56,7 +94,8 @@ export const subKey = (kind: string, name: string, region?: string) => `${kind}/
 export async function scanLive(ctx: ObserveContext, input: ScanInput): Promise<LiveModel> {
   const { project, lb, set, wanted } = input;
   const subs: LiveSub[] = [];
-  const consider = (kind: SubKind, raw: any, region?: string) => {
+  const consider = (kind: SubKind, raw: ComputeResource, region?: string) => {
+    // Every listed Compute resource has a name.
     const name = raw.name as string;
     const m = markerOf(raw);
     const owned = ownedMarker(m, set, lb);
@@ -67,7 +106,7 @@ export async function scanLive(ctx: ObserveContext, input: ScanInput): Promise<L
   globals.forEach((k, i) => lists[i].forEach((raw) => consider(k, raw)));
 
   // NEGs: in the Services' regions and wherever owned backend services point.
-  const groups = subs.filter((s) => s.kind === 'backendService' && s.owned).flatMap((s) => ((s.raw.backends ?? []) as any[]).map((b) => relPath(b.group)));
+  const groups = subs.filter((s) => s.kind === 'backendService' && s.owned).flatMap((s) => (s.raw.backends ?? []).map((b) => relPath(b.group)));
   const regions = [...new Set([...input.regions, ...groups.map(regionOf).filter((r): r is string => !!r)])].sort();
   const negLists = await Promise.all(regions.map((r) => listed(ctx, 'networkEndpointGroup', project, r, !!input.fresh)));
   regions.forEach((r, i) => negLists[i].forEach((raw) => consider('networkEndpointGroup', raw, r)));

@@ -69,7 +69,7 @@ export function normalizeLbSpec(spec: LoadBalancerSpec): LbSpec {
 const find = (live: LiveModel, kind: LiveSub['kind'], name: string) => live.subs.find((s) => s.kind === kind && s.name === name && s.owned);
 
 /** The Cloud Run service behind a backend service: its NEG's `cloudRun.service`, else the name suffix. */
-function serviceOfBackend(live: LiveModel, lb: string, bsLink: string | undefined): string | undefined {
+function serviceOfBackend(live: LiveModel, lb: string, bsLink: string | null | undefined): string | undefined {
   if (!bsLink) return undefined;
   const bsName = lastSegment(bsLink);
   const bs = find(live, 'backendService', bsName);
