@@ -41,6 +41,16 @@ describe.each(TRANSPORTS)('Volume end to end (%s)', (transport) => {
     expect(diff.stdout).toContain('+ metadata.labels.tier: "gold"');
     expect((await h.cli(['apply', '-f', file])).code).toBe(0);
     expect((await meta('files-bucket-1')).labels).toMatchObject({ tier: 'gold', 'runctl-volume': 'files' });
+    // The label PATCH answered Google's full projection (owner, acl, defaultObjectAcl) and
+    // every bucket has a generation: server fields, never declared, so nothing to converge.
+    expect((await h.cli(['diff', '-f', file])).code).toBe(0);
+    // Someone empties the bucket's lifecycle out of band: Google drops it; still no change.
+    const [emptied] = await h.clients.storage().bucket('files-bucket-1').setMetadata({ lifecycle: { rule: [] } });
+    expect(emptied.lifecycle).toBeUndefined();
+    await h.resetStats();
+    expect((await h.cli(['apply', '-f', file])).stdout).toContain('No changes');
+    expect((await h.stats()).writes).toBe(0);
+    expect((await h.cli(['diff', '-f', file])).code).toBe(0);
 
     h.write('own/v.yaml', volumeYaml('files', '{gcs: {bucket: files-bucket-1, create: true, location: us}}', '{app: files, tier: gold}'));
     const moved = await h.cli(['plan', '-f', file]);

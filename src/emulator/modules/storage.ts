@@ -11,10 +11,10 @@ import type { EmulatorCore } from '../core';
 import type { HttpRequest, Router } from '../http';
 import { response } from '../http';
 import { Code, EmulatorError } from '../errors';
-import { objectRoutes, type ObjectStore } from './storage/objects';
+import { nextGeneration, objectRoutes, type ObjectStore } from './storage/objects';
 import {
   type StoredBucket, buildBucket, bucketConflict, bucketNotFound, checkBucketName, invalidArg, preconditionFailed,
-  renderBucket, requiredParam, userInput,
+  projectionOf, renderBucket, requiredParam, userInput,
 } from './storage/bucket';
 
 /** Default page size of bucket lists (the real default is 1000; small so clients page). */
@@ -55,7 +55,14 @@ function existing(core: EmulatorCore, req: HttpRequest): StoredBucket {
 }
 
 function ctxOf(core: EmulatorCore, project: string, previous?: StoredBucket) {
-  return { project, projectNumber: core.projectNumber, nowIso: core.nowIso(), nowMs: core.clock.now(), previous };
+  // A bucket keeps its generation for life; only a new one (insert) takes the next.
+  const generation = previous?.generation ?? nextGeneration(core, state(core));
+  return { project, projectNumber: core.projectNumber, nowIso: core.nowIso(), nowMs: core.clock.now(), generation, previous };
+}
+
+/** Whether a request body carries ACLs (insert's projection is then `full`). */
+function sendsAcl(body: unknown): boolean {
+  return !!body && typeof body === 'object' && ('acl' in body || 'defaultObjectAcl' in body);
 }
 
 function insert(core: EmulatorCore, req: HttpRequest) {
@@ -66,15 +73,17 @@ function insert(core: EmulatorCore, req: HttpRequest) {
   const st = state(core);
   const taken = st.buckets[name];
   if (taken) throw bucketConflict(taken._project === project);
+  const projection = projectionOf(req.query.get('projection'), sendsAcl(req.body) ? 'full' : 'noAcl');
   const b = buildBucket(input, ctxOf(core, project));
   st.buckets[name] = b;
-  return renderBucket(b);
+  return renderBucket(b, projection);
 }
 
 function list(core: EmulatorCore, req: HttpRequest) {
   const project = req.query.get('project');
   if (!project) throw requiredParam('project');
   const prefix = req.query.get('prefix') ?? '';
+  const projection = projectionOf(req.query.get('projection'), 'noAcl');
   const all = Object.values(state(core).buckets)
     .filter((b) => b._project === project || b.projectNumber === project)
     .filter((b) => b.name.startsWith(prefix))
@@ -89,7 +98,7 @@ function list(core: EmulatorCore, req: HttpRequest) {
   const next = rest.length > page.length ? Buffer.from(page[page.length - 1].name).toString('base64url') : undefined;
   return {
     kind: 'storage#buckets',
-    ...(page.length ? { items: page.map(renderBucket) } : {}),
+    ...(page.length ? { items: page.map((b) => renderBucket(b, projection)) } : {}),
     ...(next ? { nextPageToken: next } : {}),
   };
 }
@@ -97,12 +106,13 @@ function list(core: EmulatorCore, req: HttpRequest) {
 function change(core: EmulatorCore, req: HttpRequest, mode: 'patch' | 'update') {
   const prev = existing(core, req);
   checkPreconditions(req, prev);
+  const projection = projectionOf(req.query.get('projection'), 'full');
   const input = userInput(req.body);
   const current = userInput(renderBucket(prev));
   const merged = mode === 'patch' ? mergePatch(current, input) : { ...input, name: prev.name };
   const next = buildBucket(merged, ctxOf(core, prev._project, prev));
   state(core).buckets[prev.name] = next;
-  return renderBucket(next);
+  return renderBucket(next, projection);
 }
 
 function remove(core: EmulatorCore, req: HttpRequest) {
@@ -127,7 +137,7 @@ export const storageModule: EmulatorModule = {
     add('GET', '/storage/v1/b/:bucket', 'Get', 'read', (req) => {
       const b = existing(core, req);
       checkPreconditions(req, b);
-      return renderBucket(b);
+      return renderBucket(b, projectionOf(req.query.get('projection'), 'noAcl'));
     });
     add('PATCH', '/storage/v1/b/:bucket', 'Patch', 'write', (req) => change(core, req, 'patch'));
     add('PUT', '/storage/v1/b/:bucket', 'Update', 'write', (req) => change(core, req, 'update'));

@@ -25,6 +25,11 @@ const STORAGE_CLASSES = ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE', 'MULTI_R
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 const UBLA_LOCK_MS = 90 * 24 * 3600_000;
+/** The soft-delete retention of a bucket created without a policy: 7 days. */
+const DEFAULT_SOFT_DELETE_SECONDS = '604800';
+
+/** `projection`: `full` adds `owner`, `acl` and `defaultObjectAcl`; `noAcl` omits them. */
+export type Projection = 'full' | 'noAcl';
 
 /** 400 `invalid`. */
 export function invalidArg(message: string): EmulatorError {
@@ -124,12 +129,29 @@ function iamConfiguration(input: any, previous: any, nowMs: number): Record<stri
 }
 
 /**
+ * The soft-delete policy: `retentionDurationSeconds` (int64 as a string, default 7 days)
+ * and the output-only `effectiveTime`, which moves to now only when the retention changes.
+ */
+function softDeletePolicy(input: any, previous: any, nowIso: string): Record<string, string> {
+  const raw = input?.retentionDurationSeconds ?? previous?.retentionDurationSeconds ?? DEFAULT_SOFT_DELETE_SECONDS;
+  const seconds = String(raw);
+  if (!/^\d+$/.test(seconds)) throw invalidArg(`Invalid argument: softDeletePolicy.retentionDurationSeconds '${seconds}'.`);
+  const kept = previous && String(previous.retentionDurationSeconds) === seconds && previous.effectiveTime;
+  return { retentionDurationSeconds: seconds, effectiveTime: kept ? previous.effectiveTime : nowIso };
+}
+
+/** A lifecycle configuration without rules is no configuration: Google drops it. */
+function lifecycle(input: any): Record<string, any> | undefined {
+  return Array.isArray(input?.rule) && input.rule.length ? input : undefined;
+}
+
+/**
  * Validate user fields and produce the stored bucket. `previous` is the current bucket on
  * patch/update (its immutable fields win and its metageneration is bumped).
  */
 export function buildBucket(
   input: Record<string, any>,
-  ctx: { project: string; projectNumber: string; nowIso: string; nowMs: number; previous?: StoredBucket },
+  ctx: { project: string; projectNumber: string; nowIso: string; nowMs: number; generation: string; previous?: StoredBucket },
 ): StoredBucket {
   const prev = ctx.previous;
   for (const f of IMMUTABLE) if (prev && prev[f] !== undefined) input[f] = prev[f];
@@ -150,27 +172,71 @@ export function buildBucket(
     name,
     projectNumber: ctx.projectNumber,
     metageneration: String(metageneration),
+    generation: prev?.generation ?? ctx.generation,
     location,
     storageClass,
     etag: bucketEtag(metageneration),
     timeCreated: prev?.timeCreated ?? ctx.nowIso,
     updated: ctx.nowIso,
-    softDeletePolicy: input.softDeletePolicy ?? prev?.softDeletePolicy ?? { retentionDurationSeconds: '604800', effectiveTime: ctx.nowIso },
+    softDeletePolicy: softDeletePolicy(input.softDeletePolicy, prev?.softDeletePolicy, ctx.nowIso),
     iamConfiguration: iamConfiguration(input.iamConfiguration, prev?.iamConfiguration, ctx.nowMs),
     locationType: type,
     _project: prev?._project ?? ctx.project,
   };
   if (type !== 'region') out.rpo = input.rpo ?? 'DEFAULT';
   for (const [k, v] of Object.entries(input)) {
-    if (!(k in out) && !['labels', 'rpo'].includes(k) && v !== null && v !== undefined) out[k] = v;
+    if (!(k in out) && !['labels', 'rpo', 'lifecycle'].includes(k) && v !== null && v !== undefined) out[k] = v;
   }
+  const rules = lifecycle(input.lifecycle);
+  if (rules) out.lifecycle = rules;
   if (labels) out.labels = labels;
   return out;
 }
 
-/** The public JSON of a stored bucket. */
-export function renderBucket(b: StoredBucket): Record<string, any> {
+/**
+ * The `projection` a request asks for, else the method's default: `full` for patch and
+ * update, `noAcl` for get and list, and for insert `noAcl` unless the body carries `acl`
+ * or `defaultObjectAcl`.
+ */
+export function projectionOf(param: string | null, fallback: Projection): Projection {
+  if (param === null) return fallback;
+  if (param === 'full' || param === 'noAcl') return param;
+  throw invalidArg(`Invalid value for projection: '${param}'`);
+}
+
+const TEAMS = [
+  { team: 'owners', bucketRole: 'OWNER', objectRole: 'OWNER' },
+  { team: 'editors', bucketRole: 'OWNER', objectRole: 'OWNER' },
+  { team: 'viewers', bucketRole: 'READER', objectRole: 'READER' },
+] as const;
+
+/**
+ * What `projection=full` adds: `owner` (the project's owners team), and the
+ * `projectPrivate` bucket ACL and default object ACL every bucket is created with, unless
+ * uniform bucket-level access is on (ACLs do not apply then, and Google leaves them out).
+ */
+function aclFields(b: StoredBucket): Record<string, any> {
+  const n = String(b.projectNumber);
+  const out: Record<string, any> = { owner: { entity: `project-owners-${n}` } };
+  if (b.iamConfiguration?.uniformBucketLevelAccess?.enabled) return out;
+  const team = (t: string) => ({ entity: `project-${t}-${n}`, projectTeam: { projectNumber: n, team: t } });
+  out.acl = TEAMS.map((t) => ({
+    kind: 'storage#bucketAccessControl',
+    id: `${b.name}/project-${t.team}-${n}`,
+    selfLink: `https://www.googleapis.com/storage/v1/b/${b.name}/acl/project-${t.team}-${n}`,
+    bucket: b.name,
+    ...team(t.team),
+    role: t.bucketRole,
+    etag: b.etag,
+  }));
+  out.defaultObjectAcl = TEAMS.map((t) => ({ kind: 'storage#objectAccessControl', ...team(t.team), role: t.objectRole, etag: b.etag }));
+  return out;
+}
+
+/** The public JSON of a stored bucket, in the given projection. */
+export function renderBucket(b: StoredBucket, projection: Projection = 'noAcl'): Record<string, any> {
   const out: Record<string, any> = {};
   for (const [k, v] of Object.entries(b)) if (!k.startsWith('_')) out[k] = v;
+  if (projection === 'full') Object.assign(out, aclFields(b));
   return JSON.parse(JSON.stringify(out));
 }

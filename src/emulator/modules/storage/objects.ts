@@ -81,8 +81,11 @@ function live(req: HttpRequest, objects: Record<string, StoredObject>): StoredOb
   return o;
 }
 
-/** Generations are microseconds of the (simulated) clock, strictly increasing. */
-function nextGeneration(core: EmulatorCore, st: ObjectStore): string {
+/**
+ * Generations are microseconds of the (simulated) clock, strictly increasing across the
+ * emulator: objects' and buckets' alike (a bucket's generation names its incarnation).
+ */
+export function nextGeneration(core: EmulatorCore, st: ObjectStore): string {
   const now = BigInt(Math.floor(core.clock.now())) * 1000n;
   const last = BigInt(st.lastGeneration ?? '0');
   const gen = now > last ? now : last + 1n;
