@@ -5,7 +5,7 @@
  * src/emulator/spec/storage.md ("Projections and output-only fields").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bucket } from '@google-cloud/storage';
+import type { Bucket, BucketMetadata } from '@google-cloud/storage';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';
 
@@ -78,6 +78,23 @@ const CASES: Case[] = [
       // An explicit projection wins over either default.
       expect(aclKeys((await bucket.setMetadata({ labels: { a: '3' } }, { projection: 'noAcl' }))[0])).toEqual([]);
       expect(aclKeys((await bucket.getMetadata({ projection: 'full' }))[0])).toEqual(ACL_FIELDS);
+    },
+  },
+  {
+    difference: 11,
+    name: 'update (PUT) also answers the full projection by default; an unknown projection is 400 invalid',
+    async run(env, name) {
+      const bucket = await create(env, name);
+      // The client has no bucket update method: its generic request, with its auth and retries.
+      const [body] = await bucket.request({ method: 'PUT', uri: '', json: { name, labels: { b: '1' } } });
+      const updated = body as BucketMetadata;
+      expect(updated.labels).toEqual({ b: '1' });
+      expect(aclKeys(updated)).toEqual(ACL_FIELDS);
+      const err = await bucket.getMetadata({ projection: 'all' }).then(
+        () => undefined,
+        (e: { code?: number; errors?: { reason?: string }[] }) => e,
+      );
+      expect({ code: err?.code, reason: err?.errors?.[0]?.reason }).toEqual({ code: 400, reason: 'invalid' });
     },
   },
   {
