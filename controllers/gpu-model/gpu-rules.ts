@@ -4,6 +4,7 @@
  * rule and the allowed values, and is found before the first API call.
  */
 import type { Diagnostic, Manifest } from '../../src/engine/types';
+import type { GpuModelSpec } from '../generated/manifests';
 import { formatMemory, parseCpu, parseMemory } from '../shared/quantity';
 
 const GI = 2 ** 30;
@@ -52,8 +53,8 @@ export const GPU_TYPES: Record<string, GpuType> = {
 export const DEFAULT_CONCURRENCY = 4;
 
 /** Effective sizes of a GpuModel: declared values, else the GPU type's minimums. */
-export function gpuSizing(spec: Record<string, any>): { cpu: number; memory: number; concurrency: number; parallelism?: number; maxInstances?: number } {
-  const type = GPU_TYPES[spec.gpu?.type];
+export function gpuSizing(spec: Partial<GpuModelSpec>): { cpu: number; memory: number; concurrency: number; parallelism?: number; maxInstances?: number } {
+  const type = spec.gpu ? GPU_TYPES[spec.gpu.type] : undefined;
   const cpu = spec.resources?.cpu !== undefined ? parseCpu(spec.resources.cpu) : type?.minCpu ?? NaN;
   const memory = spec.resources?.memory !== undefined ? parseMemory(spec.resources.memory) : (type?.minMemoryGi ?? NaN) * GI;
   const runtimeParallel = spec.runtime === 'ollama' || spec.runtime === 'vllm';

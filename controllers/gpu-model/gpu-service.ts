@@ -5,6 +5,7 @@
  * (node selector, `nvidia.com/gpu` limit, zonal redundancy).
  */
 import { DEFAULT_CONCURRENCY, GPU_TYPES, gpuSizing } from './gpu-rules';
+import type { GpuModelSpec, ServiceSpec } from '../generated/manifests';
 import { formatMemory } from '../shared/quantity';
 import { container, FIELD_BY_NAME, normalizeSpec, readSpec, template, type IamView, type RunService, type WriteContext } from '../shared/cloud-run/run-service';
 
@@ -16,10 +17,10 @@ export const KIND_LABEL_VALUE = 'gpumodel';
 export const MODEL_PORT = 8080;
 
 /** Fields written through the Service field table, in write order (cpuThrottling after resources). */
-const TABLE_FIELDS = ['image', 'port', 'env', 'args', 'resources', 'scaling', 'timeout', 'cpuThrottling', 'executionEnvironment'];
+const TABLE_FIELDS: (keyof ServiceSpec)[] = ['image', 'port', 'env', 'args', 'resources', 'scaling', 'timeout', 'cpuThrottling', 'executionEnvironment'];
 
 /** The environment (and arguments) a runtime needs to serve `model` on the GPU. */
-export function runtimeSettings(spec: Record<string, any>): { env: Record<string, string>; args?: string[] } {
+export function runtimeSettings(spec: GpuModelSpec): { env: Record<string, string>; args?: string[] } {
   const size = gpuSizing(spec);
   if (spec.runtime === 'ollama') {
     // As Google's Ollama-on-Cloud-Run guide: listen on 8080, never unload the weights.
@@ -37,7 +38,7 @@ export function runtimeSettings(spec: Record<string, any>): { env: Record<string
 }
 
 /** The GpuModel as a Service-kind spec (before normalisation). */
-function serviceSpec(spec: Record<string, any>, invokers: string[]): Record<string, any> {
+function serviceSpec(spec: GpuModelSpec, invokers: string[]): ServiceSpec {
   const size = gpuSizing(spec);
   const rt = runtimeSettings(spec);
   return {
@@ -77,7 +78,7 @@ function toForm(s: Record<string, any>, gpu: Record<string, unknown> | undefined
 }
 
 /** Desired form of a GpuModel (invoker members already resolved). */
-export function desiredForm(spec: Record<string, any>, invokers: string[], wctx: WriteContext): Record<string, any> {
+export function desiredForm(spec: GpuModelSpec, invokers: string[], wctx: WriteContext): Record<string, any> {
   return toForm(normalizeSpec(serviceSpec(spec, invokers), wctx), {
     type: spec.gpu.type,
     count: spec.gpu.count ?? 1,
@@ -127,7 +128,7 @@ export function manifestForm(form: Record<string, any>): Record<string, any> {
 }
 
 /** Write every GpuModel setting onto a Service object (create body or writable copy). */
-export function writeGpuService(svc: RunService, spec: Record<string, any>, wctx: WriteContext): void {
+export function writeGpuService(svc: RunService, spec: GpuModelSpec, wctx: WriteContext): void {
   const s = serviceSpec(spec, []);
   for (const name of TABLE_FIELDS) {
     const value = s[name];

@@ -10,9 +10,10 @@ import type { AnyController, PlanContext, ResourceStatus } from '../../src/engin
 
 /** As the engine holds it: any manifest, checked at run time. */
 const gpuModelController: AnyController = typed;
+import type { GpuModelSpec } from '../../controllers/generated/manifests';
 import type { Manifest } from '../../src/engine/types';
 
-const base = () => ({
+const base = (): GpuModelSpec => ({
   region: 'europe-west4',
   image: 'europe-west4-docker.pkg.dev/p/ollama/gemma:1',
   runtime: 'ollama',
@@ -88,7 +89,8 @@ describe('GpuModel: the Cloud Run service', () => {
   });
 
   it('reads back what it wrote as the desired form (so an unchanged model plans nothing)', () => {
-    for (const spec of [base(), { ...base(), resources: undefined, maxInstances: undefined, gpu: { type: 'nvidia-l4', quota: 3 } }, { ...base(), runtime: 'vllm', model: 'google/gemma-3-4b-it', parallelism: 8, concurrency: 10 }]) {
+    const specs: GpuModelSpec[] = [base(), { ...base(), resources: undefined, maxInstances: undefined, gpu: { type: 'nvidia-l4', quota: 3 } }, { ...base(), runtime: 'vllm', model: 'google/gemma-3-4b-it', parallelism: 8, concurrency: 10 }];
+    for (const spec of specs) {
       const svc: Record<string, any> = { name: 'projects/p/locations/europe-west4/services/ollama-gemma', template: { containers: [{}] } };
       writeGpuService(svc, spec, wctx);
       const want = desiredForm(spec, ['serviceAccount:a@p.iam.gserviceaccount.com'], wctx);

@@ -26,6 +26,7 @@ import {
   type GateFigures,
   type RolloutConfig,
   type RolloutRecord,
+  type TrafficTargetApi,
 } from './state';
 import { servingTraffic, stampClient, writable, type RunService } from '../../shared/cloud-run/run-service';
 
@@ -72,7 +73,7 @@ export async function getService(t: Pick<RolloutTarget, 'clients' | 'id'>): Prom
 }
 
 /** Write a new split and record (with the service's etag); the fresh service after the operation. */
-export async function writeRollout(t: Pick<RolloutTarget, 'clients' | 'id'>, svc: RunService, traffic: any[], rec: RolloutRecord): Promise<RunService> {
+export async function writeRollout(t: Pick<RolloutTarget, 'clients' | 'id'>, svc: RunService, traffic: TrafficTargetApi[], rec: RolloutRecord): Promise<RunService> {
   const body = stampClient(writable(svc));
   body.traffic = traffic;
   body.annotations = { ...(svc.annotations ?? {}), [ROLLOUT_ANNOTATION]: JSON.stringify(rec) };

@@ -6,7 +6,12 @@
 import type { GateFigures, RolloutPhase, RolloutRecord, SloGate } from '../../../src/engine/rollout';
 import type { Manifest } from '../../../src/engine/types';
 import { durationSeconds, humanDuration } from '../../../src/util/duration';
+import type { protos } from '@google-cloud/run';
+import type { SloSpec } from '../../generated/manifests';
 import { servingTraffic, type RunService } from '../../shared/cloud-run/run-service';
+
+/** One traffic target of a Cloud Run service, as the client writes it. */
+export type TrafficTargetApi = protos.google.cloud.run.v2.ITrafficTarget;
 
 /** The service annotation holding the rollout record (v2 rejects `run.googleapis.com/` keys, not ours). */
 export const ROLLOUT_ANNOTATION = 'runctl.dev/rollout';
@@ -48,11 +53,12 @@ export function rolloutConfig(m: Manifest, manifestOf: (key: string) => Manifest
 }
 
 function sloGate(name: string, slo: Manifest | undefined): SloGate {
-  const s = slo?.spec ?? {};
+  // The Slo manifest was validated against its schema when the set was loaded.
+  const s: Partial<SloSpec> = slo?.spec ?? {};
   return {
     name,
     goal: Number(s.availability?.goal ?? NaN),
-    alerts: ((s.alerts ?? []) as any[]).map((a) => ({ burnRate: Number(a.burnRate), lookbackSeconds: durationSeconds(a.lookback) })),
+    alerts: (s.alerts ?? []).map((a) => ({ burnRate: Number(a.burnRate), lookbackSeconds: durationSeconds(a.lookback) })),
   };
 }
 
@@ -92,10 +98,10 @@ export function servingRevision(svc: RunService): string | undefined {
   return best && Number(best.percent ?? 0) > 0 ? best.revision : shortRevision(svc.latestReadyRevision) || undefined;
 }
 
-const target = (revision: string, percent: number, tag?: string) => ({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision, percent, ...(tag ? { tag } : {}) });
+const target = (revision: string, percent: number, tag?: string): TrafficTargetApi => ({ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION', revision, percent, ...(tag ? { tag } : {}) });
 
 /** The first split of a rollout: everything on `good`; the revision this write creates tagged `next`. */
-export function startTraffic(good: string): any[] {
+export function startTraffic(good: string): TrafficTargetApi[] {
   return [target(good, 100, TAG_GOOD), { type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 0, tag: TAG_NEXT }];
 }
 
@@ -103,7 +109,7 @@ export function startTraffic(good: string): any[] {
  * The split with `percent` on the new revision (tag `next`) and the rest on `good`. Once
  * the rollout is `final` (its last step passed), the new revision takes 100% and tag `good`.
  */
-export function stepTraffic(good: string, revision: string, percent: number, final = false): any[] {
+export function stepTraffic(good: string, revision: string, percent: number, final = false): TrafficTargetApi[] {
   if (final) return [target(revision, 100, TAG_GOOD)];
   return [target(good, 100 - percent, TAG_GOOD), target(revision, percent, TAG_NEXT)];
 }

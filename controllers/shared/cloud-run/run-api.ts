@@ -57,7 +57,7 @@ export async function readIam(ctx: ObserveContext, name: string): Promise<{ view
  * protobuf messages with numeric enums, not the plain objects reads return). A failure
  * carries the service's terminal condition message.
  */
-export async function waitForService(ctx: ApplyContext, op: any, name: string, what: string, waiting = 'waiting for the operation'): Promise<RunService> {
+export async function waitForService(ctx: ApplyContext, op: { promise(): Promise<unknown> }, name: string, what: string, waiting = 'waiting for the operation'): Promise<RunService> {
   ctx.progress(`${what}: ${waiting}`);
   try {
     await op.promise();
@@ -111,7 +111,7 @@ export async function liveServices(
   ctx: ObserveContext,
   scopes: Scope[],
   kind: string,
-  describe: (svc: RunService, scope: Scope & { region: string }) => { spec: Record<string, any>; status: ResourceStatus } | undefined,
+  describe: (svc: RunService, scope: Scope & { region: string }) => { spec: Record<string, unknown>; status: ResourceStatus } | undefined,
 ): Promise<LiveResource[]> {
   const out = new Map<string, LiveResource>();
   for (const s of scopes) {
