@@ -14,7 +14,7 @@ import { Code, EmulatorError } from '../errors';
 import { nextGeneration, objectRoutes, type ObjectStore } from './storage/objects';
 import {
   type StoredBucket, buildBucket, bucketConflict, bucketNotFound, checkBucketName, invalidArg, preconditionFailed,
-  projectionOf, renderBucket, requiredParam, userInput,
+  projectionOf, renderBucket, requiredParam, upgradeStored, userInput,
 } from './storage/bucket';
 
 /** Default page size of bucket lists (the real default is 1000; small so clients page). */
@@ -23,10 +23,17 @@ const MAX_PAGE_SIZE = 1000;
 
 type StorageState = ObjectStore;
 
+/** States whose buckets were brought to today's form (once per loaded state). */
+const upgraded = new WeakSet<StorageState>();
+
 function state(core: EmulatorCore): StorageState {
   const st = core.ns<StorageState>('storage', () => ({ buckets: {}, objects: {} }));
   st.buckets ??= {};
   st.objects ??= {};
+  if (!upgraded.has(st)) {
+    for (const b of Object.values(st.buckets) as StoredBucket[]) upgradeStored(b);
+    upgraded.add(st);
+  }
   return st;
 }
 

@@ -194,6 +194,23 @@ export function buildBucket(
 }
 
 /**
+ * Bring a bucket stored by an older emulator (a state directory outlives versions) to
+ * today's form, deterministically so every restart answers the same: a `generation` from
+ * its creation time (in microseconds, as new ones are minted), a soft-delete
+ * `effectiveTime` of its creation, and no empty `lifecycle`.
+ */
+export function upgradeStored(b: StoredBucket): void {
+  const created = Date.parse(String(b.timeCreated));
+  b.generation ??= String(BigInt(Number.isNaN(created) ? 0 : created) * 1000n);
+  const policy = b.softDeletePolicy ?? {};
+  b.softDeletePolicy = {
+    retentionDurationSeconds: String(policy.retentionDurationSeconds ?? DEFAULT_SOFT_DELETE_SECONDS),
+    effectiveTime: policy.effectiveTime ?? b.timeCreated,
+  };
+  if (b.lifecycle !== undefined && !lifecycle(b.lifecycle)) delete b.lifecycle;
+}
+
+/**
  * The `projection` a request asks for, else the method's default: `full` for patch and
  * update, `noAcl` for get and list, and for insert `noAcl` unless the body carries `acl`
  * or `defaultObjectAcl`.
