@@ -18,10 +18,50 @@ export interface WantSub {
   /** Region of a serverless NEG. */
   region?: string;
   /** The insert body (references as `projects/p/...` paths). */
-  body: Record<string, any>;
+  body: ComputeResource;
   /** What is compared with the live view. */
-  view: Record<string, any>;
+  view: SubView;
 }
+
+/** A URL map path rule in a view: paths and the backend service's short name. */
+export type PathRuleView = { paths?: string[]; service?: string };
+/** A URL map path matcher in a view. */
+export type PathMatcherView = { name: string; defaultService?: string; pathRules: PathRuleView[] };
+/** A URL map host rule in a view. */
+export type HostRuleView = { hosts: string[]; pathMatcher: string };
+/** The routing part of a URL map's view, as the spec wants it (every service named). */
+export type UrlMapRouting = {
+  defaultService: string;
+  hostRules: HostRuleView[];
+  pathMatchers: Array<{ name: string; defaultService: string; pathRules: Array<{ paths?: string[]; service: string }> }>;
+};
+
+/**
+ * The comparable form of a sub-resource: which fields are set depends on its kind (see
+ * `desiredModel` and `liveView`, which build them the same way). A type alias, not an
+ * interface, so that it is a record for `diffDeclared`.
+ */
+export type SubView = {
+  /** NEG: the Cloud Run service. */
+  service?: string;
+  /** Backend service: its NEGs as `regions/r/networkEndpointGroups/n`. */
+  backends?: string[];
+  description?: string;
+  defaultService?: string;
+  hostRules?: HostRuleView[];
+  pathMatchers?: PathMatcherView[];
+  defaultUrlRedirect?: { httpsRedirect: boolean; redirectResponseCode?: string };
+  /** Certificate: its managed domains. */
+  domains?: string[];
+  urlMap?: string;
+  sslCertificates?: string[];
+  labels?: Record<string, string>;
+  /** Forwarding rule: `collection/proxy`, `address <name>` or `ephemeral`, ports and scheme. */
+  target?: string;
+  ip?: string;
+  portRange?: string;
+  loadBalancingScheme?: string;
+};
 
 /** Inputs beside the spec. */
 export interface ModelInput {
@@ -37,24 +77,24 @@ export interface ModelInput {
 export const REDIRECT = { httpsRedirect: true, redirectResponseCode: 'MOVED_PERMANENTLY_DEFAULT' };
 
 /** `projects/p/regions/r/networkEndpointGroups/n` → `regions/r/networkEndpointGroups/n`. */
-const local = (link: string | undefined) => relPath(link).replace(/^projects\/[^/]+\//, '');
+const local = (link: string | null | undefined) => relPath(link).replace(/^projects\/[^/]+\//, '');
 
 /** The URL map's routing, as a view (short names) — hosts grouped, path routes without host inherited by every host. */
-export function urlMapView(spec: LbSpec, bs: (service: string) => string): Record<string, any> {
+export function urlMapView(spec: LbSpec, bs: (service: string) => string): UrlMapRouting {
   const routes = spec.routes ?? [];
   const anyHost = routes.filter((r) => !r.host);
   const hosts = [...new Set(routes.filter((r) => r.host).map((r) => r.host!))].sort();
-  const rule = (r: { paths: string[]; service: string }) => ({ paths: r.paths, service: bs(r.service) });
-  const matchers: any[] = [];
-  const hostRules: any[] = [];
+  const rule = (r: { paths?: string[]; service: string }) => ({ paths: r.paths, service: bs(r.service) });
+  const matchers: UrlMapRouting['pathMatchers'] = [];
+  const hostRules: HostRuleView[] = [];
   if (anyHost.length) {
-    matchers.push({ name: matcherName('*'), defaultService: bs(spec.defaultService), pathRules: anyHost.map((r) => rule(r as any)) });
+    matchers.push({ name: matcherName('*'), defaultService: bs(spec.defaultService), pathRules: anyHost.map((r) => rule(r)) });
     hostRules.push({ hosts: ['*'], pathMatcher: matcherName('*') });
   }
   for (const host of hosts) {
     const own = routes.filter((r) => r.host === host);
     const declared = new Set(own.flatMap((r) => r.paths ?? []));
-    const pathRules = own.filter((r) => r.paths).map((r) => rule(r as any));
+    const pathRules = own.filter((r) => r.paths).map((r) => rule(r));
     for (const r of anyHost) {
       const rest = r.paths!.filter((p) => !declared.has(p));
       if (rest.length) pathRules.push(rule({ paths: rest, service: r.service }));
@@ -101,10 +141,10 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
       name: n.urlMap, description,
       defaultService: toPath(routing.defaultService),
       hostRules: routing.hostRules,
-      pathMatchers: routing.pathMatchers.map((pm: any) => ({
+      pathMatchers: routing.pathMatchers.map((pm) => ({
         name: pm.name,
         defaultService: toPath(pm.defaultService),
-        pathRules: pm.pathRules.map((r: any) => ({ paths: r.paths, service: toPath(r.service) })),
+        pathRules: pm.pathRules.map((r) => ({ paths: r.paths, service: toPath(r.service) })),
       })),
     },
     view: { ...routing, description },
@@ -145,36 +185,40 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
   return out;
 }
 
-const opt = (v: unknown) => (v === '' || v === null ? undefined : v);
+/** A live field as a view value: empty strings and nulls (absent in the API's JSON) are undefined. */
+function opt<T>(v: T | null | undefined): T | undefined {
+  return v === '' || v === null ? undefined : v;
+}
 
 /** The view of a live sub-resource (same shape as `WantSub.view`). */
-export function liveView(sub: LiveSub, lb: string, live: LiveModel): Record<string, any> {
+export function liveView(sub: LiveSub, lb: string, live: LiveModel): SubView {
   const r = sub.raw;
   const description = opt(r.description);
   switch (sub.kind) {
     case 'networkEndpointGroup':
       return { service: opt(r.cloudRun?.service) };
     case 'backendService':
-      return { backends: ((r.backends ?? []) as any[]).map((b) => local(b.group)), description };
+      return { backends: (r.backends ?? []).map((b) => local(b.group)), description };
     case 'urlMap': {
       if (r.defaultUrlRedirect && !opt(r.defaultService)) {
         return { defaultUrlRedirect: { httpsRedirect: !!r.defaultUrlRedirect.httpsRedirect, redirectResponseCode: opt(r.defaultUrlRedirect.redirectResponseCode) ?? 'MOVED_PERMANENTLY_DEFAULT' }, description };
       }
-      const view: Record<string, any> = { defaultService: lastSegment(r.defaultService) || undefined, description };
-      const hostRules = ((r.hostRules ?? []) as any[]).map((h) => ({ hosts: [...(h.hosts ?? [])].sort(), pathMatcher: h.pathMatcher }));
-      const matchers = ((r.pathMatchers ?? []) as any[]).map((pm) => ({
-        name: pm.name,
+      const view: SubView = { defaultService: lastSegment(r.defaultService) || undefined, description };
+      // A host rule's pathMatcher and a path matcher's name are required by the API.
+      const hostRules = (r.hostRules ?? []).map((h) => ({ hosts: [...(h.hosts ?? [])].sort(), pathMatcher: h.pathMatcher as string }));
+      const matchers = (r.pathMatchers ?? []).map((pm) => ({
+        name: pm.name as string,
         defaultService: lastSegment(pm.defaultService) || undefined,
-        pathRules: ((pm.pathRules ?? []) as any[]).map((x) => ({ paths: x.paths ?? [], service: lastSegment(x.service) || undefined })),
+        pathRules: (pm.pathRules ?? []).map((x) => ({ paths: x.paths ?? [], service: lastSegment(x.service) || undefined })),
       }));
       view.hostRules = hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
       view.pathMatchers = matchers.sort((a, b) => a.name.localeCompare(b.name));
       return view;
     }
     case 'sslCertificate':
-      return { domains: ((r.managed?.domains ?? []) as string[]).map((d) => d.replace(/\.$/, '')).sort() };
+      return { domains: (r.managed?.domains ?? []).map((d) => d.replace(/\.$/, '')).sort() };
     case 'targetHttpsProxy':
-      return { urlMap: lastSegment(r.urlMap), sslCertificates: ((r.sslCertificates ?? []) as string[]).map(lastSegment), description };
+      return { urlMap: lastSegment(r.urlMap), sslCertificates: (r.sslCertificates ?? []).map(lastSegment), description };
     case 'targetHttpProxy':
       return { urlMap: lastSegment(r.urlMap), description };
     case 'address':

@@ -4,6 +4,7 @@
  * back from the live URL map, certificates, proxies and address — so that equal means
  * equal, and `get` shows what is really deployed.
  */
+import type { protos } from '@google-cloud/compute';
 import { lastSegment } from './compute-ops';
 import type { LiveModel, LiveSub } from './live';
 import { lbNames } from './names';
@@ -66,6 +67,8 @@ export function normalizeLbSpec(spec: LoadBalancerSpec): LbSpec {
   return out;
 }
 
+type PathMatcher = protos.google.cloud.compute.v1.IPathMatcher;
+
 const find = (live: LiveModel, kind: LiveSub['kind'], name: string) => live.subs.find((s) => s.kind === kind && s.name === name && s.owned);
 
 /** The Cloud Run service behind a backend service: its NEG's `cloudRun.service`, else the name suffix. */
@@ -85,16 +88,16 @@ export function specFromLive(live: LiveModel, lb: string): LbSpec | undefined {
   const um = find(live, 'urlMap', n.urlMap)?.raw;
   if (!um) return undefined;
   const defaultService = serviceOfBackend(live, lb, um.defaultService) ?? '';
-  const matchers = new Map<string, any>(((um.pathMatchers ?? []) as any[]).map((pm) => [pm.name, pm]));
-  const rulesOf = (pm: any) =>
-    ((pm?.pathRules ?? []) as any[]).map((r) => ({ paths: [...(r.paths ?? [])].sort() as string[], service: serviceOfBackend(live, lb, r.service) ?? '' }));
-  const hostRules = (um.hostRules ?? []) as any[];
+  const matchers = new Map((um.pathMatchers ?? []).map((pm) => [pm.name, pm]));
+  const rulesOf = (pm: PathMatcher | undefined) =>
+    (pm?.pathRules ?? []).map((r) => ({ paths: [...(r.paths ?? [])].sort(), service: serviceOfBackend(live, lb, r.service) ?? '' }));
+  const hostRules = um.hostRules ?? [];
   const anyHost: LbRoute[] = hostRules.filter((hr) => hr.hosts?.includes('*')).flatMap((hr) => rulesOf(matchers.get(hr.pathMatcher)));
   const routes: LbRoute[] = [...anyHost];
   for (const hr of hostRules) {
     const pm = matchers.get(hr.pathMatcher);
     if (!pm) continue;
-    for (const host of ((hr.hosts ?? []) as string[]).filter((h) => h !== '*')) {
+    for (const host of (hr.hosts ?? []).filter((h) => h !== '*')) {
       const pmDefault = serviceOfBackend(live, lb, pm.defaultService);
       if (pmDefault && pmDefault !== defaultService) routes.push({ host, service: pmDefault });
       for (const rule of rulesOf(pm)) if (!inherited(rule.paths, rule.service, anyHost)) routes.push({ host, ...rule });
@@ -102,9 +105,9 @@ export function specFromLive(live: LiveModel, lb: string): LbSpec | undefined {
   }
   const https = find(live, 'targetHttpsProxy', n.httpsProxy)?.raw;
   const domains = new Set<string>();
-  for (const link of (https?.sslCertificates ?? []) as string[]) {
+  for (const link of https?.sslCertificates ?? []) {
     const cert = live.subs.find((s) => s.kind === 'sslCertificate' && s.name === lastSegment(link));
-    for (const d of (cert?.raw.managed?.domains ?? []) as string[]) domains.add(d.replace(/\.$/, ''));
+    for (const d of cert?.raw.managed?.domains ?? []) domains.add(d.replace(/\.$/, ''));
   }
   const http = find(live, 'targetHttpProxy', n.httpProxy)?.raw;
   const out: LbSpec = {

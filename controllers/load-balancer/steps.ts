@@ -10,18 +10,18 @@
  */
 import type { FieldChange, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { liveView, type LiveModel, type LiveSub, type WantSub } from './model';
+import { liveView, type ComputeResource, type LiveModel, type LiveSub, type WantSub } from './model';
 import { RANK, type SubKind } from './names';
 
-/** One API call of a step. */
+/** One API call of a step (bodies and references as in the Compute v1 messages). */
 export type Op =
-  | { op: 'insert'; body: Record<string, any> }
+  | { op: 'insert'; body: ComputeResource }
   | { op: 'delete' }
-  | { op: 'patch'; body: Record<string, any> }
-  | { op: 'update'; body: Record<string, any> }
-  | { op: 'setUrlMap'; urlMap: string }
-  | { op: 'setSslCertificates'; sslCertificates: string[] }
-  | { op: 'setTarget'; target: string }
+  | { op: 'patch'; body: ComputeResource }
+  | { op: 'update'; body: ComputeResource }
+  | { op: 'setUrlMap'; urlMap: ComputeResource['urlMap'] }
+  | { op: 'setSslCertificates'; sslCertificates: ComputeResource['sslCertificates'] }
+  | { op: 'setTarget'; target: ComputeResource['target'] }
   | { op: 'setLabels'; labels: Record<string, string> }
   | { op: 'refuse'; message: string };
 
@@ -89,7 +89,8 @@ function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx
   if (!live) {
     // The ownership marker (the same everywhere) and empty lists are not worth a line per create.
     const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description' && !(Array.isArray(c.new) && !c.new.length));
-    const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains, ctx.ip)] : [];
+    // A certificate's view always lists its domains (desiredModel).
+    const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains as string[], ctx.ip)] : [];
     // Google ignores labels sent when inserting a global address: set them after it exists.
     const labels = want.kind === 'address' ? want.body.labels ?? {} : {};
     const ops: Op[] = [{ op: 'insert', body: want.body }, ...(Object.keys(labels).length ? [{ op: 'setLabels' as const, labels }] : [])];

@@ -221,8 +221,8 @@ describe('LoadBalancer spec read back from the live URL map', () => {
   it('sends path routes without host to every host too', () => {
     const wants = desiredModel(normalizeLbSpec({ defaultService: 'app', routes: [{ paths: ['/s/*'], service: 's' }, { host: 'h.example.com', paths: ['/api/*'], service: 'api' }] }), input());
     const um = wants.find((w) => w.name === n.urlMap)!.view;
-    const host = um.pathMatchers.find((pm: any) => pm.name === 'host-h-example-com');
-    expect(host.pathRules).toEqual([
+    const host = um.pathMatchers!.find((pm: any) => pm.name === 'host-h-example-com');
+    expect(host!.pathRules).toEqual([
       { paths: ['/api/*'], service: n.backend('api') },
       { paths: ['/s/*'], service: n.backend('s') },
     ]);
