@@ -56,14 +56,28 @@ function serviceSpec(spec: GpuModelSpec, invokers: string[]): ServiceSpec {
   };
 }
 
+/** The GPU block of the compared form. */
+export interface GpuBlock {
+  type?: string;
+  count?: number;
+  zonalRedundancy?: boolean;
+}
+
+/** The compared form of a GpuModel: Service-table fields in GpuModel terms, plus `gpu`. */
+export type GpuForm = Record<string, unknown> & { gpu?: GpuBlock };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+/** A normalised sub-object of a form (objects or absent there), else undefined. */
+const recordOf = (v: unknown): Record<string, unknown> | undefined => (isRecord(v) ? v : undefined);
+
 /** The compared form: Service-table fields in GpuModel terms, plus `gpu`. */
-function toForm(s: Record<string, any>, gpu: Record<string, unknown> | undefined): Record<string, any> {
-  const out: Record<string, any> = {
+function toForm(s: Record<string, unknown>, gpu: GpuBlock | undefined): GpuForm {
+  const out: GpuForm = {
     image: s.image,
     gpu,
     resources: s.resources,
-    concurrency: s.scaling?.concurrency,
-    maxInstances: s.scaling?.maxInstances,
+    concurrency: recordOf(s.scaling)?.concurrency,
+    maxInstances: recordOf(s.scaling)?.maxInstances,
     timeout: s.timeout,
     port: s.port,
     env: s.env ?? {},
@@ -78,7 +92,7 @@ function toForm(s: Record<string, any>, gpu: Record<string, unknown> | undefined
 }
 
 /** Desired form of a GpuModel (invoker members already resolved). */
-export function desiredForm(spec: GpuModelSpec, invokers: string[], wctx: WriteContext): Record<string, any> {
+export function desiredForm(spec: GpuModelSpec, invokers: string[], wctx: WriteContext): GpuForm {
   return toForm(normalizeSpec(serviceSpec(spec, invokers), wctx), {
     type: spec.gpu.type,
     count: spec.gpu.count ?? 1,
@@ -87,8 +101,8 @@ export function desiredForm(spec: GpuModelSpec, invokers: string[], wctx: WriteC
 }
 
 /** Live service (and invoker IAM) → the same form, plus `runtime`/`model` for `get`. */
-export function liveForm(svc: RunService, iam?: IamView): Record<string, any> {
-  const s = readSpec(svc, iam) as Record<string, any>;
+export function liveForm(svc: RunService, iam?: IamView): GpuForm {
+  const s = readSpec(svc, iam);
   const t = svc.template ?? {};
   const limits = t.containers?.[0]?.resources?.limits ?? {};
   const form = toForm(s, {
@@ -96,7 +110,7 @@ export function liveForm(svc: RunService, iam?: IamView): Record<string, any> {
     count: Number(limits['nvidia.com/gpu'] ?? 0),
     zonalRedundancy: !t.gpuZonalRedundancyDisabled,
   });
-  const env = (s.env ?? {}) as Record<string, string>;
+  const env = recordOf(s.env) ?? {};
   form.runtime = env.OLLAMA_HOST !== undefined ? 'ollama' : env.MODEL !== undefined ? 'vllm' : 'custom';
   if (env.MODEL !== undefined) form.model = env.MODEL;
   form.region = svc.name?.split('/')[3];
@@ -109,16 +123,17 @@ export function liveForm(svc: RunService, iam?: IamView): Record<string, any> {
  * execution environment) and the defaults (one GPU, concurrency 4, the GPU's minimum
  * CPU and memory) are left out; a parallelism other than the concurrency is kept.
  */
-export function manifestForm(form: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = { region: form.region, image: form.image, runtime: form.runtime };
+export function manifestForm(form: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { region: form.region, image: form.image, runtime: form.runtime };
   if (form.model !== undefined) out.model = form.model;
-  const type = GPU_TYPES[form.gpu?.type];
-  out.gpu = { type: form.gpu?.type, ...(form.gpu?.count && form.gpu.count !== 1 ? { count: form.gpu.count } : {}), zonalRedundancy: form.gpu?.zonalRedundancy };
-  const r = form.resources ?? {};
+  const gpu = recordOf(form.gpu);
+  const type = typeof gpu?.type === 'string' ? GPU_TYPES[gpu.type] : undefined;
+  out.gpu = { type: gpu?.type, ...(gpu?.count && gpu.count !== 1 ? { count: gpu.count } : {}), zonalRedundancy: gpu?.zonalRedundancy };
+  const r = recordOf(form.resources) ?? {};
   if (!type || Number(r.cpu) !== type.minCpu || r.memory !== formatMemory(type.minMemoryGi * 1024 ** 3)) out.resources = r;
   if (form.concurrency !== undefined && form.concurrency !== DEFAULT_CONCURRENCY) out.concurrency = form.concurrency;
-  const env = (form.env ?? {}) as Record<string, string>;
-  const args = (form.args ?? []) as string[];
+  const env = recordOf(form.env) ?? {};
+  const args: unknown[] = Array.isArray(form.args) ? form.args : [];
   const seqs = args.indexOf('--max-num-seqs');
   const parallel = env.OLLAMA_NUM_PARALLEL ?? (seqs >= 0 ? args[seqs + 1] : undefined);
   if (parallel !== undefined && Number(parallel) !== (form.concurrency ?? DEFAULT_CONCURRENCY)) out.parallelism = Number(parallel);
