@@ -260,7 +260,11 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
         return fresh;
       }
       if (current.changes.length !== basis.changes.length) {
-        ctx.progress(`another writer made part of the change; now writing only ${current.changes.map((c) => c.path).join(', ') || 'the remaining sub-resources'}`);
+        const rest = current.changes.map((c) => c.path).join(', ') || 'the remaining sub-resources';
+        ctx.progress(`another writer made part of the change; now writing only ${rest}`);
+        // A create another apply made (part of it still to come): this run did not create
+        // it, and the result must not claim it did - it finishes the rest.
+        if (exists && basis.action === 'create' && report) Object.assign(report, { note: `created by a concurrent apply; this run wrote the rest: ${rest}`, wrote: true });
       }
     }
   }

@@ -197,6 +197,14 @@ describe('engine: conflict re-plan', () => {
       spec: { image: 'v2', size: 1 },
     },
     {
+      reason: 'a create that finds part of it made by a concurrent apply: writes the rest, and does not claim the create',
+      world: () => new FakeWorld(),
+      other: (w) => w.put(KIND, 'app', { image: 'v2' }, owned()),
+      outcome: 'applied',
+      note: 'created by a concurrent apply; this run wrote the rest: spec.size',
+      spec: { image: 'v2', size: 1 },
+    },
+    {
       reason: 'a create that finds an object someone else owns: NotOwned, nothing written',
       world: () => new FakeWorld(),
       other: (w) => w.put(KIND, 'app', { image: 'v2', size: 1 }, { [LABEL_MANAGED_BY]: 'terraform' }),
