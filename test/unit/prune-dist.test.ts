@@ -38,10 +38,13 @@ describe('prune-dist', () => {
     expect(fs.existsSync(path.join(tmp, 'dist/controllers/lib'))).toBe(false);
   });
 
-  it('runs before tsc in the build, in npm test and in prepare', () => {
+  it('runs before tsc in the build, in npm test and in prepare (all three build through prepare.js)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.build).toMatch(/^node scripts\/prune-dist\.js && tsc -p \./);
-    expect(pkg.scripts.test).toMatch(/^node scripts\/prune-dist\.js && tsc -p \./);
-    expect(fs.readFileSync(path.join(ROOT, 'scripts', 'prepare.js'), 'utf8')).toContain("require('./prune-dist.js').pruneDist(root)");
+    expect(pkg.scripts.build).toMatch(/^node scripts\/prepare\.js --force$/);
+    expect(pkg.scripts.test).toMatch(/^node scripts\/prepare\.js --force && /);
+    expect(pkg.scripts.prepare).toMatch(/^node scripts\/prepare\.js$/);
+    const prepare = fs.readFileSync(path.join(ROOT, 'scripts', 'prepare.js'), 'utf8');
+    expect(prepare.indexOf("require('./prune-dist.js').pruneDist(root)")).toBeGreaterThan(-1);
+    expect(prepare.indexOf("require('./prune-dist.js').pruneDist(root)")).toBeLessThan(prepare.indexOf("'typescript/bin/tsc'"));
   });
 });
