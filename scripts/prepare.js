@@ -87,15 +87,29 @@ function build(root) {
   return 0;
 }
 
+/**
+ * Make the bin executable. tsc writes files 0644, and npm sets the bin's mode only when it
+ * links the package (npx does that once per directory, into its cache): a clone whose
+ * npx cache entry already exists - the same path cloned again - would otherwise run
+ * `runctl` as a plain file ("Permission denied", exit 127).
+ */
+function makeBinExecutable(root) {
+  const bin = path.join(root, 'dist', 'src', 'cli', 'main.js');
+  if (!fs.existsSync(bin)) return;
+  const mode = fs.statSync(bin).mode;
+  if ((mode & 0o111) !== 0o111) fs.chmodSync(bin, mode | 0o111);
+}
+
 function main() {
   const clean = process.argv.includes('--clean');
   const force = clean || process.argv.includes('--force');
   if (clean) fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
   const { build: stale } = needsBuild(ROOT);
-  if (!force && !stale) return 0;
-  return build(ROOT);
+  const code = !force && !stale ? 0 : build(ROOT);
+  if (code === 0) makeBinExecutable(ROOT);
+  return code;
 }
 
-module.exports = { needsBuild, STAMP, INPUTS, OUTPUTS };
+module.exports = { needsBuild, makeBinExecutable, STAMP, INPUTS, OUTPUTS };
 
 if (require.main === module) process.exitCode = main();

@@ -48,3 +48,17 @@ describe('prune-dist', () => {
     expect(prepare.indexOf("require('./prune-dist.js').pruneDist(root)")).toBeLessThan(prepare.indexOf("'typescript/bin/tsc'"));
   });
 });
+
+describe('prepare: the bin is executable', () => {
+  it('sets the execute bits tsc leaves off dist/src/cli/main.js (npx runs the file itself)', () => {
+    const { makeBinExecutable } = require(path.join(ROOT, 'scripts', 'prepare.js')) as { makeBinExecutable(root: string): void };
+    const root = fs.mkdtempSync(path.join(tmp, 'bin-'));
+    const bin = path.join(root, 'dist', 'src', 'cli', 'main.js');
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
+    fs.writeFileSync(bin, '#!/usr/bin/env node\n', { mode: 0o644 });
+    makeBinExecutable(root);
+    expect(fs.statSync(bin).mode & 0o777).toBe(0o755);
+    // The repository's own build did the same.
+    expect(fs.statSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')).mode & 0o111).toBe(0o111);
+  });
+});
