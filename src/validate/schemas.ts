@@ -5,13 +5,13 @@
  * describes that kind. Adding a kind means adding a schema file (and a controller);
  * nothing here changes.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Ajv2020 from 'ajv/dist/2020';
 import type { AnySchema, ValidateFunction } from 'ajv/dist/2020';
 import { createAjv } from './ajv';
 import { readSchemaFiles, schemaId } from './schema-files';
 import { loadPrecompiled, schemaStamp } from './schema-standalone';
+import { packageRoot } from '../package-root';
 
 /** The custom annotation marking a reference field in a schema. */
 export interface ReferenceMark {
@@ -56,20 +56,6 @@ export interface SchemaRegistry {
    * failed `anyOf`/`oneOf` on their own, so errors can be attributed to one branch.
    */
   subValidator(node: object): ValidateFunction | undefined;
-}
-
-/**
- * The package root: the nearest directory above `from` holding `package.json`. Works
- * from `src/` (vitest) and from `dist/src/` (after tsc) alike.
- */
-export function packageRoot(from: string = __dirname): string {
-  let dir = path.resolve(from);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
 }
 
 /** The directory the schemas ship in. */
