@@ -12,6 +12,13 @@ export interface ImageAdmissionRequest {
   images: string[];
   /** The service's `binaryAuthorization` field as sent (`{useDefault, policy, breakglassJustification}`). */
   binaryAuthorization?: { useDefault?: boolean; policy?: string; breakglassJustification?: string };
+  /** The revision's service account email (after server defaults). */
+  serviceAccount?: string;
+  /**
+   * Every Secret Manager reference of the revision: env `valueSource.secretKeyRef` and
+   * secret volumes, with the field path Cloud Run names in its condition message.
+   */
+  secrets?: Array<{ secret: string; version: string; path: string }>;
 }
 
 /** A denial: Cloud Run fails the revision with this condition reason and message. */

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ImageAdmissionRequest, ImageDenial } from './admission';
+import { OPEN_DIRECTORY, type IamDirectory } from './directory';
 import { Clock } from './clock';
 import { Code, EmulatorError } from './errors';
 import { FaultInjector, type FaultRule, type QuotaRule } from './faults';
@@ -30,6 +31,11 @@ export class EmulatorCore {
    * registers one). Each returns undefined to admit, or a denial to fail the revision.
    */
   readonly imageAdmission: Array<(req: ImageAdmissionRequest) => ImageDenial | undefined> = [];
+  /**
+   * Identities and project grants, filled by the IAM and Resource Manager modules and
+   * consulted by the others (see `directory.ts`).
+   */
+  directory: IamDirectory = OPEN_DIRECTORY;
   /**
    * Run before every API call and before a long-running operation completes, so models
    * driven by simulated time (the traffic model) catch up to now with the state as it

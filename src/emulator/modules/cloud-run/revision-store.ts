@@ -51,10 +51,30 @@ function admit(core: EmulatorCore, sn: ServiceName, service: Obj): ImageDenial |
       service: sn.service,
       images,
       binaryAuthorization: ba ? { useDefault: ba.useDefault, policy: ba.policy, breakglassJustification: ba.breakglassJustification } : undefined,
+      serviceAccount: service.template.serviceAccount,
+      secrets: secretRefs(service.template),
     });
     if (denial) return denial;
   }
   return undefined;
+}
+
+/** The template's Secret Manager references, with the field paths Cloud Run reports. */
+function secretRefs(template: Obj): Array<{ secret: string; version: string; path: string }> {
+  const refs: Array<{ secret: string; version: string; path: string }> = [];
+  (template.containers ?? []).forEach((c: Obj, ci: number) => {
+    (c.env ?? []).forEach((e: Obj, ei: number) => {
+      const ref = e.valueSource?.secretKeyRef;
+      if (ref?.secret) refs.push({ secret: ref.secret, version: ref.version || 'latest', path: `spec.template.spec.containers[${ci}].env[${ei}].value_from.secret_key_ref.name` });
+    });
+  });
+  (template.volumes ?? []).forEach((v: Obj, vi: number) => {
+    const s = v.secret;
+    if (!s?.secret) return;
+    const items: Obj[] = s.items?.length ? s.items : [{ version: 'latest' }];
+    for (const item of items) refs.push({ secret: s.secret, version: item.version || 'latest', path: `spec.template.spec.volumes[${vi}].secret.items` });
+  });
+  return refs;
 }
 
 /**
