@@ -27,6 +27,11 @@ export function protoIncludeDirs(): string[] {
   return [
     path.join(packageDir('@google-cloud/run'), 'build', 'protos'),
     path.join(packageDir('@google-cloud/monitoring'), 'build', 'protos'),
+    path.join(packageDir('@google-cloud/secret-manager'), 'build', 'protos'),
+    path.join(packageDir('@google-cloud/artifact-registry'), 'build', 'protos'),
+    path.join(packageDir('@google-cloud/scheduler'), 'build', 'protos'),
+    path.join(packageDir('@google-cloud/vpc-access'), 'build', 'protos'),
+    path.join(packageDir('@google-cloud/resource-manager'), 'build', 'protos'),
     path.join(packageDir('google-gax'), 'build', 'protos'),
   ];
 }

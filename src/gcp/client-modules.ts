@@ -30,6 +30,11 @@ export const CLIENT_SUBSETS: Record<string, { version: string; clients: string[]
     version: 'v3',
     clients: ['AlertPolicyServiceClient', 'MetricServiceClient', 'NotificationChannelServiceClient', 'ServiceMonitoringServiceClient'],
   },
+  '@google-cloud/secret-manager': { version: 'v1', clients: ['SecretManagerServiceClient'] },
+  '@google-cloud/artifact-registry': { version: 'v1', clients: ['ArtifactRegistryClient'] },
+  '@google-cloud/scheduler': { version: 'v1', clients: ['CloudSchedulerClient'] },
+  '@google-cloud/vpc-access': { version: 'v1', clients: ['VpcAccessServiceClient'] },
+  '@google-cloud/resource-manager': { version: 'v3', clients: ['ProjectsClient'] },
   '@google-cloud/compute': {
     version: 'v1',
     clients: [

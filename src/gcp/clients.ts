@@ -37,6 +37,11 @@ export type Transport = 'grpc' | 'rest';
 type RunV2 = typeof import('@google-cloud/run').v2;
 type ComputeV1 = typeof import('@google-cloud/compute');
 type MonitoringV3 = typeof import('@google-cloud/monitoring');
+type SecretManagerV1 = typeof import('@google-cloud/secret-manager').v1;
+type ArtifactRegistryV1 = typeof import('@google-cloud/artifact-registry').v1;
+type SchedulerV1 = typeof import('@google-cloud/scheduler').v1;
+type VpcAccessV1 = typeof import('@google-cloud/vpc-access').v1;
+type ResourceManagerV3 = typeof import('@google-cloud/resource-manager').v3;
 
 /** Options for a plain authorized REST request (used for Binary Authorization). */
 export interface RestRequest {
@@ -74,6 +79,11 @@ export interface ClientOptions {
   callTimeoutMs?: number;
 }
 
+
+/** Memo keys (their first word) of gax clients: rate-limited, write-guarded, retried. */
+const GAX_APIS = new Set(['run', 'compute', 'monitoring', 'secretmanager', 'artifactregistry', 'scheduler', 'vpcaccess', 'resourcemanager']);
+/** Memo keys of Google's discovery-based clients (`@googleapis/*`): one method per call, same guards. */
+const DISCOVERY_APIS = new Set(['iam', 'runv1']);
 
 /** Methods of gax clients that are not API calls. */
 const NOT_CALLS = new Set(['close', 'initialize', 'getProjectId', 'warn']);
@@ -220,7 +230,7 @@ export class Clients {
     if (!this.cache.has(key)) {
       const made = make() as unknown;
       const api = key.split('.')[0];
-      const hooks = ['run', 'compute', 'monitoring'].includes(api) ? this.hooks(api) : {};
+      const hooks = GAX_APIS.has(api) ? this.hooks(api) : DISCOVERY_APIS.has(api) ? this.discoveryHooks(api) : {};
       if (api === 'run') this.waitWithOperations(made);
       this.cache.set(key, made && typeof made === 'object' && !(made instanceof Promise) ? retrying(made as object, this.callRetry, hooks) : made);
     }
@@ -258,6 +268,32 @@ export class Clients {
         return method === 'wait' ? COMPUTE_WAIT_TIMEOUT_MS : REST_TIMEOUT_MS;
       },
     };
+  }
+
+  /**
+   * Hooks for a discovery client's resource object (`iam.projects.serviceAccounts`):
+   * its methods are `create`, `get`, `list`, `patch`, `delete`, `getIamPolicy`,
+   * `setIamPolicy`, ... and each takes one params object.
+   */
+  private discoveryHooks(api: string): RetryHooks {
+    return {
+      before: (method, args) => {
+        if (/^(create|patch|update|replace|delete|undelete|set|enable|disable)/.test(method)) this.writeGuard?.();
+        const q = quotaCall(api, method, args[0]);
+        const token = () => (this.limiter.has(q.group) ? this.limiter.acquire(q.group, q.scope) : undefined);
+        const ready = this.credentialsReady();
+        return ready ? ready.then(async () => (await token()) ?? (() => {})) : token();
+      },
+      failed: (method, args, err) => this.backOff(quotaCall(api, method, args[0]), err),
+      timeoutMs: () => this.options.callTimeoutMs ?? REST_TIMEOUT_MS,
+    };
+  }
+
+  /** Options for a discovery-based client (`@googleapis/*`): root URL and auth. */
+  private discoveryOptions(rootUrl: string): Record<string, unknown> {
+    if (this.endpoint.mode === 'google') return { rootUrl, auth: this.googleAuth() };
+    const { PassThroughClient } = require('google-auth-library') as typeof import('google-auth-library');
+    return { rootUrl: `http://${this.endpoint.http}/`, auth: new PassThroughClient() };
   }
 
   /** The server said RESOURCE_EXHAUSTED with Retry-After: stop the whole group, not just this call. */
@@ -343,6 +379,70 @@ export class Clients {
       const Ctor = clientClass('@google-cloud/monitoring', 'v3', name);
       return new Ctor(this.grpcOptions());
     }) as any;
+  }
+
+  /** Secret Manager (secrets, versions, their IAM policies). */
+  secretManager(): InstanceType<SecretManagerV1['SecretManagerServiceClient']> {
+    return this.memo('secretmanager', () => {
+      const Ctor = clientClass('@google-cloud/secret-manager', 'v1', 'SecretManagerServiceClient') as SecretManagerV1['SecretManagerServiceClient'];
+      return new Ctor(this.grpcOptions());
+    });
+  }
+
+  /** Artifact Registry (repositories, their IAM policies, images). */
+  artifactRegistry(): InstanceType<ArtifactRegistryV1['ArtifactRegistryClient']> {
+    return this.memo('artifactregistry', () => {
+      const Ctor = clientClass('@google-cloud/artifact-registry', 'v1', 'ArtifactRegistryClient') as ArtifactRegistryV1['ArtifactRegistryClient'];
+      return new Ctor(this.grpcOptions());
+    });
+  }
+
+  /** Cloud Scheduler jobs. */
+  scheduler(): InstanceType<SchedulerV1['CloudSchedulerClient']> {
+    return this.memo('scheduler', () => {
+      const Ctor = clientClass('@google-cloud/scheduler', 'v1', 'CloudSchedulerClient') as SchedulerV1['CloudSchedulerClient'];
+      return new Ctor(this.grpcOptions());
+    });
+  }
+
+  /** Serverless VPC Access connectors. */
+  vpcAccess(): InstanceType<VpcAccessV1['VpcAccessServiceClient']> {
+    return this.memo('vpcaccess', () => {
+      const Ctor = clientClass('@google-cloud/vpc-access', 'v1', 'VpcAccessServiceClient') as VpcAccessV1['VpcAccessServiceClient'];
+      return new Ctor(this.grpcOptions());
+    });
+  }
+
+  /** Resource Manager projects: the project IAM policy (`getIamPolicy`/`setIamPolicy` with etag). */
+  projects(): InstanceType<ResourceManagerV3['ProjectsClient']> {
+    return this.memo('resourcemanager.projects', () => {
+      const Ctor = clientClass('@google-cloud/resource-manager', 'v3', 'ProjectsClient') as ResourceManagerV3['ProjectsClient'];
+      return new Ctor(this.grpcOptions());
+    });
+  }
+
+  /**
+   * IAM service accounts (`projects.serviceAccounts`: create, get, list, patch, delete,
+   * getIamPolicy, setIamPolicy) through `@googleapis/iam` v1, Google's only Node client
+   * for them (REST).
+   */
+  iamServiceAccounts(): import('@googleapis/iam').iam_v1.Resource$Projects$Serviceaccounts {
+    return this.memo('iam.serviceAccounts', () => {
+      const { iam } = require('@googleapis/iam') as typeof import('@googleapis/iam');
+      return iam({ version: 'v1', ...this.discoveryOptions('https://iam.googleapis.com/') } as import('@googleapis/iam').iam_v1.Options).projects.serviceAccounts;
+    });
+  }
+
+  /**
+   * Cloud Run v1 domain mappings (`namespaces.domainmappings`) through `@googleapis/run`
+   * v1: the v2 API has none. The v1 namespaced methods are served only by the regional
+   * endpoint `https://REGION-run.googleapis.com/`.
+   */
+  runDomainMappings(region: string): import('@googleapis/run').run_v1.Resource$Namespaces$Domainmappings {
+    return this.memo(`runv1.domainmappings.${region}`, () => {
+      const { run } = require('@googleapis/run') as typeof import('@googleapis/run');
+      return run({ version: 'v1', ...this.discoveryOptions(`https://${region}-run.googleapis.com/`) } as import('@googleapis/run').run_v1.Options).namespaces.domainmappings;
+    });
   }
 
   /** The Cloud Storage client. */
