@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ImageAdmissionRequest, ImageDenial } from './admission';
 import { OPEN_DIRECTORY, type IamDirectory } from './directory';
+import type { OperationSource } from './longrunning';
 import { Clock } from './clock';
 import { Code, EmulatorError } from './errors';
 import { FaultInjector, type FaultRule, type QuotaRule } from './faults';
@@ -36,6 +37,11 @@ export class EmulatorCore {
    * consulted by the others (see `directory.ts`).
    */
   directory: IamDirectory = OPEN_DIRECTORY;
+  /**
+   * Every module's long-running operations, served by the one
+   * `google.longrunning.Operations` service (see `longrunning.ts`).
+   */
+  readonly operationSources: OperationSource[] = [];
   /**
    * Run before every API call and before a long-running operation completes, so models
    * driven by simulated time (the traffic model) catch up to now with the state as it

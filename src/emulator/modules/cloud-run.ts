@@ -1,6 +1,7 @@
 /**
  * Cloud Run Admin API v2 emulator module: `google.cloud.run.v2.Services` (with IAM),
- * `google.cloud.run.v2.Revisions` and `google.longrunning.Operations` and
+ * `google.cloud.run.v2.Revisions`, `google.longrunning.Operations` (for every module's
+ * operations, `../longrunning.ts`) and
  * `google.cloud.location.Locations` over gRPC, so the
  * unmodified `@google-cloud/run` clients work against it. Behaviour: spec/cloud-run.md.
  */
@@ -10,7 +11,8 @@ import type { Router } from '../http';
 import type { EmulatorModule } from './module';
 import { iamHandlers } from './cloud-run/iam';
 import { locationsHandlers } from './cloud-run/locations';
-import { operationsHandlers, resumeOperations } from './cloud-run/operations';
+import { operationsHandlers } from '../longrunning';
+import { resumeOperations, runOperationSource } from './cloud-run/operations';
 import { runProtos } from './cloud-run/protos';
 import { revisionsHandlers } from './cloud-run/revisions';
 import { servicesHandlers } from './cloud-run/services';
@@ -41,6 +43,7 @@ export const cloudRunModule: EmulatorModule = {
     const protos = runProtos();
     server.addService(protos.services.service, { ...servicesHandlers(core), ...iamHandlers(core) } as any);
     server.addService(protos.revisions.service, revisionsHandlers(core) as any);
+    // The one Operations service of the emulator: every module's operations plug into it.
     server.addService(protos.operations.service, operationsHandlers(core) as any);
     server.addService(protos.locations.service, locationsHandlers(core) as any);
   },
@@ -48,6 +51,7 @@ export const cloudRunModule: EmulatorModule = {
     adminRoutes(router, core);
   },
   start(core) {
+    core.operationSources.push(runOperationSource(core));
     resumeOperations(core);
   },
 };

@@ -6,10 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { Code, EmulatorError } from '../../errors';
-import { unary } from '../../grpc';
+import { operationLatency, type OperationSource, type OperationView } from '../../longrunning';
 import { packRun } from './protos';
-import { clone, paginate, parseParent, runNs, violation, type OperationKind, type OperationRecord } from './state';
+import { clone, runNs, type OperationKind, type OperationRecord } from './state';
 
 type Completer = (core: EmulatorCore, op: OperationRecord) => void;
 const completers = new Map<OperationKind, Completer>();
@@ -21,20 +20,6 @@ export function registerCompleter(kind: OperationKind, fn: Completer): void {
 
 /** Done operations kept for GetOperation/ListOperations; older ones are forgotten. */
 const KEEP_DONE = 500;
-
-function methodMatches(pattern: string, method: string): boolean {
-  if (pattern === '*') return true;
-  return pattern.endsWith('*') ? method.startsWith(pattern.slice(0, -1)) : pattern === method;
-}
-
-/** The operation latency for a method: the emulator's, plus latency of matching operation fault rules. */
-function operationLatency(core: EmulatorCore, method: string): number {
-  let ms = core.options.operationLatencyMs ?? 0;
-  for (const rule of core.faults) {
-    if (rule.operation && methodMatches(rule.method, method)) ms += (rule.latencyMs ?? 0) + (rule.jitterMs ? core.random.next() * rule.jitterMs : 0);
-  }
-  return ms;
-}
 
 /** Complete an operation now (idempotent). */
 export function finishOperation(core: EmulatorCore, name: string): void {
@@ -95,47 +80,29 @@ export function previewOperation(parent: string, type: 'Service' | 'Revision', v
   return operationWire({ name: `${parent}/operations/${randomUUID()}`, done: true, metadataType: type, metadata: snapshot, response: snapshot });
 }
 
-function lookup(core: EmulatorCore, name: unknown): OperationRecord {
-  if (typeof name !== 'string' || !/^projects\/[^/]+\/locations\/[^/]+\/operations\/[^/]+$/.test(name)) {
-    throw violation('name', `must be of the form projects/{project}/locations/{location}/operations/{operation}, got '${String(name ?? '')}'.`);
-  }
-  const op = runNs(core).operations[name];
-  if (!op) throw new EmulatorError(Code.NOT_FOUND, `Operation '${name}' not found.`);
-  // Due but not yet fired (a timer may lag behind a manually advanced clock).
-  core.settleOperation(op.name, op.doneAt);
-  return op;
-}
-
-/** Handlers of `google.longrunning.Operations`. */
-export function operationsHandlers(core: EmulatorCore): Record<string, unknown> {
+/**
+ * Cloud Run's operations as a source of the one Operations service (`longrunning.ts`),
+ * which the module registers with these handlers.
+ */
+export function runOperationSource(core: EmulatorCore): OperationSource {
+  const view = (op: OperationRecord): OperationView => ({ name: op.name, done: op.done, doneAt: op.doneAt, createMs: op.createMs, wire: () => operationWire(op) });
   return {
-    GetOperation: unary(core, 'Operations.GetOperation', 'read', (req) => operationWire(lookup(core, req.name))),
-    ListOperations: unary(core, 'Operations.ListOperations', 'read', (req) => {
-      const { parent } = parseParent(req.name, 'ListOperationsRequest.name');
-      const all = Object.values(runNs(core).operations)
-        .filter((o) => o.name.startsWith(`${parent}/operations/`))
-        .sort((a, b) => b.createMs - a.createMs || a.name.localeCompare(b.name));
-      for (const o of all) core.settleOperation(o.name, o.doneAt);
-      const { page, nextPageToken } = paginate(all, req.pageSize, req.pageToken, 'ListOperationsRequest');
-      return { operations: page.map(operationWire), nextPageToken };
-    }),
-    DeleteOperation: unary(core, 'Operations.DeleteOperation', 'write', (req) => {
-      const op = lookup(core, req.name);
-      delete runNs(core).operations[op.name];
-      return {};
-    }),
-    CancelOperation: unary(core, 'Operations.CancelOperation', 'write', () => {
-      throw new EmulatorError(Code.UNIMPLEMENTED, 'Cloud Run operations cannot be cancelled.');
-    }),
-    WaitOperation: unary(core, 'Operations.WaitOperation', 'read', async (req) => {
-      let op = lookup(core, req.name);
-      if (!op.done) {
-        const timeoutMs = req.timeout ? Number(req.timeout.seconds ?? 0) * 1000 + (req.timeout.nanos ?? 0) / 1e6 : 60_000;
-        await core.clock.sleep(Math.max(0, Math.min(op.doneAt - core.clock.now(), timeoutMs)));
-        op = runNs(core).operations[op.name] ?? op;
-        core.settleOperation(op.name, op.doneAt);
-      }
-      return operationWire(op);
-    }),
+    find(name) {
+      const op = runNs(core).operations[name];
+      if (!op) return undefined;
+      // Due but not yet fired (a timer may lag behind a manually advanced clock).
+      core.settleOperation(op.name, op.doneAt);
+      return view(op);
+    },
+    list(parent) {
+      const ops = Object.values(runNs(core).operations).filter((o) => o.name.startsWith(`${parent}/operations/`));
+      for (const o of ops) core.settleOperation(o.name, o.doneAt);
+      return ops.map(view);
+    },
+    remove(name) {
+      if (!runNs(core).operations[name]) return false;
+      delete runNs(core).operations[name];
+      return true;
+    },
   };
 }
