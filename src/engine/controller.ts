@@ -38,6 +38,30 @@ export interface PlanContext {
   statusOf(key: string): ResourceStatus | undefined;
   /** The desired manifest of another resource in this set, by key. */
   manifestOf(key: string): Manifest | undefined;
+  /**
+   * The IAM grants other resources of this set need on the resource `key` (`Kind/name`),
+   * from their controllers' `grants()` (see `Grant`). Empty when none ask.
+   */
+  grantsOn(key: string): Grant[];
+}
+
+/**
+ * An IAM role one resource of the set needs on another, e.g. a Schedule's account as
+ * `roles/run.invoker` on the Service it calls, or a Service's account as
+ * `roles/secretmanager.secretAccessor` on a Secret its env reads. The controller of the
+ * resource `on` merges these into the bindings it manages on its own IAM policy, so two
+ * controllers never write one policy and a grant lives exactly as long as the resource
+ * asking for it is in the set.
+ */
+export interface Grant {
+  /** The resource the role is granted on: `Kind/name` of a resource of the set. */
+  on: string;
+  /** e.g. `roles/run.invoker`. */
+  role: string;
+  /** The IAM member, resolved: `serviceAccount:EMAIL`. */
+  member: string;
+  /** The resource asking: `Kind/name` (plans say whom a binding is for). */
+  from: string;
 }
 
 /** Context for reads. */
@@ -265,6 +289,13 @@ export interface Controller<S = unknown, L = unknown, F extends Form = Form> {
 
   /** Resolve project/region/full name. */
   identify(m: Manifest<S>, ctx: PlanContext): Identity;
+
+  /**
+   * The IAM grants this resource needs on other resources of the set (see `Grant`).
+   * Called once per session for every manifest, with references resolved as far as they
+   * are known when planning starts; reads go through `ctx.cached` (e.g. a project number).
+   */
+  grants?(req: ObserveRequest<S>, ctx: ObserveContext): Promise<Grant[]> | Grant[];
 
   /** Read the live state. Must use `ctx.cached` list calls, not one get per resource. */
   observe(req: ObserveRequest<S>, ctx: ObserveContext): Promise<Observed<L, F>>;

@@ -15,7 +15,7 @@ import { getPath, setPath } from './diff';
 import { limiter } from './limit';
 import type { Plan, PlanEntry } from './plan';
 import { ownedBy, ownerOf } from './ownership';
-import { desiredState, ignoredPaths, planResource, withReplacements, type PlanOptions } from './planner';
+import { collectGrants, desiredState, ignoredPaths, planResource, withReplacements, type PlanOptions } from './planner';
 import { compareReplan, show } from './replan';
 import { resolvePending } from './saved-plan';
 import type { Session } from './session';
@@ -279,6 +279,7 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
     throw new RunctlError('NotOwned', blocked.map((e) => e.reason).join('\n'), { source: 'user' });
   }
   if (opts.checkEtags) await checkStale(session, plan);
+  await collectGrants(session);
   if (opts.recorded) opts = { ...opts, recordedWrites: new Set(plan.entries.filter((e) => e.action === 'create' || e.action === 'update' || e.action === 'replace').map((e) => e.key)) };
   const limit = limiter(session.parallelism);
   const results = new Map<string, ResourceResult>();

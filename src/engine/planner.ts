@@ -101,6 +101,11 @@ export function desiredState(
   return { manifest, desired, unknown, pending };
 }
 
+/** Ask every manifest of the session which IAM grants it needs on others (once per set). */
+export function collectGrants(session: Session): Promise<void> {
+  return session.collectGrants((m) => resolveManifest(session, m).manifest);
+}
+
 /** Observe every manifest concurrently. */
 export async function observeAll(session: Session, manifests: Manifest[]): Promise<void> {
   const limit = limiter(Math.max(session.parallelism, 8));
@@ -296,6 +301,7 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
 export async function makePlan(session: Session, manifests: Manifest[], opts: PlanOptions = {}): Promise<Plan> {
   session.addManifests(manifests);
   await observeAll(session, manifests);
+  await collectGrants(session);
   const graph = buildGraph(manifests);
   const order = opts.destroy ? [...graph.levels].reverse().flat() : graph.levels.flat();
   const byKey = new Map(manifests.map((m) => [keyOf(m), m]));

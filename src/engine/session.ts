@@ -4,7 +4,7 @@
  * controllers are built here.
  */
 import type { Clients } from '../gcp/clients';
-import type { AnyController, ApplyContext, Identity, ObserveContext, Observed, PlanContext, ResourceStatus, TargetInfo } from './controller';
+import type { AnyController, ApplyContext, Grant, Identity, ObserveContext, Observed, PlanContext, ResourceStatus, TargetInfo } from './controller';
 import type { EventHost } from './events';
 import { silentHost } from './events';
 import { DEFAULT_PARALLELISM } from './limit';
@@ -39,6 +39,9 @@ export class Session {
   /** Identities by key. */
   readonly identities = new Map<string, Identity>();
   private cache = new Map<string, Promise<unknown>>();
+  /** Grants by the key of the resource they are on (see `collectGrants`). */
+  private grants = new Map<string, Grant[]>();
+  private collecting?: Promise<void>;
 
   constructor(readonly options: SessionOptions) {
     for (const c of options.controllers) this.controllers.set(c.kind, c);
@@ -62,7 +65,35 @@ export class Session {
   }
 
   addManifests(ms: Manifest[]): void {
-    for (const m of ms) this.manifests.set(keyOf(m), m);
+    let added = false;
+    for (const m of ms) {
+      if (this.manifests.get(keyOf(m)) !== m) added = true;
+      this.manifests.set(keyOf(m), m);
+    }
+    if (added) this.collecting = undefined;
+  }
+
+  /**
+   * Ask every manifest of the session (the whole set, not only the planned keys) which
+   * IAM grants it needs on others, once per manifest set: `planContext().grantsOn(key)`
+   * answers from this. `resolve` resolves a manifest's references as far as known.
+   */
+  collectGrants(resolve: (m: Manifest) => Manifest): Promise<void> {
+    this.collecting ??= (async () => {
+      const byTarget = new Map<string, Grant[]>();
+      const ctx = this.observeContext();
+      for (const m of [...this.manifests.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
+        const c = this.controllers.get(m.kind);
+        if (!c?.grants) continue;
+        for (const g of await c.grants({ manifest: resolve(m), id: this.identify(m) }, ctx)) {
+          const list = byTarget.get(g.on) ?? [];
+          if (!list.some((x) => x.role === g.role && x.member === g.member && x.from === g.from)) list.push(g);
+          byTarget.set(g.on, list);
+        }
+      }
+      this.grants = byTarget;
+    })();
+    return this.collecting;
   }
 
   /** Forget memoised reads (after writes, or to re-read on a conflict). */
@@ -79,6 +110,7 @@ export class Session {
         return o?.exists ? o.status : undefined;
       },
       manifestOf: (key: string) => this.manifests.get(key),
+      grantsOn: (key: string) => [...(this.grants.get(key) ?? [])],
     };
   }
 

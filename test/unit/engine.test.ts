@@ -555,3 +555,70 @@ describe('engine: runctl delete and paused', () => {
     expect([...world.objects.keys()].sort()).toEqual(kept.map(key).sort());
   });
 });
+
+describe('engine: IAM grants one resource needs on another', () => {
+  /**
+   * A fake kind whose `spec.needs` names another fake resource it needs a role on, and
+   * whose desired state lists the members others of the set granted it (`grantees`), as
+   * Service merges a Schedule's run.invoker into its invokers.
+   */
+  function granting(world: FakeWorld): Controller<Record<string, unknown>> {
+    const base = fakeController(world, KIND);
+    return {
+      ...base,
+      grants({ manifest: m }) {
+        const on = m.spec.needs;
+        return typeof on === 'string' ? [{ on: key(on), role: 'roles/fake.user', member: `serviceAccount:${m.metadata.name}@p.iam.gserviceaccount.com`, from: key(m.metadata.name) }] : [];
+      },
+      desired(req, ctx) {
+        const grantees = ctx.grantsOn(key(req.manifest.metadata.name)).map((g) => `${g.role} ${g.member}`).sort();
+        return { ...base.desired(req, ctx), grantees };
+      },
+    };
+  }
+
+  it('the resource granted on plans the members every other resource of the set asks for, once each', async () => {
+    const world = new FakeWorld();
+    const session = fakeSession([granting(world)]);
+    const manifests = [fake('db', { size: 1 }), fake('app', { needs: 'db' }), fake('job', { needs: 'db' })];
+    const plan = await makePlan(session, manifests);
+    const db = plan.entries.find((e) => e.key === key('db'))!;
+    expect(db.action).toBe('create');
+    const { results, failed } = await executePlan(session, plan);
+    expect(failed).toBe(0);
+    expect(results).toHaveLength(3);
+    expect(world.objects.get(key('db'))!.spec.grantees).toEqual([
+      'roles/fake.user serviceAccount:app@p.iam.gserviceaccount.com',
+      'roles/fake.user serviceAccount:job@p.iam.gserviceaccount.com',
+    ]);
+  });
+
+  it('grants come from the whole set even when only some keys are planned (watch plans what changed)', async () => {
+    const world = new FakeWorld();
+    const session = fakeSession([granting(world)]);
+    session.addManifests([fake('app', { needs: 'db' })]);
+    const plan = await makePlan(session, [fake('db', { size: 1 })]);
+    expect(plan.entries.map((e) => e.key)).toEqual([key('db')]);
+    await executePlan(session, plan);
+    expect(world.objects.get(key('db'))!.spec.grantees).toEqual(['roles/fake.user serviceAccount:app@p.iam.gserviceaccount.com']);
+  });
+
+  it('a grant lives as long as the resource asking for it is in the set', async () => {
+    const world = new FakeWorld();
+    await reconcileWith(world, [fake('db', { size: 1 }), fake('app', { needs: 'db' })]);
+    expect(world.objects.get(key('db'))!.spec.grantees).toHaveLength(1);
+    const session = fakeSession([granting(world)]);
+    const plan = await makePlan(session, [fake('db', { size: 1 })]);
+    const db = plan.entries.find((e) => e.key === key('db'))!;
+    expect(db.action).toBe('update');
+    expect(db.changes.map((c) => [c.path, c.op])).toEqual([['spec.grantees.0', 'remove']]);
+    await executePlan(session, plan);
+    expect(world.objects.get(key('db'))!.spec.grantees).toEqual([]);
+  });
+
+  async function reconcileWith(world: FakeWorld, manifests: Manifest[]): Promise<void> {
+    const session = fakeSession([granting(world)]);
+    const { failed } = await executePlan(session, await makePlan(session, manifests));
+    expect(failed).toBe(0);
+  }
+});

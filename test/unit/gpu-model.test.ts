@@ -31,6 +31,7 @@ const ctx = (manifests: Record<string, Manifest> = {}, statuses: Record<string, 
   set: 'default',
   manifestOf: (k) => manifests[k],
   statusOf: (k) => statuses[k],
+  grantsOn: () => [],
 });
 
 describe('GpuModel: Cloud Run GPU rules', () => {

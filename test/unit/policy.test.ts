@@ -14,7 +14,7 @@ import type { Manifest } from '../../src/engine/types';
 const ATTESTOR = 'projects/p/attestors/built-by-cloud-build';
 const OWNER = { 'managed-by': 'runctl', 'runctl-set': 'default' };
 const manifest = (spec: Record<string, any>, name = 'default'): Manifest => ({ apiVersion: 'runctl.dev/v1alpha1', kind: 'Policy', metadata: { name, labels: OWNER }, spec });
-const ctx: PlanContext = { target: { mode: 'emulator', description: 't', fallbackProject: 'p', fallbackRegion: 'us-central1' }, set: 'default', manifestOf: () => undefined, statusOf: () => undefined };
+const ctx: PlanContext = { target: { mode: 'emulator', description: 't', fallbackProject: 'p', fallbackRegion: 'us-central1' }, set: 'default', manifestOf: () => undefined, statusOf: () => undefined, grantsOn: () => [] };
 const strict = { defaultRule: { evaluationMode: 'REQUIRE_ATTESTATION', requireAttestationsBy: [ATTESTOR] }, allowlist: ['gcr.io/p/b/**', 'gcr.io/p/a/*'] };
 const live = (p: ApiPolicy): Observed => {
   const exists = !isDefaultPolicy(p);

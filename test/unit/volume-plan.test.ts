@@ -15,6 +15,7 @@ const ctx: PlanContext = {
   set: 'default',
   statusOf: () => undefined,
   manifestOf: () => undefined,
+  grantsOn: () => [],
 };
 const vol = (spec: Record<string, unknown>): Manifest => ({ apiVersion: 'runctl.dev/v1alpha1', kind: 'Volume', metadata: { name: 'data' }, spec });
 const planOf = (spec: Record<string, unknown>, observed: Observed) => {
