@@ -6,8 +6,9 @@ import { computeModule } from './compute';
 import { storageModule } from './storage';
 import { binauthzModule } from './binauthz';
 import { trafficModule } from './traffic';
+import { schedulerModule } from './scheduler';
 
 export type { EmulatorModule } from './module';
 
 /** The modules, in registration order. */
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule];

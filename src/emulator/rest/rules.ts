@@ -80,6 +80,7 @@ const RUN_MIXINS: MixinRule[] = [
 export const API_PACKAGES: ApiPackage[] = [
   { pkg: '@google-cloud/run', mixins: RUN_MIXINS },
   { pkg: '@google-cloud/monitoring', mixins: [] },
+  { pkg: '@google-cloud/scheduler', mixins: [] },
 ];
 
 const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;
