@@ -164,6 +164,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--time-scale <n>', 'simulated seconds per real second')
     .option('--traffic-rps <n>', 'requests per second the traffic model sends each public service')
     .option('--attested <image>', 'image carrying a Binary Authorization attestation (repeatable)', collect)
+    .option('--org-policy <name>', 'organisation policy constraint to enforce: domain-restricted-sharing (refuses allUsers/allAuthenticatedUsers in IAM policies) (repeatable)', collect)
+    .option('--verified-domain <domain>', 'domain verified for Cloud Run domain mappings; once given, mappings of other domains fail (repeatable; default: every domain)', collect)
     .option('--fault <rule>', 'METHOD=CODE[:RATE]: calls fail, e.g. Services.CreateService=UNAVAILABLE:0.2 (repeatable)', collect)
     .option('--operation-fault <rule>', 'METHOD=CODE[:RATE]: long-running operations fail, e.g. Services.*=INTERNAL:0.05 (repeatable)', collect)
     .option('--method-latency <rule>', 'METHOD=DURATION[+JITTER]: added latency, e.g. Services.*=50ms+20ms (repeatable)', collect)

@@ -7,9 +7,11 @@ import type { FaultRule, QuotaRule } from './faults';
 import { EmulatorError, Code } from './errors';
 import type { Router } from './http';
 import { response } from './http';
+import { orgPolicyRoutes } from './org-policy';
 
 export function adminRoutes(router: Router, core: EmulatorCore): void {
   router.add('GET', '/__emulator/stats', () => core.stats.toJSON());
+  orgPolicyRoutes(router, core);
   router.add('POST', '/__emulator/stats/reset', () => {
     core.stats.reset();
     return core.stats.toJSON();

@@ -18,6 +18,17 @@ export interface EmulatorOptions {
   trafficRps?: number;
   /** Images that carry a Binary Authorization attestation. */
   attested?: string[];
+  /**
+   * Organisation policy constraints enforced from the start (`--org-policy`), e.g.
+   * `domain-restricted-sharing` (see `org-policy.ts`); changed later at `/__emulator/org-policies`.
+   */
+  orgPolicies?: string[];
+  /**
+   * Domains verified for the caller (`--verified-domain`): a Cloud Run domain mapping of
+   * another domain fails with Google's "Caller is not authorized to administer the domain".
+   * Unset: every domain counts as verified (there is no Search Console offline).
+   */
+  verifiedDomains?: string[];
   /** Project number reported for projects (emulator-wide). @default 123456789012 */
   projectNumber?: string;
   /**

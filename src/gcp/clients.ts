@@ -441,7 +441,11 @@ export class Clients {
   runDomainMappings(region: string): import('@googleapis/run').run_v1.Resource$Namespaces$Domainmappings {
     return this.memo(`runv1.domainmappings.${region}`, () => {
       const { run } = require('@googleapis/run') as typeof import('@googleapis/run');
-      return run({ version: 'v1', ...this.discoveryOptions(`https://${region}-run.googleapis.com/`) } as import('@googleapis/run').run_v1.Options).namespaces.domainmappings;
+      const rootUrl = `https://${region}-run.googleapis.com/`;
+      // The emulator serves every region on one port and tells them apart as Google's front
+      // end does, by the Host the call is addressed to (spec/domain-mappings.md).
+      const headers = this.endpoint.mode === 'google' ? {} : { headers: { host: `${region}-run.googleapis.com` } };
+      return run({ version: 'v1', ...this.discoveryOptions(rootUrl), ...headers } as import('@googleapis/run').run_v1.Options).namespaces.domainmappings;
     });
   }
 

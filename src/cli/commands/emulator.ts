@@ -4,6 +4,7 @@ import { durationSeconds } from '../../util/duration';
 import { RunctlError } from '../../engine/types';
 import type { Io } from '../../lib/io';
 import { isSeed } from '../../emulator/random';
+import { ORG_POLICIES } from '../../emulator/org-policy';
 import { parseFault, parseMethodLatency, parseQuota } from './emulator-faults';
 
 export interface EmulatorFlags {
@@ -14,6 +15,10 @@ export interface EmulatorFlags {
   timeScale?: string;
   trafficRps?: string;
   attested?: string[];
+  /** Organisation policy constraints to enforce (`domain-restricted-sharing`), repeatable. */
+  orgPolicy?: string[];
+  /** Domains verified for Cloud Run domain mappings, repeatable. */
+  verifiedDomain?: string[];
   /** `METHOD=CODE[:RATE]` (repeatable). */
   fault?: string[];
   /** `METHOD=CODE[:RATE]` for long-running operations (repeatable). */
@@ -56,6 +61,9 @@ export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<num
   ];
   const quotas = (flags.quota ?? []).map(parseQuota);
   const seedValue = seed(flags.seed);
+  for (const p of flags.orgPolicy ?? []) {
+    if (!(ORG_POLICIES as readonly string[]).includes(p)) throw new RunctlError('Usage', `--org-policy: unknown constraint ${p} (known: ${ORG_POLICIES.join(', ')})`, { source: 'user' });
+  }
   const { startEmulator } = require('../../emulator/server') as typeof import('../../emulator/server');
   const emu = await startEmulator({
     port: num('port', flags.port) ?? 0,
@@ -65,6 +73,8 @@ export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<num
     timeScale: num('time-scale', flags.timeScale),
     trafficRps: num('traffic-rps', flags.trafficRps),
     attested: flags.attested,
+    orgPolicies: flags.orgPolicy,
+    verifiedDomains: flags.verifiedDomain?.map((d) => d.toLowerCase()),
     seed: seedValue,
   });
   emu.core.faults.push(...faults);

@@ -7,8 +7,9 @@ import { storageModule } from './storage';
 import { binauthzModule } from './binauthz';
 import { trafficModule } from './traffic';
 import { schedulerModule } from './scheduler';
+import { domainMappingsModule } from './domain-mappings';
 
 export type { EmulatorModule } from './module';
 
 /** The modules, in registration order. */
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule];

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
 import { Code, EmulatorError } from '../../errors';
 import { unary } from '../../grpc';
+import { checkPolicyMembers } from '../../org-policy';
 import { canonical } from './protos';
 import { notFound, parseServiceName, runNs, violation, type Obj, type PolicyRecord } from './state';
 
@@ -61,6 +62,8 @@ function setPolicy(core: EmulatorCore, req: any): Obj {
   const paths: string[] = (req.updateMask?.paths ?? []).length ? req.updateMask.paths : ['bindings', 'etag'];
   const next: PolicyRecord = { ...current, bindings: current.bindings, etag: randomBytes(8).toString('base64') };
   if (paths.includes('bindings')) next.bindings = normalizeBindings(input.bindings ?? []);
+  // Domain Restricted Sharing refuses public members (`--org-policy domain-restricted-sharing`).
+  checkPolicyMembers(core, next.bindings, 'run');
   if (paths.includes('audit_configs') || paths.includes('auditConfigs')) next.auditConfigs = input.auditConfigs ?? [];
   const conditional = next.bindings.some((b) => b.condition);
   if (conditional && (input.version ?? 0) < 3) {
