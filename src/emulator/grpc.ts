@@ -36,16 +36,128 @@ export function protoIncludeDirs(): string[] {
   ];
 }
 
-/** Load proto files into a gRPC package definition (camelCase fields, enum names as strings). */
+/** Options of every message conversion: camelCase fields, enum names and int64 as strings. */
+const CONVERSION = { longs: String, enums: String, defaults: false, oneofs: true } as const;
+
+/** google-gax's JSON descriptors of the mixin services every package imports. */
+const GAX_MIXINS: Record<string, string> = {
+  'google/longrunning/operations.proto': 'operations.json',
+  'google/cloud/location/locations.proto': 'locations.json',
+  'google/iam/v1/iam_policy.proto': 'iam_service.json',
+};
+
+/** The protobufjs that @grpc/proto-loader uses, so conversions are exactly the ones it makes. */
+function protobufjs(): typeof import('protobufjs') {
+  return require(require.resolve('protobufjs', { paths: [path.dirname(require.resolve('@grpc/proto-loader'))] }));
+}
+
+/**
+ * The JSON descriptor file holding a proto file's definitions: the `build/protos/protos.json`
+ * of the client package that ships the file (the very descriptors the client is generated
+ * from), or google-gax's descriptor of a mixin. Undefined when no package ships one.
+ */
+function jsonSourceOf(file: string): string | undefined {
+  const gaxDir = path.join(packageDir('google-gax'), 'build', 'protos');
+  if (GAX_MIXINS[file]) return path.join(gaxDir, GAX_MIXINS[file]);
+  for (const dir of protoIncludeDirs()) {
+    if (dir === gaxDir) continue;
+    if (fs.existsSync(path.join(dir, file)) && fs.existsSync(path.join(dir, 'protos.json'))) return path.join(dir, 'protos.json');
+  }
+  return undefined;
+}
+
+const jsonRoots = new Map<string, import('protobufjs').Root>();
+
+/**
+ * The protobufjs Root of the client package that ships a proto file (its JSON descriptor),
+ * or undefined when none does. Shared with `loadProtos`: one parse per package.
+ */
+export function protoRootOf(file: string): import('protobufjs').Root | undefined {
+  const source = jsonSourceOf(file);
+  return source ? jsonRoot(source) : undefined;
+}
+
+/** One protobufjs Root per JSON descriptor file, built once per process. */
+export function jsonRoot(file: string): import('protobufjs').Root {
+  let root = jsonRoots.get(file);
+  if (!root) {
+    root = protobufjs().Root.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    jsonRoots.set(file, root);
+  }
+  return root;
+}
+
+function* servicesIn(ns: import('protobufjs').NamespaceBase): Generator<import('protobufjs').Service> {
+  for (const nested of ns.nestedArray) {
+    if ('methods' in nested) yield nested as import('protobufjs').Service;
+    if ('nestedArray' in nested) yield* servicesIn(nested as import('protobufjs').Namespace);
+  }
+}
+
+/**
+ * A gRPC service definition (what `server.addService` takes) from a protobufjs service:
+ * the serializers proto-loader would make, without the reflection descriptors it also
+ * builds for every message of the file set (most of its cost, and a server never reads them).
+ */
+export function serviceDefinition(service: import('protobufjs').Service): Record<string, unknown> {
+  const name = service.fullName.replace(/^\./, '');
+  const def: Record<string, unknown> = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const req = method.resolvedRequestType!;
+    const res = method.resolvedResponseType!;
+    def[method.name] = {
+      path: `/${name}/${method.name}`,
+      requestStream: !!method.requestStream,
+      responseStream: !!method.responseStream,
+      requestSerialize: (v: object) => Buffer.from(req.encode(req.fromObject(v)).finish()),
+      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), CONVERSION),
+      responseSerialize: (v: object) => Buffer.from(res.encode(res.fromObject(v)).finish()),
+      responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), CONVERSION),
+      originalName: method.name[0].toLowerCase() + method.name.slice(1),
+    };
+  }
+  return def;
+}
+
+/**
+ * The gRPC services of proto files, as `grpc.loadPackageDefinition` shapes them
+ * (`pkg.google.cloud.run.v2.Services.service`). Read from the client packages' JSON
+ * descriptors (`protos.json`): parsing the .proto text and building proto-loader's
+ * reflection descriptors cost most of an embedded emulator's start. The namespace holds
+ * every service of the packages the files come from (callers pick theirs by name).
+ * Falls back to parsing the .proto files when a file has no JSON descriptor.
+ */
 export function loadProtos(files: string[]): any {
+  const sources = files.map(jsonSourceOf);
+  if (sources.some((s) => !s)) return loadProtoText(files);
+  const pkg: Record<string, any> = {};
+  for (const source of [...new Set(sources as string[])]) {
+    for (const service of servicesIn(jsonRoot(source))) {
+      const parts = service.fullName.replace(/^\./, '').split('.');
+      let ns = pkg;
+      for (const part of parts.slice(0, -1)) ns = ns[part] ??= {};
+      const last = parts[parts.length - 1];
+      if (ns[last]) continue;
+      let made: unknown;
+      // Built on first use (a module asks for the few services it serves): a client
+      // constructor whose `.service` is the definition, as loadPackageDefinition makes.
+      Object.defineProperty(ns, last, {
+        enumerable: true,
+        get: () => (made ??= grpc.makeClientConstructor(serviceDefinition(service) as any, last)),
+      });
+    }
+  }
+  return pkg;
+}
+
+/** Load .proto files as text into a gRPC package definition (the fallback of `loadProtos`). */
+export function loadProtoText(files: string[]): any {
   const protoLoader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   const def = protoLoader.loadSync(files, {
     includeDirs: protoIncludeDirs(),
     keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: false,
-    oneofs: true,
+    ...CONVERSION,
   });
   return grpc.loadPackageDefinition(def);
 }

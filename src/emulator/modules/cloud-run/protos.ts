@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as protobuf from 'protobufjs';
-import { loadProtos, packAny, protoIncludeDirs } from '../../grpc';
+import { loadProtos, packAny, protoIncludeDirs, protoRootOf } from '../../grpc';
 
 const FILES = [
   'google/cloud/run/v2/service.proto',
@@ -33,6 +33,20 @@ let cached: RunProtos | undefined;
 export function runProtos(): RunProtos {
   if (cached) return cached;
   const pkg = loadProtos(FILES);
+  const root = protoRootOf(FILES[0]) ?? loadTextRoot();
+  root.resolveAll();
+  cached = {
+    services: pkg.google.cloud.run.v2.Services,
+    revisions: pkg.google.cloud.run.v2.Revisions,
+    operations: pkg.google.longrunning.Operations,
+    locations: pkg.google.cloud.location.Locations,
+    root,
+  };
+  return cached;
+}
+
+/** The Run protos parsed from their .proto text (when the package ships no JSON descriptor). */
+function loadTextRoot(): protobuf.Root {
   const pb = require('protobufjs') as typeof protobuf;
   const root = new pb.Root();
   const dirs = protoIncludeDirs();
@@ -46,15 +60,7 @@ export function runProtos(): RunProtos {
     return target;
   };
   root.loadSync(FILES, { keepCase: false });
-  root.resolveAll();
-  cached = {
-    services: pkg.google.cloud.run.v2.Services,
-    revisions: pkg.google.cloud.run.v2.Revisions,
-    operations: pkg.google.longrunning.Operations,
-    locations: pkg.google.cloud.location.Locations,
-    root,
-  };
-  return cached;
+  return root;
 }
 
 /** A message type by its full name, e.g. `google.cloud.run.v2.Service`. */
