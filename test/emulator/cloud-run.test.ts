@@ -335,14 +335,16 @@ describe('UpdateService', () => {
 
 describe('Revisions', () => {
   it('carry the template, labels, service and conditions', async () => {
-    const s = await create('revs', { template: { labels: { t: '1' }, serviceAccount: 'sa@p.iam.gserviceaccount.com', scaling: { minInstanceCount: 1, maxInstanceCount: 3 }, containers: [{ image: IMAGE }] } });
+    // Cloud Run refuses an account that does not exist (spec/iam.md): make it first.
+    await clients.iamServiceAccounts().create({ name: 'projects/p', requestBody: { accountId: 'revs-runner' } });
+    const s = await create('revs', { template: { labels: { t: '1' }, serviceAccount: 'revs-runner@p.iam.gserviceaccount.com', scaling: { minInstanceCount: 1, maxInstanceCount: 3 }, containers: [{ image: IMAGE }] } });
     const [r] = await revisions().getRevision({ name: s.latestCreatedRevision! });
     expect(r).toMatchObject({
       name: s.latestCreatedRevision,
       service: 'revs',
       generation: '1',
       labels: { t: '1' },
-      serviceAccount: 'sa@p.iam.gserviceaccount.com',
+      serviceAccount: 'revs-runner@p.iam.gserviceaccount.com',
       scaling: { minInstanceCount: 1, maxInstanceCount: 3 },
       maxInstanceRequestConcurrency: 80,
       timeout: { seconds: '300' },

@@ -8,8 +8,9 @@ import { binauthzModule } from './binauthz';
 import { trafficModule } from './traffic';
 import { schedulerModule } from './scheduler';
 import { domainMappingsModule } from './domain-mappings';
+import { iamModule } from './iam';
 
 export type { EmulatorModule } from './module';
 
 /** The modules, in registration order. */
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule];

@@ -81,6 +81,7 @@ export const API_PACKAGES: ApiPackage[] = [
   { pkg: '@google-cloud/run', mixins: RUN_MIXINS },
   { pkg: '@google-cloud/monitoring', mixins: [] },
   { pkg: '@google-cloud/scheduler', mixins: [] },
+  { pkg: '@google-cloud/resource-manager', mixins: [] },
 ];
 
 const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;
