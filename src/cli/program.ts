@@ -171,6 +171,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--method-latency <rule>', 'METHOD=DURATION[+JITTER]: added latency, e.g. Services.*=50ms+20ms (repeatable)', collect)
     .option('--quota <rule>', 'GROUP[:read|write]=N/min: 429 beyond N requests a minute, e.g. Services.:write=180/min (repeatable)', collect)
     .option('--seed <n>', 'seed of the random choices of --fault/--operation-fault rates and jitter (0..4294967295; default random, shown at /__emulator/faults)')
+    .option('--secret-key-file <file>', 'key sealing Secret Manager payloads in --state (default $RUNCTL_EMULATOR_KEY_FILE, else ~/.local/state/runctl/emulator-secrets.key; created 0600)')
     .action(async (opts) => {
       const { emulatorCommand } = await import('./commands/emulator');
       code = await emulatorCommand(opts, io);

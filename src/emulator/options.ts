@@ -37,4 +37,10 @@ export interface EmulatorOptions {
    * @default a fresh random seed (see `EmulatorCore.random.seed`)
    */
   seed?: number;
+  /**
+   * File holding the key that seals Secret Manager payloads at rest (created 0600 when
+   * missing). Kept outside the state directory, which may sit in a working tree.
+   * @default $RUNCTL_EMULATOR_KEY_FILE, else $XDG_STATE_HOME/runctl/emulator-secrets.key, else ~/.local/state/runctl/emulator-secrets.key (only with `stateDir`; without it an in-memory key)
+   */
+  secretKeyFile?: string;
 }

@@ -11,3 +11,7 @@ import * as path from 'node:path';
 const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-gcloud-none-'));
 process.env.CLOUDSDK_CONFIG = empty;
 for (const name of ['CLOUDSDK_ACTIVE_CONFIG_NAME', 'CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_RUN_REGION', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT']) delete process.env[name];
+
+// The emulator's Secret Manager key (sealing payloads at rest) goes to a per-run
+// temporary file, never to the developer's ~/.local/state.
+process.env.RUNCTL_EMULATOR_KEY_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-emukey-')), 'emulator-secrets.key');

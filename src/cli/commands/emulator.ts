@@ -29,6 +29,8 @@ export interface EmulatorFlags {
   quota?: string[];
   /** Seed of fault injection's random choices (an integer in [0, 2^32)). */
   seed?: string;
+  /** Key file sealing Secret Manager payloads at rest (outside the state directory). */
+  secretKeyFile?: string;
 }
 
 function ms(flag: string, v: string | undefined): number | undefined {
@@ -76,6 +78,7 @@ export async function emulatorCommand(flags: EmulatorFlags, io: Io): Promise<num
     orgPolicies: flags.orgPolicy,
     verifiedDomains: flags.verifiedDomain?.map((d) => d.toLowerCase()),
     seed: seedValue,
+    secretKeyFile: flags.secretKeyFile ? path.resolve(io.cwd, flags.secretKeyFile) : undefined,
   });
   emu.core.faults.push(...faults);
   emu.core.quotas.push(...quotas);

@@ -9,8 +9,9 @@ import { trafficModule } from './traffic';
 import { schedulerModule } from './scheduler';
 import { domainMappingsModule } from './domain-mappings';
 import { iamModule } from './iam';
+import { secretManagerModule } from './secret-manager';
 
 export type { EmulatorModule } from './module';
 
 /** The modules, in registration order. */
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule, secretManagerModule];

@@ -82,6 +82,7 @@ export const API_PACKAGES: ApiPackage[] = [
   { pkg: '@google-cloud/monitoring', mixins: [] },
   { pkg: '@google-cloud/scheduler', mixins: [] },
   { pkg: '@google-cloud/resource-manager', mixins: [] },
+  { pkg: '@google-cloud/secret-manager', mixins: [] },
 ];
 
 const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;
