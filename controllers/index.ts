@@ -9,5 +9,6 @@ import { policyController } from './policy';
 import { sloController } from './slo';
 import { gpuModelController } from './gpu-model';
 import { volumeController } from './volume';
+import { domainMappingController } from './domain-mapping';
 
-export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController];

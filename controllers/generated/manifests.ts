@@ -8,6 +8,7 @@
  * Any runctl manifest document.
  */
 export type RunctlManifest =
+  | DomainMappingManifest
   | GpuModelManifest
   | LoadBalancerManifest
   | PolicyManifest
@@ -64,27 +65,27 @@ export type Goal = number;
 export type Window = string;
 
 /**
- * An open model (e.g. Gemma on Ollama) served from a Cloud Run service with a GPU.
+ * A Cloud Run custom domain mapping (Cloud Run Admin API v1; there is no v2 equivalent): the domain in metadata.name serves a Service of the set. Its status lists the DNS records to create. Available only in some regions; a LoadBalancer with domains is the general path.
  */
-export interface GpuModelManifest {
+export interface DomainMappingManifest {
   /**
    * Manifest format version; always runctl.dev/v1alpha1.
    */
   apiVersion: 'runctl.dev/v1alpha1';
   /**
-   * The kind of resource: GpuModel.
+   * The kind of resource: DomainMapping.
    */
-  kind: 'GpuModel';
+  kind: 'DomainMapping';
   /**
-   * Identity of the model service.
+   * Identity of the mapping.
    */
   metadata: {
     /**
-     * The Cloud Run service ID: starts with a lowercase letter, lowercase letters, digits and hyphens, does not end with a hyphen, at most 49 characters.
+     * The domain to map, e.g. jokes.example.com or example.com (verified for the caller in Google Search Console).
      */
     name: string;
     /**
-     * Labels set on the Cloud Run service.
+     * Labels set on the mapping (a change re-creates it: the v1 API has no update).
      */
     labels?: Labels;
     /**
@@ -92,9 +93,9 @@ export interface GpuModelManifest {
      */
     annotations?: Annotations;
   };
-  spec: GpuModelSpec;
+  spec: DomainMappingSpec;
   /**
-   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   * Ignored on input: the live status `runctl get` prints (resourceRecords: the DNS records to create); apply, diff and validate skip it.
    */
   status?: Status;
 }
@@ -130,6 +131,68 @@ export interface Annotations {
    * via the `patternProperty` "^(?!runctl\.dev/)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$".
    */
   [k: string]: string | undefined;
+}
+/**
+ * The Service the domain serves, and where.
+ */
+export interface DomainMappingSpec {
+  /**
+   * Project ID. Optional; default: the Service's project, else --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project (--project contradicting it is an error).
+   */
+  project?: Project;
+  /**
+   * Region of the mapping: the Service's region. Optional; default: the Service's region. Mappings exist only in asia-east1, asia-northeast1, asia-southeast1, europe-north1, europe-west1, europe-west4, us-central1, us-east1, us-east4 and us-west1.
+   */
+  region?: Region;
+  /**
+   * Name of the Service in these manifests the domain serves (the mapping's route; changing it re-creates the mapping).
+   */
+  service: string;
+  /**
+   * automatic (default): Google provisions and renews a managed certificate once the DNS records exist; none: HTTP only.
+   */
+  certificateMode?: 'automatic' | 'none';
+}
+/**
+ * Output only: the live status that `runctl get KIND NAME -o yaml|json` prints after the spec (URLs, revisions, conditions, ownership). Accepted and ignored on input: apply, diff, plan, validate and delete skip it entirely (no schema checks, no references), as kubectl ignores status on apply, so the output of `get` is a manifest.
+ */
+export interface Status {
+  [k: string]: unknown;
+}
+/**
+ * An open model (e.g. Gemma on Ollama) served from a Cloud Run service with a GPU.
+ */
+export interface GpuModelManifest {
+  /**
+   * Manifest format version; always runctl.dev/v1alpha1.
+   */
+  apiVersion: 'runctl.dev/v1alpha1';
+  /**
+   * The kind of resource: GpuModel.
+   */
+  kind: 'GpuModel';
+  /**
+   * Identity of the model service.
+   */
+  metadata: {
+    /**
+     * The Cloud Run service ID: starts with a lowercase letter, lowercase letters, digits and hyphens, does not end with a hyphen, at most 49 characters.
+     */
+    name: string;
+    /**
+     * Labels set on the Cloud Run service.
+     */
+    labels?: Labels;
+    /**
+     * runctl annotations: runctl.dev/ignore-changes, runctl.dev/deletion-policy, runctl.dev/paused.
+     */
+    annotations?: Annotations;
+  };
+  spec: GpuModelSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
 }
 /**
  * Desired state of the model service.
@@ -218,12 +281,6 @@ export interface Resources {
    * Memory per instance, e.g. 512Mi or 2Gi. Cloud Run default: 512Mi.
    */
   memory?: Memory;
-}
-/**
- * Output only: the live status that `runctl get KIND NAME -o yaml|json` prints after the spec (URLs, revisions, conditions, ownership). Accepted and ignored on input: apply, diff, plan, validate and delete skip it entirely (no schema checks, no references), as kubectl ignores status on apply, so the output of `get` is a manifest.
- */
-export interface Status {
-  [k: string]: unknown;
 }
 /**
  * A global external Application Load Balancer in front of Cloud Run services (serverless NEGs, backend services, URL map, certificates, proxies, address, forwarding rules).

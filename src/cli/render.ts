@@ -165,9 +165,11 @@ function resultLine(r: Result, s: Style): string | undefined {
   const word = outcomeWord(r);
   const gone = r.action === 'delete' || r.action === 'abandon';
   const url = gone ? undefined : (r.status?.fields?.url as string | undefined);
-  if (!word || (word === 'unchanged' && !url)) return undefined;
-  if (r.note && r.outcome === 'unchanged') return `${s.dim('=')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
-  return `${s.green('✓')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}`;
+  // What the controller says to do next (e.g. DNS records), indented under the line.
+  const notes = gone ? '' : (r.status?.notes ?? []).map((n) => `\n    ${s.dim(n)}`).join('');
+  if (!word || (word === 'unchanged' && !url && !notes)) return undefined;
+  if (r.note && r.outcome === 'unchanged') return `${s.dim('=')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}${notes}`;
+  return `${s.green('✓')} ${r.key} ${s.dim(`(${word})`)}${url ? `: ${url}` : ''}${notes}`;
 }
 
 export function renderResults(result: ExecuteResult, s: Style, opts: RenderOptions = {}): string {

@@ -182,6 +182,11 @@ export interface ResourceStatus {
   fields: Record<string, unknown>;
   /** `Ready` from the live object (Synced is added by the engine). */
   ready?: { status: ConditionStatus; reason: 'Creating' | 'Available' | 'Unavailable' | 'Deleting'; message?: string };
+  /**
+   * Lines for people that `apply` prints under the resource's result and `get` under its
+   * table (what to do next outside Google Cloud, e.g. the DNS records a domain needs).
+   */
+  notes?: string[];
 }
 
 /** A live resource runctl can list (for `get` and `--prune`). */

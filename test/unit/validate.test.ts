@@ -238,7 +238,7 @@ describe('validate: extra checks', () => {
 
 describe('schemaFor / knownKinds', () => {
   it('discovers kinds from the schema files', () => {
-    expect(knownKinds()).toEqual(['GpuModel', 'LoadBalancer', 'Policy', 'Service', 'Slo', 'Volume']);
+    expect(knownKinds()).toEqual(['DomainMapping', 'GpuModel', 'LoadBalancer', 'Policy', 'Service', 'Slo', 'Volume']);
     expect(schemaFor('Service')?.$id).toBe('https://runctl.dev/schemas/v1alpha1/service.schema.json');
     expect(schemaFor('Nope')).toBeUndefined();
   });

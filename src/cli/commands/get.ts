@@ -46,5 +46,8 @@ function table(live: LiveResource[], withKind: boolean): string {
     rows.push([withKind ? `${r.kind}/${r.name}` : r.name, r.status?.ready?.reason ?? '-', managed, r.identity.region ?? 'global', String(r.status?.fields?.url ?? '')]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n').join('');
+  const text = rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n').join('');
+  // What controllers say to do next (e.g. a domain's DNS records), after the table.
+  const notes = live.filter((r) => r.status?.notes?.length).map((r) => `\n${r.kind}/${r.name}:\n${r.status!.notes!.map((n) => `  ${n}\n`).join('')}`);
+  return text + notes.join('');
 }
