@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EmulatorCore } from './core';
 import { EmulatorError, Code } from './errors';
+import { grpcNamespace, lazyRoot, type Conversion } from '../util/grpc-defs';
 
 /** The gRPC implementation the Google clients use (one copy only). */
 export const grpc: typeof import('google-gax').grpc = require('google-gax').grpc;
@@ -37,7 +38,7 @@ export function protoIncludeDirs(): string[] {
 }
 
 /** Options of every message conversion: camelCase fields, enum names and int64 as strings. */
-const CONVERSION = { longs: String, enums: String, defaults: false, oneofs: true } as const;
+const CONVERSION: Conversion = { longs: String, enums: String, defaults: false, oneofs: true };
 
 /** google-gax's JSON descriptors of the mixin services every package imports. */
 const GAX_MIXINS: Record<string, string> = {
@@ -81,43 +82,10 @@ export function protoRootOf(file: string): import('protobufjs').Root | undefined
 export function jsonRoot(file: string): import('protobufjs').Root {
   let root = jsonRoots.get(file);
   if (!root) {
-    root = protobufjs().Root.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    root = lazyRoot(protobufjs(), JSON.parse(fs.readFileSync(file, 'utf8')));
     jsonRoots.set(file, root);
   }
   return root;
-}
-
-function* servicesIn(ns: import('protobufjs').NamespaceBase): Generator<import('protobufjs').Service> {
-  for (const nested of ns.nestedArray) {
-    if ('methods' in nested) yield nested as import('protobufjs').Service;
-    if ('nestedArray' in nested) yield* servicesIn(nested as import('protobufjs').Namespace);
-  }
-}
-
-/**
- * A gRPC service definition (what `server.addService` takes) from a protobufjs service:
- * the serializers proto-loader would make, without the reflection descriptors it also
- * builds for every message of the file set (most of its cost, and a server never reads them).
- */
-export function serviceDefinition(service: import('protobufjs').Service): Record<string, unknown> {
-  const name = service.fullName.replace(/^\./, '');
-  const def: Record<string, unknown> = {};
-  for (const method of service.methodsArray) {
-    method.resolve();
-    const req = method.resolvedRequestType!;
-    const res = method.resolvedResponseType!;
-    def[method.name] = {
-      path: `/${name}/${method.name}`,
-      requestStream: !!method.requestStream,
-      responseStream: !!method.responseStream,
-      requestSerialize: (v: object) => Buffer.from(req.encode(req.fromObject(v)).finish()),
-      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), CONVERSION),
-      responseSerialize: (v: object) => Buffer.from(res.encode(res.fromObject(v)).finish()),
-      responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), CONVERSION),
-      originalName: method.name[0].toLowerCase() + method.name.slice(1),
-    };
-  }
-  return def;
 }
 
 /**
@@ -131,24 +99,8 @@ export function serviceDefinition(service: import('protobufjs').Service): Record
 export function loadProtos(files: string[]): any {
   const sources = files.map(jsonSourceOf);
   if (sources.some((s) => !s)) return loadProtoText(files);
-  const pkg: Record<string, any> = {};
-  for (const source of [...new Set(sources as string[])]) {
-    for (const service of servicesIn(jsonRoot(source))) {
-      const parts = service.fullName.replace(/^\./, '').split('.');
-      let ns = pkg;
-      for (const part of parts.slice(0, -1)) ns = ns[part] ??= {};
-      const last = parts[parts.length - 1];
-      if (ns[last]) continue;
-      let made: unknown;
-      // Built on first use (a module asks for the few services it serves): a client
-      // constructor whose `.service` is the definition, as loadPackageDefinition makes.
-      Object.defineProperty(ns, last, {
-        enumerable: true,
-        get: () => (made ??= grpc.makeClientConstructor(serviceDefinition(service) as any, last)),
-      });
-    }
-  }
-  return pkg;
+  // A client constructor whose `.service` is the definition, as loadPackageDefinition makes.
+  return grpcNamespace((sources as string[]).map(jsonRoot), CONVERSION, (def, name) => grpc.makeClientConstructor(def as any, name));
 }
 
 /** Load .proto files as text into a gRPC package definition (the fallback of `loadProtos`). */

@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Module from 'node:module';
 import { packageRoot } from '../package-root';
+import { installLightProtos } from './light-protos';
 
 /** The client classes runctl builds, per package (the build makes their subsets). */
 export const CLIENT_SUBSETS: Record<string, { version: string; clients: string[] }> = {
@@ -93,6 +94,7 @@ export const subsetUse = new Map<string, boolean>();
  * clients and a 30 MB protos.js), with the package's proto subset when there is one.
  */
 export function clientClass(pkg: string, version: string, name: string): new (o: unknown) => unknown {
+  installLightProtos();
   const file = `${name.replace(/Client$/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}_client`;
   let mod: Record<string, unknown>;
   try {

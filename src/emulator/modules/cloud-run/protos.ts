@@ -34,7 +34,6 @@ export function runProtos(): RunProtos {
   if (cached) return cached;
   const pkg = loadProtos(FILES);
   const root = protoRootOf(FILES[0]) ?? loadTextRoot();
-  root.resolveAll();
   cached = {
     services: pkg.google.cloud.run.v2.Services,
     revisions: pkg.google.cloud.run.v2.Revisions,
@@ -65,7 +64,29 @@ function loadTextRoot(): protobuf.Root {
 
 /** A message type by its full name, e.g. `google.cloud.run.v2.Service`. */
 export function messageType(fullName: string): protobuf.Type {
-  return runProtos().root.lookupType(fullName);
+  let type = resolvedTypes.get(fullName);
+  if (!type) {
+    type = runProtos().root.lookupType(fullName);
+    resolveDeep(type, new Set());
+    resolvedTypes.set(fullName, type);
+  }
+  return type;
+}
+
+const resolvedTypes = new Map<string, protobuf.Type>();
+
+/**
+ * Resolve a type and every type its fields use (the root is read unresolved, for a fast
+ * start): `canonical` walks `field.resolvedType` all the way down.
+ */
+function resolveDeep(type: protobuf.Type, seen: Set<protobuf.Type>): void {
+  if (seen.has(type)) return;
+  seen.add(type);
+  type.resolveAll();
+  for (const field of type.fieldsArray) {
+    const t = field.resolve().resolvedType;
+    if (t && 'fieldsArray' in t) resolveDeep(t as protobuf.Type, seen);
+  }
 }
 
 /**
