@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ImageAdmissionRequest, ImageDenial } from './admission';
 import { OPEN_DIRECTORY, type IamDirectory } from './directory';
-import type { OperationSource } from './longrunning';
+import type { OperationSource } from './operation-source';
 import { Clock } from './clock';
 import { Code, EmulatorError } from './errors';
 import { FaultInjector, type FaultRule, type QuotaRule } from './faults';

@@ -14,27 +14,9 @@ import { randomUUID } from 'node:crypto';
 import type { EmulatorCore } from './core';
 import { Code, EmulatorError } from './errors';
 import { unary } from './grpc';
+import type { OperationSource, OperationView } from './operation-source';
 
-/** What the Operations service needs of one operation. */
-export interface OperationView {
-  name: string;
-  done: boolean;
-  /** Simulated ms when it is due. */
-  doneAt: number;
-  createMs: number;
-  /** The `google.longrunning.Operation` message (metadata and response packed as Any). */
-  wire(): Record<string, unknown>;
-}
-
-/** One module's operations. */
-export interface OperationSource {
-  /** The operation, when this source holds `name` (completed first if it is due). */
-  find(name: string): OperationView | undefined;
-  /** Every operation of this source under `parent` (`projects/P/locations/L`). */
-  list(parent: string): OperationView[];
-  /** Forget an operation; false when this source does not hold it. */
-  remove(name: string): boolean;
-}
+export type { OperationSource, OperationView } from './operation-source';
 
 const OPERATION_NAME = /^projects\/[^/]+\/locations\/[^/]+\/operations\/[^/]+$/;
 const PARENT_NAME = /^projects\/[^/]+\/locations\/[^/]+$/;

@@ -10,8 +10,9 @@ import { schedulerModule } from './scheduler';
 import { domainMappingsModule } from './domain-mappings';
 import { iamModule } from './iam';
 import { secretManagerModule } from './secret-manager';
+import { artifactRegistryModule } from './artifact-registry';
 
 export type { EmulatorModule } from './module';
 
 /** The modules, in registration order. */
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule, secretManagerModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule, secretManagerModule, artifactRegistryModule];

@@ -76,6 +76,14 @@ const RUN_MIXINS: MixinRule[] = [
   },
 ];
 
+/**
+ * Artifact Registry's mixin paths, from `ArtifactRegistryClient`'s `lroOptions.httpRules`
+ * (`build/src/v1/artifact_registry_client.js`).
+ */
+const ARTIFACT_REGISTRY_MIXINS: MixinRule[] = [
+  { selector: 'google.longrunning.Operations.GetOperation', get: '/v1/{name=projects/*/locations/*/operations/*}' },
+];
+
 /** The API packages whose protos define the REST surface. Add a package here with its gRPC module. */
 export const API_PACKAGES: ApiPackage[] = [
   { pkg: '@google-cloud/run', mixins: RUN_MIXINS },
@@ -83,6 +91,7 @@ export const API_PACKAGES: ApiPackage[] = [
   { pkg: '@google-cloud/scheduler', mixins: [] },
   { pkg: '@google-cloud/resource-manager', mixins: [] },
   { pkg: '@google-cloud/secret-manager', mixins: [] },
+  { pkg: '@google-cloud/artifact-registry', mixins: ARTIFACT_REGISTRY_MIXINS },
 ];
 
 const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;
