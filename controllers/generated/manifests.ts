@@ -536,9 +536,13 @@ export interface ServiceSpec {
    */
   ingress?: 'all' | 'internal' | 'internal-and-cloud-load-balancing';
   /**
-   * Grant roles/run.invoker to allUsers (unauthenticated access). Default false.
+   * Grant roles/run.invoker to allUsers (unauthenticated access). Default false. Refused in organisations that enforce Domain Restricted Sharing: use invokerIamCheck: false there.
    */
   public?: boolean;
+  /**
+   * Whether Cloud Run checks run.routes.invoke for callers (default true). false makes the service public without an allUsers binding (Cloud Run's invokerIamDisabled), the way Google recommends, and the one that works under Domain Restricted Sharing.
+   */
+  invokerIamCheck?: boolean;
   /**
    * IAM members granted roles/run.invoker, e.g. serviceAccount:scheduler@my-proj.iam.gserviceaccount.com.
    */

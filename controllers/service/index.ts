@@ -7,7 +7,8 @@ import type { ServiceSpec, TrafficTarget } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { projectOf, regionOf } from '../../src/engine/location';
 import { RunctlError, type Manifest } from '../../src/engine/types';
-import { isNotFound } from '../../src/gcp/errors';
+import { apiError, isNotFound } from '../../src/gcp/errors';
+import { GrpcCode } from '../../src/util/grpc-codes';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from '../shared/cloud-run/run-api';
 import {
   FIELD_BY_NAME,
@@ -35,6 +36,23 @@ import { beginRollout, driveRollout, type RolloutTarget } from './rollout/drive'
 import { serviceRollout } from './rollout/capability';
 
 const KIND = 'Service';
+
+/**
+ * `public: true` refused by the organisation's Domain Restricted Sharing policy
+ * (FAILED_PRECONDITION, "... do not belong to a permitted customer"): say what it is and
+ * name the field that makes the service public without an allUsers binding.
+ */
+function explainRestrictedSharing(err: unknown, name: string): unknown {
+  const info = apiError(err);
+  if (info.code !== GrpcCode.FAILED_PRECONDITION || !/permitted customer/.test(info.message)) return err;
+  return new RunctlError(
+    'InvalidValue',
+    `${KIND}/${name}: spec.public: true was refused: ${info.message.trim()} The organisation enforces Domain Restricted Sharing ` +
+      `(constraints/iam.allowedPolicyMemberDomains), which forbids IAM bindings for allUsers. To make the service public anyway, ` +
+      `set spec.invokerIamCheck: false (Cloud Run then skips the invoker IAM check; no allUsers binding) and remove spec.public.`,
+    { cause: err, source: 'user' },
+  );
+}
 
 type ServiceObserved = Observed<RunService, Form>;
 
@@ -332,7 +350,9 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
       if (planned && (wantPublic !== current.view.public || wantInvokers.join(',') !== current.view.invokers.join(','))) {
         ctx.progress('setting invoker IAM policy');
         const policy = withInvokers(current.policy, { public: wantPublic, invokers: wantInvokers }, current.view);
-        const [updated] = await client.setIamPolicy({ resource: id.fullName, policy });
+        const [updated] = await client.setIamPolicy({ resource: id.fullName, policy }).catch((err: unknown) => {
+          throw wantPublic ? explainRestrictedSharing(err, m.metadata.name) : err;
+        });
         iam = iamView(updated);
       }
     }

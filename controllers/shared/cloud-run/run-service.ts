@@ -385,6 +385,15 @@ export const SERVICE_FIELDS: FieldSpec[] = [
     write: (s, v) => (s.ingress = lookup(INGRESS, v)),
   }),
   field({
+    // Public without an allUsers binding: Cloud Run skips the invoker IAM check (works
+    // under Domain Restricted Sharing; cloud.google.com/run/docs/authenticating/public).
+    name: 'invokerIamCheck',
+    scope: 'service',
+    read: (s) => !s.invokerIamDisabled,
+    normalize: (v) => (v === undefined ? undefined : !!v),
+    write: (s, v) => (s.invokerIamDisabled = v === false),
+  }),
+  field({
     name: 'binaryAuthorization',
     scope: 'service',
     read: (s) => {
@@ -497,6 +506,7 @@ const SERVER_DEFAULTS: Record<string, (v: unknown) => boolean> = {
   volumes: (v) => noItems(v),
   serviceAccount: (v) => typeof v === 'string' && DEFAULT_SERVICE_ACCOUNT.test(v),
   ingress: (v) => v === 'all',
+  invokerIamCheck: (v) => v === true,
   traffic: (v) => same(v, [{ latest: true, percent: 100 }]),
   public: (v) => v === false,
   invokers: (v) => noItems(v),
