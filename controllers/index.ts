@@ -10,5 +10,6 @@ import { sloController } from './slo';
 import { gpuModelController } from './gpu-model';
 import { volumeController } from './volume';
 import { domainMappingController } from './domain-mapping';
+import { scheduleController } from './schedule';
 
-export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController];

@@ -12,6 +12,7 @@ export type RunctlManifest =
   | GpuModelManifest
   | LoadBalancerManifest
   | PolicyManifest
+  | ScheduleManifest
   | ServiceManifest
   | SloManifest
   | VolumeManifest;
@@ -432,6 +433,143 @@ export interface AdmissionRule {
    * Attestors whose attestations are required (REQUIRE_ATTESTATION only), e.g. projects/my-proj/attestors/built-by-cloud-build.
    */
   requireAttestationsBy?: string[];
+}
+/**
+ * A Cloud Scheduler job that calls a Service of the set (or any HTTPS URL) on a cron schedule, sending an OIDC token of a service account; that account is granted roles/run.invoker on the target Service.
+ */
+export interface ScheduleManifest {
+  /**
+   * Manifest format version; always runctl.dev/v1alpha1.
+   */
+  apiVersion: 'runctl.dev/v1alpha1';
+  /**
+   * The kind of resource: Schedule.
+   */
+  kind: 'Schedule';
+  /**
+   * Identity of the job.
+   */
+  metadata: {
+    /**
+     * The Cloud Scheduler job ID: letters, digits, hyphens and underscores, at most 63 characters.
+     */
+    name: string;
+    /**
+     * Labels (a job has none of its own: runctl keeps them, with its ownership marks, on the last line of the job's description).
+     */
+    labels?: Labels;
+    /**
+     * runctl annotations: runctl.dev/ignore-changes, runctl.dev/deletion-policy, runctl.dev/paused.
+     */
+    annotations?: Annotations;
+  };
+  spec: ScheduleSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
+}
+/**
+ * When to call what, as whom.
+ */
+export interface ScheduleSpec {
+  /**
+   * Project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
+   */
+  project?: Project;
+  /**
+   * Cloud Scheduler location of the job, e.g. europe-north1. Optional; when given it wins over --region, CLOUDSDK_RUN_REGION and the gcloud configuration's run/region; default us-central1.
+   */
+  region?: Region;
+  /**
+   * What the job is for (the job's description; runctl adds its ownership line below it).
+   */
+  description?: string;
+  /**
+   * unix-cron schedule: minute hour day-of-month month day-of-week, e.g. "0 3 * * *" (03:00 every day). Lists, ranges, steps and month/day names are allowed.
+   */
+  schedule: string;
+  /**
+   * tz database time zone the schedule is read in, e.g. Europe/Helsinki. Default Etc/UTC (as gcloud scheduler jobs create).
+   */
+  timeZone?: string;
+  target: ScheduleTarget;
+  /**
+   * The service account whose OIDC token the job sends: ServiceAccount/NAME (an account of these manifests) or an email. It is granted roles/run.invoker on the target Service. Without it the job sends no token (the target must be public).
+   */
+  serviceAccount?: string;
+  /**
+   * Audience of the OIDC token. Default: the target Service's URL (url targets: the URL).
+   */
+  audience?: string;
+  retry?: ScheduleRetry;
+  /**
+   * How long one attempt may take, 15s to 30m. Default 3m.
+   */
+  attemptDeadline?: Duration;
+  /**
+   * Pause the job (it stays, but does not run). Default false.
+   */
+  paused?: boolean;
+}
+/**
+ * The HTTP request the job sends: to a Service of these manifests (its URL + path), or to a URL. Exactly one of service or url.
+ */
+export interface ScheduleTarget {
+  /**
+   * Name of the Service in these manifests to call (its status.url + path). Its invokers gain the job's service account.
+   */
+  service?: string;
+  /**
+   * A full http(s) URL to call instead of a Service of the set.
+   */
+  url?: string;
+  /**
+   * Path (and query) on the Service, e.g. /run. Default /. Only with service.
+   */
+  path?: string;
+  /**
+   * HTTP method. Default POST.
+   */
+  method?: 'POST' | 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
+  /**
+   * HTTP headers to send, e.g. Content-Type: application/json.
+   */
+  headers?: {
+    /**
+     * Header value.
+     */
+    [k: string]: string;
+  };
+  /**
+   * Request body (text), only with POST, PUT or PATCH.
+   */
+  body?: string;
+}
+/**
+ * Retries of a failed attempt (Cloud Scheduler's retryConfig).
+ */
+export interface ScheduleRetry {
+  /**
+   * Retries after a failed attempt, 0 to 5. Default 0.
+   */
+  count?: number;
+  /**
+   * Wait before the first retry. Default 5s.
+   */
+  minBackoff?: Duration;
+  /**
+   * Longest wait between retries. Default 1h.
+   */
+  maxBackoff?: Duration;
+  /**
+   * Times the wait doubles before growing linearly. Default 5.
+   */
+  maxDoublings?: number;
+  /**
+   * Time limit for retrying, from the first attempt. Default 0s (no limit).
+   */
+  maxRetryDuration?: Duration;
 }
 /**
  * A Cloud Run service: its container, scaling, networking, access, traffic split and progressive rollout.

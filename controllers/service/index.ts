@@ -34,6 +34,7 @@ import { resourceProblems } from './run-limits';
 import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig, servingRevision } from './rollout/state';
 import { beginRollout, driveRollout, type RolloutTarget } from './rollout/drive';
 import { serviceRollout } from './rollout/capability';
+import { grantNotes, invokerGrants, withGranted } from './invoker-grants';
 
 const KIND = 'Service';
 
@@ -97,7 +98,9 @@ export function serviceStatus(svc: RunService): ResourceStatus {
   };
 }
 
-const declaresIam = (m: Manifest<ServiceSpec>) => m.spec.public !== undefined || m.spec.invokers !== undefined;
+/** Whether the Service manages its invoker policy: declared, or others of the set need run.invoker on it. */
+const declaresIam = (m: Manifest<ServiceSpec>, ctx: Pick<PlanContext, 'grantsOn'>) =>
+  m.spec.public !== undefined || m.spec.invokers !== undefined || invokerGrants(m, ctx).length > 0;
 
 function observedFrom(svc: RunService, iam?: IamView): ServiceObserved {
   return {
@@ -225,7 +228,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
   async observe({ manifest: m, id }, ctx) {
     const svc = (await listServices(ctx, id.project, id.region!)).get(id.fullName);
     if (!svc) return { exists: false };
-    const iam = declaresIam(m) ? (await readIam(ctx, id.fullName)).view : undefined;
+    const iam = declaresIam(m, ctx) ? (await readIam(ctx, id.fullName)).view : undefined;
     const observed = observedFrom(svc, iam);
     const earlier = await earlierPinnedRevision(m, id, svc, ctx);
     if (earlier) EARLIER_REVISION.set(observed, earlier);
@@ -237,11 +240,18 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
     // Without spec.traffic the manifest asks for the documented default, so a split left
     // behind by an earlier release is a difference; with spec.rollout the rollout owns it.
     if (defaultsTraffic(m)) out.traffic = normalizeSpec({ traffic: DEFAULT_TRAFFIC }, writeContext(m, ctx)).traffic;
+    // Invokers others of the set need (a Schedule's account) join the declared ones.
+    const grants = invokerGrants(m, ctx);
+    if (grants.length && m.spec.invokers !== undefined) out.invokers = withGranted(out.invokers as string[] | undefined, grants);
     return out;
   },
 
   plan({ manifest: m, desired: declared, observed }, ctx): ResourcePlan {
     const desired = { ...declared };
+    // Granted invokers on a Service that does not declare its own join the live members.
+    const grants = invokerGrants(m, ctx);
+    const liveInvokers = observed.spec?.invokers as string[] | undefined;
+    if (grants.length && m.spec.invokers === undefined) desired.invokers = withGranted(liveInvokers, grants);
     // A new service gets the default split from Cloud Run itself: not worth a plan line.
     if (!observed.exists && defaultsTraffic(m)) delete desired.traffic;
     if (!observed.exists) {
@@ -269,7 +279,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
       const operations = rolloutOperations(m, live, false, rollout, ctx);
       return { action: rollout.resume ? 'update' : 'noop', changes, notes: rollout.notes, unsettled: rollout.resume ? undefined : notServing(m, live), ...(operations.length ? { operations } : {}) };
     }
-    const notes: string[] = [];
+    const notes: string[] = fields.has('invokers') ? grantNotes(grants, liveInvokers) : [];
     if (template.length) notes.push(`creates a new revision (template fields changed: ${template.join(', ')})`);
     else notes.push('no new revision (only service-level, traffic or IAM settings change)');
     notes.push(...rollout.notes);
@@ -340,11 +350,11 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
       }
     }
     let iam: IamView | undefined;
-    if (declaresIam(m)) {
+    if (declaresIam(m, ctx)) {
       const current = await readIam(ctx, id.fullName);
       iam = current.view;
       const wantPublic = m.spec.public === undefined ? current.view.public : !!m.spec.public;
-      const wantInvokers = m.spec.invokers === undefined ? current.view.invokers : [...new Set<string>(m.spec.invokers)].sort();
+      const wantInvokers = withGranted(m.spec.invokers === undefined ? current.view.invokers : m.spec.invokers, invokerGrants(m, ctx));
       // Written only when planned (on a create, every declared field is a change).
       const planned = changed.has('public') || changed.has('invokers');
       if (planned && (wantPublic !== current.view.public || wantInvokers.join(',') !== current.view.invokers.join(','))) {

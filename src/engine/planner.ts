@@ -300,8 +300,10 @@ async function pruneEntries(session: Session): Promise<PlanEntry[]> {
 /** Make a plan for the manifests (already validated). */
 export async function makePlan(session: Session, manifests: Manifest[], opts: PlanOptions = {}): Promise<Plan> {
   session.addManifests(manifests);
-  await observeAll(session, manifests);
+  // Before observing: what a resource reads can depend on the grants others ask of it (a
+  // Service reads its IAM policy when a Schedule needs run.invoker on it).
   await collectGrants(session);
+  await observeAll(session, manifests);
   const graph = buildGraph(manifests);
   const order = opts.destroy ? [...graph.levels].reverse().flat() : graph.levels.flat();
   const byKey = new Map(manifests.map((m) => [keyOf(m), m]));
