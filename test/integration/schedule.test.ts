@@ -30,6 +30,8 @@ describe.each(TRANSPORTS)('Schedule end to end (%s)', (transport) => {
   let dir: string;
   beforeAll(async () => {
     h = await startHarness({ transport });
+    // The job's OIDC account must exist (the emulator's IAM module answers for it).
+    await h.clients.iamServiceAccounts().create({ name: 'projects/local-project', requestBody: { accountId: 'scheduler' } });
     dir = path.join(h.dir, 'nightly');
     h.write('nightly/service.yaml', serviceYaml('nightly-report', { public: false }));
     h.write('nightly/schedule.yaml', scheduleYaml('nightly-report', NIGHTLY));
