@@ -101,6 +101,8 @@ async function writeService(m: Manifest<GpuModelSpec>, id: Identity, obs: GpuObs
 
 export const gpuModelController: Controller<GpuModelSpec, RunService, GpuForm> = {
   kind: KIND,
+  // Its Cloud Run service is listed by Service too; export keeps the GpuModel.
+  specialises: 'Service',
   schema: 'gpu-model.schema.json',
   regional: true,
 

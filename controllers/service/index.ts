@@ -28,6 +28,7 @@ import {
   type RunService,
   type WriteContext,
 } from '../shared/cloud-run/run-service';
+import { impliedVolumes, unexpressed, withoutImplied, withReferences } from './export';
 import { clockFor } from './rollout/clock';
 import { planRollout, rolloutStatus, validateRollout, type RolloutPlan } from './rollout/plan';
 import { resourceProblems } from './run-limits';
@@ -379,10 +380,15 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
     return liveServices(ctx, scopes, KIND, (svc, scope) => ({ spec: { ...readSpec(svc), region: scope.region }, status: serviceStatus(svc) }));
   },
 
-  async exportSpec(r, ctx) {
+  async exportSpec(r, ctx, opts) {
     // IAM is not part of the listing (one read per service): read it for the one being printed.
     const { view } = await readIam(ctx, r.identity.fullName);
     const { region, ...spec } = r.spec;
-    return { spec: { region, ...withoutServerDefaults({ ...spec, public: view.public, invokers: view.invokers }) } };
+    const svc = (await listServices(ctx, r.identity.project, r.identity.region!)).get(r.identity.fullName);
+    const exported = withReferences(withoutImplied(withoutServerDefaults({ ...spec, public: view.public, invokers: view.invokers }), svc), r.identity.project, opts);
+    return {
+      spec: { region, ...exported },
+      ...(svc ? { unexpressed: unexpressed(svc), related: impliedVolumes(svc) } : {}),
+    };
   },
 };

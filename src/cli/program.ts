@@ -97,6 +97,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
       code = await getCommand(kind, name, opts, io);
     });
 
+  targetOptions(program.command('export [kind] [names...]').description('live resources as minimal manifests (every region unless --region); --set: the set --adopt would label'))
+    .option('--all', 'every kind')
+    .option('--out <dir>', 'write one file per resource (KIND-NAME.yaml) into this directory')
+    .option('--references', 'also rebuild ${Kind/name.status.x} references inside strings (an image under an exported Repository)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']))
+    .action(async (kind, names, opts) => {
+      const { exportCommand } = await import('./commands/export');
+      code = await exportCommand(kind, names ?? [], opts, io);
+    });
+
   leaseOptions(targetOptions(program.command('delete').description('delete what the manifests name (reverse dependency order)')))
     .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
     .option('-y, --yes', 'do not ask for confirmation')

@@ -339,10 +339,42 @@ export interface Controller<S = unknown, L = unknown, F extends Form = Form> {
    * defaults left out, fields the listing does not read (IAM) read now. Piped back into
    * `diff -f -`, it plans no change. Default: the listed `spec` as it is.
    */
-  exportSpec?(r: LiveResource, ctx: ObserveContext): Promise<{ spec: Form; status?: Record<string, unknown> }>;
+  exportSpec?(r: LiveResource, ctx: ObserveContext, opts?: ExportOptions): Promise<ExportedSpec>;
+
+  /**
+   * This kind is a specialised form of another kind's objects (a GpuModel is a Cloud Run
+   * service that `Service` lists too): where both list one object (same `fullName`),
+   * `export` keeps this kind's manifest only.
+   */
+  readonly specialises?: string;
 
   /** Kind-specific verbs this kind offers (e.g. `rollout`). */
   readonly capabilities?: Capabilities;
+}
+
+/** What `export` tells `exportSpec` beyond the resource: what else is exported with it. */
+export interface ExportOptions {
+  /** Every live resource exported in this run (references are rebuilt only towards these). */
+  exported: LiveResource[];
+  /** Rebuild `${Kind/name.status.x}` references inside strings too (`export --references`). */
+  references: boolean;
+}
+
+/** A listed resource as a manifest declares it (see `Controller.exportSpec`). */
+export interface ExportedSpec {
+  spec: Form;
+  status?: Record<string, unknown>;
+  /**
+   * Live settings no field of the kind expresses (a sidecar container, a Cloud SQL
+   * connection): `export` lists them at the top of the file, so nothing is dropped in
+   * silence. Each line names the API field, e.g. `template.containers[1] (sidecar "proxy")`.
+   */
+  unexpressed?: string[];
+  /**
+   * Other resources this one implies, as manifests (a Service's Cloud Storage mount as a
+   * `Volume`): exported too unless a resource of that kind and name already is.
+   */
+  related?: Array<{ kind: string; name: string; spec: Form }>;
 }
 
 /**

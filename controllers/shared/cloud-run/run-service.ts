@@ -523,9 +523,10 @@ export function withoutServerDefaults(spec: Record<string, unknown>): Record<str
       continue;
     }
     if (k === 'scaling') {
-      // Cloud Run's defaults: no warm instances, 80 concurrent requests per instance.
+      // Cloud Run's defaults: no warm instances, at most 100, 80 concurrent requests per instance.
       const { minInstances, concurrency, ...rest } = isRecord(v) ? v : {};
-      const scaling = { ...(minInstances ? { minInstances } : {}), ...rest, ...(concurrency !== undefined && concurrency !== 80 ? { concurrency } : {}) };
+      const { maxInstances, ...others } = rest;
+      const scaling = { ...(minInstances ? { minInstances } : {}), ...(maxInstances !== undefined && maxInstances !== 100 ? { maxInstances } : {}), ...others, ...(concurrency !== undefined && concurrency !== 80 ? { concurrency } : {}) };
       if (Object.keys(scaling).length) out.scaling = scaling;
       continue;
     }
