@@ -190,7 +190,7 @@ describe('Domain Restricted Sharing (org policy)', () => {
     try {
       for (const m of ['allUsers', 'allAuthenticatedUsers']) {
         const err: any = await setPolicy([m]).then(() => undefined, (e) => e);
-        expect(err?.code).toBe(9); // FAILED_PRECONDITION
+        expect(err?.code, String(err?.details ?? err)).toBe(9); // FAILED_PRECONDITION
         expect(String(err.details)).toContain('One or more users named in the policy do not belong to a permitted customer');
       }
       await setPolicy(['serviceAccount:a@p.iam.gserviceaccount.com']);
@@ -198,6 +198,28 @@ describe('Domain Restricted Sharing (org policy)', () => {
       await fetch(`http://${emu.http}/__emulator/org-policies`, { method: 'PUT', body: JSON.stringify({ policies: [] }) });
     }
     await setPolicy(['allUsers']);
+  });
+
+  it('other APIs\' SetIamPolicy refuse public members too (Resource Manager, Secret Manager, Artifact Registry)', async () => {
+    const other = await startEmulator({ port: 0, orgPolicies: ['domain-restricted-sharing'] });
+    const c = new Clients({ mode: 'emulator', grpc: other.grpc, http: other.http });
+    try {
+      const refused = async (p: Promise<unknown>) => {
+        const err: any = await p.then(() => undefined, (e) => e);
+        expect(err?.code, String(err?.details ?? err)).toBe(9); // FAILED_PRECONDITION
+        expect(String(err.details)).toContain('One or more users named in the policy do not belong to a permitted customer.');
+      };
+      const bindings = [{ role: 'roles/viewer', members: ['allUsers'] }];
+      await refused(c.projects().setIamPolicy({ resource: 'projects/proj-drs', policy: { bindings } }));
+      await c.secretManager().createSecret({ parent: 'projects/proj-drs', secretId: 's', secret: { replication: { automatic: {} } } });
+      await refused(c.secretManager().setIamPolicy({ resource: 'projects/proj-drs/secrets/s', policy: { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: ['allAuthenticatedUsers'] }] } }));
+      const [op] = await c.artifactRegistry().createRepository({ parent: 'projects/proj-drs/locations/europe-west1', repositoryId: 'r', repository: { format: 'DOCKER' } });
+      await op.promise();
+      await refused(c.artifactRegistry().setIamPolicy({ resource: 'projects/proj-drs/locations/europe-west1/repositories/r', policy: { bindings: [{ role: 'roles/artifactregistry.reader', members: ['allUsers'] }] } }));
+    } finally {
+      await c.close();
+      await other.stop();
+    }
   });
 
   it('the flag is an emulator option; an unknown policy name is 400', async () => {

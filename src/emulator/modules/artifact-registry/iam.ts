@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
+import { checkPolicyMembers } from '../../org-policy';
 import { Code, EmulatorError } from '../../errors';
 import { canonical } from './protos';
 import { arNs, invalid, requireRepo, type PolicyRecord } from './state';
@@ -45,6 +46,8 @@ export function setIamPolicy(core: EmulatorCore, req: any): PolicyRecord {
     throw new EmulatorError(Code.ABORTED, 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
   }
   const bindings = normalizeBindings(input.bindings ?? []);
+  // Domain Restricted Sharing refuses public members (`--org-policy domain-restricted-sharing`).
+  checkPolicyMembers(core, bindings);
   const conditional = bindings.some((b) => b.condition);
   if (conditional && (input.version ?? 0) < 3) throw invalid('Policies with conditional role bindings must set version 3.');
   const next: PolicyRecord = { version: conditional ? 3 : 1, bindings, etag: randomBytes(8).toString('base64') };

@@ -5,6 +5,7 @@
  * See `src/emulator/spec/iam.md`.
  */
 import type { EmulatorCore } from '../../core';
+import { checkPolicyMembers } from '../../org-policy';
 import { Code, EmulatorError } from '../../errors';
 import { policyWire, setPolicy, type SetPolicyInput } from './policy';
 import { computeDefaultEmail, iamNs, newPolicyEtag, type PolicyRecord } from './state';
@@ -70,6 +71,8 @@ export function getProjectPolicy(core: EmulatorCore, req: { resource?: string })
 export function setProjectPolicy(core: EmulatorCore, req: SetPolicyInput & { resource?: string }, exists: (email: string) => boolean): unknown {
   const project = parseProject(req.resource, 'resource');
   const next = setPolicy(projectPolicy(core, project), req, exists);
+  // Domain Restricted Sharing refuses public members (`--org-policy domain-restricted-sharing`).
+  checkPolicyMembers(core, next.bindings);
   iamNs(core).policies[project] = next;
   return policyWire(next);
 }

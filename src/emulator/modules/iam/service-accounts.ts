@@ -4,6 +4,7 @@
  * enable/disable and the account's own IAM policy. See `src/emulator/spec/iam.md`.
  */
 import type { EmulatorCore } from '../../core';
+import { checkPolicyMembers } from '../../org-policy';
 import { Code, EmulatorError } from '../../errors';
 import { emptyPolicy, policyWire, setPolicy, type SetPolicyInput } from './policy';
 import {
@@ -192,6 +193,9 @@ export function getAccountPolicy(core: EmulatorCore, project: string, key: strin
 
 export function setAccountPolicy(core: EmulatorCore, project: string, key: string, body: SetPolicyInput, exists: (email: string) => boolean): unknown {
   const rec = stored(core, findAccount(core, project, key, 'setIamPolicy'));
-  rec.policy = setPolicy(rec.policy ?? emptyPolicy(), body ?? {}, exists);
+  const next = setPolicy(rec.policy ?? emptyPolicy(), body ?? {}, exists);
+  // Domain Restricted Sharing refuses public members (`--org-policy domain-restricted-sharing`).
+  checkPolicyMembers(core, next.bindings);
+  rec.policy = next;
   return policyWire(rec.policy);
 }

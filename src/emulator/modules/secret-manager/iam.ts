@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
+import { checkPolicyMembers } from '../../org-policy';
 import { Code, EmulatorError } from '../../errors';
 import { invalid, requireSecret, type Binding, type PolicyRecord, type SecretRecord } from './state';
 
@@ -54,6 +55,8 @@ export function setIamPolicy(core: EmulatorCore, req: Obj): Obj {
     throw new EmulatorError(Code.ABORTED, 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
   }
   const bindings = normalizeBindings(req.policy.bindings ?? []);
+  // Domain Restricted Sharing refuses public members (`--org-policy domain-restricted-sharing`).
+  checkPolicyMembers(core, bindings);
   const conditional = bindings.some((b) => b.condition);
   if (conditional && (req.policy.version ?? 0) < 3) throw invalid('Policies with conditional role bindings must set version 3.');
   rec.policy = { version: conditional ? 3 : 1, bindings, etag: randomBytes(8).toString('base64') };
