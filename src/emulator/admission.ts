@@ -19,6 +19,8 @@ export interface ImageAdmissionRequest {
    * secret volumes, with the field path Cloud Run names in its condition message.
    */
   secrets?: Array<{ secret: string; version: string; path: string }>;
+  /** The revision's Serverless VPC Access connector (`vpcAccess.connector`), when it has one. */
+  vpcConnector?: string;
 }
 
 /** A denial: Cloud Run fails the revision with this condition reason and message. */

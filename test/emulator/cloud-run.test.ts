@@ -108,6 +108,9 @@ describe('CreateService / GetService', () => {
   });
 
   it('adds the missing limit key, leaves cpuIdle unset when resources are sent, defaults vpc egress', async () => {
+    // A connector of the service's project must exist (spec/vpc-access.md, "Cloud Run").
+    const [made] = await clients.vpcAccess().createConnector({ parent: PARENT, connectorId: 'c1', connector: { network: 'default', ipCidrRange: '10.8.0.0/28', maxInstances: 3 } });
+    await made.promise();
     const s = await create('partial-resources', {
       template: {
         containers: [{ image: IMAGE, resources: { limits: { memory: '1Gi' } }, ports: [{ containerPort: 9000 }] }],

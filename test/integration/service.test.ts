@@ -15,6 +15,9 @@ describe.each(TRANSPORTS)('Service end to end (%s)', (transport) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ transport });
+    // Cloud Run fails a revision whose connector (in the service's project) does not exist.
+    const [op] = await h.clients.vpcAccess().createConnector({ parent, connectorId: 'c1', connector: { network: 'default', ipCidrRange: '10.8.0.0/28', maxInstances: 3 } });
+    await op.promise();
   });
   afterAll(async () => h?.close());
 

@@ -11,8 +11,9 @@ import { domainMappingsModule } from './domain-mappings';
 import { iamModule } from './iam';
 import { secretManagerModule } from './secret-manager';
 import { artifactRegistryModule } from './artifact-registry';
+import { vpcAccessModule } from './vpc-access';
 
 export type { EmulatorModule } from './module';
 
 /** The modules, in registration order. */
-export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule, secretManagerModule, artifactRegistryModule];
+export const MODULES: EmulatorModule[] = [cloudRunModule, monitoringModule, computeModule, storageModule, binauthzModule, trafficModule, schedulerModule, domainMappingsModule, iamModule, secretManagerModule, artifactRegistryModule, vpcAccessModule];

@@ -82,6 +82,12 @@ const RUN_MIXINS: MixinRule[] = [
  */
 const ARTIFACT_REGISTRY_MIXINS: MixinRule[] = [
   { selector: 'google.longrunning.Operations.GetOperation', get: '/v1/{name=projects/*/locations/*/operations/*}' },
+ * Serverless VPC Access: the operations paths `VpcAccessServiceClient` gives its
+ * operations client in fallback mode (`build/src/v1/vpc_access_service_client.js`).
+ */
+const VPC_ACCESS_MIXINS: MixinRule[] = [
+  { selector: 'google.longrunning.Operations.GetOperation', get: '/v1/{name=projects/*/locations/*/operations/*}' },
+  { selector: 'google.longrunning.Operations.ListOperations', get: '/v1/{name=projects/*/locations/*}/operations' },
 ];
 
 /** The API packages whose protos define the REST surface. Add a package here with its gRPC module. */
@@ -92,6 +98,7 @@ export const API_PACKAGES: ApiPackage[] = [
   { pkg: '@google-cloud/resource-manager', mixins: [] },
   { pkg: '@google-cloud/secret-manager', mixins: [] },
   { pkg: '@google-cloud/artifact-registry', mixins: ARTIFACT_REGISTRY_MIXINS },
+  { pkg: '@google-cloud/vpc-access', mixins: VPC_ACCESS_MIXINS },
 ];
 
 const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;

@@ -53,6 +53,7 @@ function admit(core: EmulatorCore, sn: ServiceName, service: Obj): ImageDenial |
       binaryAuthorization: ba ? { useDefault: ba.useDefault, policy: ba.policy, breakglassJustification: ba.breakglassJustification } : undefined,
       serviceAccount: service.template.serviceAccount,
       secrets: secretRefs(service.template),
+      vpcConnector: service.template.vpcAccess?.connector || undefined,
     });
     if (denial) return denial;
   }
