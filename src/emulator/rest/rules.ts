@@ -82,6 +82,9 @@ const RUN_MIXINS: MixinRule[] = [
  */
 const ARTIFACT_REGISTRY_MIXINS: MixinRule[] = [
   { selector: 'google.longrunning.Operations.GetOperation', get: '/v1/{name=projects/*/locations/*/operations/*}' },
+];
+
+/**
  * Serverless VPC Access: the operations paths `VpcAccessServiceClient` gives its
  * operations client in fallback mode (`build/src/v1/vpc_access_service_client.js`).
  */
