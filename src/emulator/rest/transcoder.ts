@@ -65,6 +65,27 @@ export class RestTranscoder {
   }
 
   /**
+   * The answer in proto3 JSON. A mixin method (`google.longrunning.Operations`) is bound
+   * by several API packages at one path, and the `google.protobuf.Any` payloads of its
+   * answer resolve only in the descriptor of the package whose operation it is: each
+   * package's response type is tried until one knows the payload's type.
+   */
+  private responseJson(route: Route, bytes: Buffer, numericEnums: boolean): Record<string, unknown> | undefined {
+    const types = [route.method.responseType, ...this.routes.filter((r) => r.method.grpcPath === route.method.grpcPath).map((r) => r.method.responseType)];
+    let firstError: unknown;
+    for (const type of [...new Set(types)]) {
+      try {
+        const message = type.decode(bytes);
+        return dropEmpty(type, serializer().toProto3JSON(message as protobuf.Message, { numericEnums }) as Record<string, unknown>);
+      } catch (err) {
+        firstError ??= err;
+        if (!/cannot find type/.test(String((err as Error)?.message))) throw err;
+      }
+    }
+    throw firstError;
+  }
+
+  /**
    * Serve a request when an API binds it; false otherwise (the caller answers
    * UNIMPLEMENTED). A bound method the emulator does not implement answers
    * UNIMPLEMENTED naming the method.
@@ -89,8 +110,7 @@ export class RestTranscoder {
       const json = requestJson(route.method.requestType, { pathValues: values, query: url.searchParams, body, bodyField: route.binding.body });
       const request = toRequest(route.method.requestType, impl, json);
       const answer = await invoke(impl, request, metadataOf(req));
-      const message = route.method.responseType.decode(impl.responseSerialize(answer));
-      let out = dropEmpty(route.method.responseType, serializer().toProto3JSON(message as protobuf.Message, { numericEnums }) as Record<string, unknown>);
+      let out = this.responseJson(route, impl.responseSerialize(answer), numericEnums);
       if (route.binding.responseBody) out = (out?.[route.binding.responseBody] ?? {}) as Record<string, unknown>;
       send(res, 200, out ?? {});
     } catch (err) {
