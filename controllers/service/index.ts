@@ -257,7 +257,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
     if (!observed.exists && defaultsTraffic(m)) delete desired.traffic;
     if (!observed.exists) {
       const { changes } = diffDeclared(desired, {});
-      return { action: 'create', changes, notes: ['creates the service and its first revision'] };
+      return { action: 'create', changes, notes: ['creates the service and its first revision', ...grantNotes(grants, [])] };
     }
     // An unfinished rollout whose spec.rollout is gone keeps its split until `rollout promote` or `abort`.
     const live = observed.raw ?? {};

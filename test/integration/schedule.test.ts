@@ -152,4 +152,24 @@ describe.each(TRANSPORTS)('Schedule end to end (%s)', (transport) => {
     expect((await h.cli(['apply', '-f', dir, '--prune', '--yes'])).code).toBe(0);
     expect((await job(`${PARENT}/jobs/other`)).name).toBe(`${PARENT}/jobs/other`);
   });
+
+  it('merges the grant into invokers a Service declares, and takes it away with the Schedule', async () => {
+    const other = 'auditor@local-project.iam.gserviceaccount.com';
+    await h.clients.iamServiceAccounts().create({ name: 'projects/local-project', requestBody: { accountId: 'auditor' } });
+    const d = path.join(h.dir, 'declared');
+    h.write('declared/service.yaml', serviceYaml('weekly-report', { public: false, invokers: [`serviceAccount:${other}`] }));
+    h.write('declared/schedule.yaml', scheduleYaml('weekly-report', NIGHTLY.replace('service: nightly-report', 'service: weekly-report')));
+    const plan = await h.cli(['plan', '-f', d]);
+    expect(plan.stdout).toContain(`invoker serviceAccount:${SA} (for Schedule/weekly-report)`);
+    expect((await h.cli(['apply', '-f', d])).code).toBe(0);
+    expect((await invokers('weekly-report')).sort()).toEqual([`serviceAccount:${other}`, `serviceAccount:${SA}`]);
+    await h.resetStats();
+    expect((await h.cli(['apply', '-f', d])).stdout).toContain('No changes');
+    expect((await h.stats()).writes).toBe(0);
+    // The Schedule leaves the set: its grant leaves the declared invokers with it.
+    h.write('declared/schedule.yaml', '');
+    const res = await h.cli(['apply', '-f', d, '--prune', '--yes']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(await invokers('weekly-report')).toEqual([`serviceAccount:${other}`]);
+  });
 });
