@@ -9,7 +9,8 @@ import { policyController } from './policy';
 import { sloController } from './slo';
 import { gpuModelController } from './gpu-model';
 import { volumeController } from './volume';
+import { repositoryController } from './repository';
 import { domainMappingController } from './domain-mapping';
 import { scheduleController } from './schedule';
 
-export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController];

@@ -12,6 +12,7 @@ export type RunctlManifest =
   | GpuModelManifest
   | LoadBalancerManifest
   | PolicyManifest
+  | RepositoryManifest
   | ScheduleManifest
   | ServiceManifest
   | SloManifest
@@ -41,6 +42,10 @@ export type Memory = string;
  */
 export type Duration = string;
 /**
+ * An IAM member: allUsers, allAuthenticatedUsers, or user:, serviceAccount:, group:, domain:, principal:, principalSet: followed by an identifier.
+ */
+export type IamMember = string;
+/**
  * A literal string, or a Secret Manager reference.
  */
 export type EnvValue = string | SecretRef;
@@ -48,10 +53,6 @@ export type EnvValue = string | SecretRef;
  * A service account email, e.g. app@my-proj.iam.gserviceaccount.com.
  */
 export type ServiceAccount = string;
-/**
- * An IAM member: allUsers, allAuthenticatedUsers, or user:, serviceAccount:, group:, domain:, principal:, principalSet: followed by an identifier.
- */
-export type IamMember = string;
 /**
  * Binary Authorization: 'default' checks every new revision against the project's Policy; {breakglassJustification} deploys anyway and records why.
  */
@@ -433,6 +434,92 @@ export interface AdmissionRule {
    * Attestors whose attestations are required (REQUIRE_ATTESTATION only), e.g. projects/my-proj/attestors/built-by-cloud-build.
    */
   requireAttestationsBy?: string[];
+}
+/**
+ * An Artifact Registry repository (metadata.name is the repository ID). Its status.url (LOCATION-docker.pkg.dev/PROJECT/REPO) is what a Service's image refers to: image: ${Repository/jokes.status.url}/jokes:1.
+ */
+export interface RepositoryManifest {
+  /**
+   * Manifest format version; always runctl.dev/v1alpha1.
+   */
+  apiVersion: 'runctl.dev/v1alpha1';
+  /**
+   * The kind of resource: Repository.
+   */
+  kind: 'Repository';
+  /**
+   * Identity of the repository.
+   */
+  metadata: {
+    /**
+     * The repository ID: lower-case letters, digits and hyphens, starting with a letter, at most 63 characters.
+     */
+    name: string;
+    /**
+     * Labels set on the repository.
+     */
+    labels?: Labels;
+    /**
+     * runctl annotations: runctl.dev/ignore-changes, runctl.dev/deletion-policy, runctl.dev/paused.
+     */
+    annotations?: Annotations;
+  };
+  spec: RepositorySpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints (url, createTime, sizeBytes); apply, diff and validate skip it.
+   */
+  status?: Status;
+}
+/**
+ * Where the repository lives, what it holds, who may read and write it, and what is cleaned up.
+ */
+export interface RepositorySpec {
+  /**
+   * Project ID. Optional; default --project, GOOGLE_CLOUD_PROJECT, the gcloud configuration's core/project (--project contradicting it is an error).
+   */
+  project?: Project;
+  /**
+   * A region (europe-north1) or a multi-region (us, europe, asia). Part of the repository's identity: another location is another repository (runctl creates it there and leaves the one in the old location, with its images, as it is).
+   */
+  location: string;
+  /**
+   * What the repository holds. Default docker (the only format whose status.url a Service's image can use); maven, npm, python, apt, yum, go, kfp, generic and ruby are accepted as the API accepts them. Cannot change.
+   */
+  format?:
+    'docker' | 'maven' | 'npm' | 'python' | 'apt' | 'yum' | 'go' | 'kfp' | 'generic' | 'ruby';
+  /**
+   * Free text shown in the console.
+   */
+  description?: string;
+  /**
+   * Docker only: a pushed tag can never move to another image. Default false.
+   */
+  immutableTags?: boolean;
+  /**
+   * Members granted roles/artifactregistry.reader on this repository only (pull images). ServiceAccount/NAME names an account of the set. runctl manages exactly this role's members on this repository: others are removed; every other role is kept.
+   */
+  readers?: IamMember[];
+  /**
+   * Members granted roles/artifactregistry.writer on this repository only (push images, e.g. the CI's account). ServiceAccount/NAME names an account of the set. runctl manages exactly this role's members on this repository.
+   */
+  writers?: IamMember[];
+  /**
+   * Cleanup policies Artifact Registry runs on the repository's images. Absent: runctl leaves the repository's cleanup policies as they are.
+   */
+  cleanup?: {
+    /**
+     * Keep the N most recent versions of every image (a KEEP policy 'keep-recent' with mostRecentVersions.keepCount).
+     */
+    keepRecent?: number;
+    /**
+     * Delete untagged images older than this, e.g. 7d (a DELETE policy 'delete-untagged' with tagState UNTAGGED and olderThan).
+     */
+    deleteUntaggedAfter?: Duration;
+    /**
+     * Evaluate the policies without deleting anything (cleanupPolicyDryRun). Default false.
+     */
+    dryRun?: boolean;
+  };
 }
 /**
  * A Cloud Scheduler job that calls a Service of the set (or any HTTPS URL) on a cron schedule, sending an OIDC token of a service account; that account is granted roles/run.invoker on the target Service.

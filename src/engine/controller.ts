@@ -302,6 +302,14 @@ export interface Controller<S = unknown, L = unknown, F extends Form = Form> {
    */
   grants?(req: ObserveRequest<S>, ctx: ObserveContext): Promise<Grant[]> | Grant[];
 
+  /**
+   * Status fields known before the resource exists, computed from its identity alone
+   * (a repository's URL, an account's email), so `${Kind/name.status.x}` references to
+   * them resolve in a plan instead of showing `(known after apply)`. Pure; the live
+   * status wins once the resource exists.
+   */
+  knownStatus?(req: ObserveRequest<S>, ctx: PlanContext): Record<string, unknown>;
+
   /** Read the live state. Must use `ctx.cached` list calls, not one get per resource. */
   observe(req: ObserveRequest<S>, ctx: ObserveContext): Promise<Observed<L, F>>;
 

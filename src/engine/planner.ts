@@ -59,8 +59,11 @@ function referenceLookup(session: Session): (ref: { kind: string; name: string; 
     const path = ref.path;
     if (path.startsWith('status.')) {
       const o = session.observed.get(key);
-      if (!o?.exists || !o.status) return undefined;
-      return getPath(o.status.fields, path.slice('status.'.length));
+      if (o?.exists && o.status) return getPath(o.status.fields, path.slice('status.'.length));
+      // Not there yet: a field its kind can compute from the identity alone is known now.
+      const target = session.manifests.get(key);
+      const known = target && !o?.exists ? session.controllerFor(target.kind).knownStatus?.({ manifest: target, id: session.identify(target) }, session.planContext()) : undefined;
+      return known ? getPath(known, path.slice('status.'.length)) : undefined;
     }
     const target = session.manifests.get(key);
     return target ? getPath(target, path) : undefined;
