@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import * as path from 'node:path';
+import { CONTROLLERS } from '../../controllers/index';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../../src/engine/types';
@@ -238,7 +239,8 @@ describe('validate: extra checks', () => {
 
 describe('schemaFor / knownKinds', () => {
   it('discovers kinds from the schema files', () => {
-    expect(knownKinds()).toEqual(['DomainMapping', 'GpuModel', 'LoadBalancer', 'Policy', 'Service', 'Slo', 'Volume']);
+    // Every registered kind has its schema, and every schema its controller.
+    expect(knownKinds()).toEqual(CONTROLLERS.map((c) => c.kind).sort());
     expect(schemaFor('Service')?.$id).toBe('https://runctl.dev/schemas/v1alpha1/service.schema.json');
     expect(schemaFor('Nope')).toBeUndefined();
   });
