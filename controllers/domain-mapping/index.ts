@@ -31,10 +31,28 @@ function observed(m: Mapping, region: string): MappingObserved {
 }
 
 /** A create the API refused because the region has no domain mappings, explained. */
-function explain(err: unknown, region: string, domain: string): unknown {
+function explain(err: unknown, domain: string): unknown {
   const info = apiError(err);
   if (info.code !== GrpcCode.UNIMPLEMENTED) return err;
-  return new RunctlError('InvalidValue', `${KIND}/${domain}: ${info.message} Cloud Run ${LIMITED}. Move the Service to one of those regions, or serve ${domain} through a LoadBalancer (spec.domains: [${domain}]).`, { cause: err, source: 'user' });
+  return new RunctlError('InvalidValue', `${info.message} Cloud Run ${LIMITED}. Move the Service to one of those regions, or serve ${domain} through a LoadBalancer (spec.domains: [${domain}]).`, { cause: err, source: 'user' });
+}
+
+/**
+ * What the Service's manifest says about who can reach it through the domain: a mapping
+ * carries internet traffic, which an internal ingress refuses, and callers need
+ * run.invoker unless the service is public.
+ */
+function reachability(m: Manifest<DomainMappingSpec>, ctx: PlanContext): string[] {
+  const svc = ctx.manifestOf(`Service/${m.spec.service}`)?.spec as { ingress?: string; public?: boolean; invokerIamCheck?: boolean } | undefined;
+  if (!svc) return [];
+  const out: string[] = [];
+  if (svc.ingress && svc.ingress !== 'all') {
+    out.push(`Service/${m.spec.service} has ingress ${svc.ingress}: requests to ${m.metadata.name} come from the internet, and Cloud Run refuses them until ingress is all (internal callers use the service's own URL)`);
+  }
+  if (!svc.public && svc.invokerIamCheck !== false) {
+    out.push(`Service/${m.spec.service} is not public: callers of ${m.metadata.name} need roles/run.invoker and an identity token (public: true, or invokerIamCheck: false, opens it)`);
+  }
+  return out;
 }
 
 export const domainMappingController: Controller<DomainMappingSpec, Mapping, MappingForm> = {
@@ -70,8 +88,8 @@ export const domainMappingController: Controller<DomainMappingSpec, Mapping, Map
     return { region: id.region!, service: m.spec.service, certificateMode: m.spec.certificateMode ?? 'automatic' };
   },
 
-  plan({ manifest: m, id, desired, observed: obs }): ResourcePlan {
-    const notes = [LIMITED];
+  plan({ manifest: m, id, desired, observed: obs }, ctx): ResourcePlan {
+    const notes = [LIMITED, ...reachability(m, ctx)];
     if (!MAPPING_REGIONS.includes(id.region!)) notes.unshift(`${id.region} is not among the regions known to offer domain mappings: Cloud Run will likely refuse it`);
     if (!obs.exists) return { action: 'create', changes: diffDeclared(desired, {}).changes, notes: [...notes, 'the DNS records to create are printed once the mapping exists'] };
     const { changes } = diffDeclared(desired, obs.spec);
@@ -108,12 +126,12 @@ export const domainMappingController: Controller<DomainMappingSpec, Mapping, Map
         },
       }));
     } catch (err) {
-      throw explain(err, id.region!, id.name);
+      throw explain(err, id.name);
     }
     const out = observed(created, id.region!);
     // Cloud Run accepts the mapping and fails it afterwards (unverified domain, missing route).
     if (out.status?.ready?.status === 'False') {
-      throw new RunctlError('InvalidValue', `${KIND}/${id.name}: the mapping was created but is not ready: ${out.status.ready.message ?? 'Ready False'}`, { source: 'user' });
+      throw new RunctlError('InvalidValue', `the mapping was created but is not ready: ${out.status.ready.message ?? 'Ready False'}`, { source: 'user' });
     }
     return out;
   },

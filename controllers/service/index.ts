@@ -44,12 +44,12 @@ const KIND = 'Service';
  * (FAILED_PRECONDITION, "... do not belong to a permitted customer"): say what it is and
  * name the field that makes the service public without an allUsers binding.
  */
-function explainRestrictedSharing(err: unknown, name: string): unknown {
+function explainRestrictedSharing(err: unknown): unknown {
   const info = apiError(err);
   if (info.code !== GrpcCode.FAILED_PRECONDITION || !/permitted customer/.test(info.message)) return err;
   return new RunctlError(
     'InvalidValue',
-    `${KIND}/${name}: spec.public: true was refused: ${info.message.trim()} The organisation enforces Domain Restricted Sharing ` +
+    `spec.public: true was refused: ${info.message.trim()} The organisation enforces Domain Restricted Sharing ` +
       `(constraints/iam.allowedPolicyMemberDomains), which forbids IAM bindings for allUsers. To make the service public anyway, ` +
       `set spec.invokerIamCheck: false (Cloud Run then skips the invoker IAM check; no allUsers binding) and remove spec.public.`,
     { cause: err, source: 'user' },
@@ -362,7 +362,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
         ctx.progress('setting invoker IAM policy');
         const policy = withInvokers(current.policy, { public: wantPublic, invokers: wantInvokers }, current.view);
         const [updated] = await client.setIamPolicy({ resource: id.fullName, policy }).catch((err: unknown) => {
-          throw wantPublic ? explainRestrictedSharing(err, m.metadata.name) : err;
+          throw wantPublic ? explainRestrictedSharing(err) : err;
         });
         iam = iamView(updated);
       }

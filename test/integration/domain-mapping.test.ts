@@ -32,6 +32,7 @@ describe('DomainMapping end to end', () => {
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('a LoadBalancer (kind LoadBalancer with domains) is the general path');
     expect(plan.stdout).toContain('available only in asia-east1');
+    expect(plan.stdout).toContain('Service/jokes is not public: callers of jokes.example.com need roles/run.invoker');
     const res = await h.cli(['apply', '-f', dir]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('DomainMapping/jokes.example.com (created): https://jokes.example.com');
@@ -135,6 +136,14 @@ describe('DomainMapping end to end', () => {
     expect(res.code).toBe(1);
     expect(res.stdout + res.stderr).toContain('Creating domain mappings is not allowed in europe-west2.');
     expect(res.stdout + res.stderr).toContain('LoadBalancer (spec.domains: [uk.example.com])');
+  });
+
+  it('notes that an internal ingress refuses the traffic a mapping carries', async () => {
+    h.write('internal/svc.yaml', serviceYaml('inside', { region: REGION, image: `${REGION}-docker.pkg.dev/p/r/inside:1`, ingress: 'internal', invokerIamCheck: false }));
+    h.write('internal/dm.yaml', mappingYaml('inside.example.com', '{service: inside}'));
+    const plan = await h.cli(['plan', '-f', path.join(h.dir, 'internal'), '--set', 'internal']);
+    expect(plan.stdout).toContain('Service/inside has ingress internal: requests to inside.example.com come from the internet');
+    expect(plan.stdout).not.toContain('is not public');
   });
 
   it('refuses a region that contradicts the Service\'s, before any call', async () => {
