@@ -172,4 +172,31 @@ describe.each(TRANSPORTS)('Schedule end to end (%s)', (transport) => {
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(await invokers('weekly-report')).toEqual([`serviceAccount:${other}`]);
   });
+
+  it('runs on the simulated clock and records what the private service answered', async () => {
+    const d = path.join(h.dir, 'runs');
+    h.write('runs/service.yaml', serviceYaml('hourly-report', { public: false }));
+    h.write('runs/schedule.yaml', scheduleYaml('hourly-report', NIGHTLY.replace('service: nightly-report', 'service: hourly-report').replace('"0 3 * * *"', '"0 * * * *"')));
+    expect((await h.cli(['apply', '-f', d])).code).toBe(0);
+    const name = `${PARENT}/jobs/hourly-report`;
+    const before = await job(name);
+    expect(before.lastAttemptTime).toBeFalsy();
+    // An hour of simulated time: the job runs once, as an invoker of the private service.
+    await fetch(`http://${h.emu.http}/__emulator/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 3600 }) });
+    const ran = await job(name);
+    expect(Number(ran.lastAttemptTime?.seconds)).toBe(Number(before.scheduleTime?.seconds));
+    expect(ran.status).toBeFalsy();
+    expect(Number(ran.scheduleTime?.seconds)).toBeGreaterThan(Number(before.scheduleTime?.seconds));
+    // The hand-run mistake: a job whose account was never granted run.invoker is refused.
+    const url = await serviceUrl('hourly-report');
+    await h.clients.scheduler().createJob({
+      parent: PARENT,
+      job: { name: `${PARENT}/jobs/by-hand`, schedule: '0 1 * * *', httpTarget: { uri: `${url}/run`, oidcToken: { serviceAccountEmail: 'auditor@local-project.iam.gserviceaccount.com', audience: url } } },
+    });
+    const [refused] = await h.clients.scheduler().runJob({ name: `${PARENT}/jobs/by-hand` });
+    expect(refused.status?.code).toBe(7);
+    // Without a token at all, Cloud Run answers 401.
+    await h.clients.scheduler().updateJob({ job: { name: `${PARENT}/jobs/by-hand`, httpTarget: { uri: `${url}/run` } }, updateMask: { paths: ['http_target'] } });
+    expect((await h.clients.scheduler().runJob({ name: `${PARENT}/jobs/by-hand` }))[0].status?.code).toBe(16);
+  });
 });

@@ -7,7 +7,7 @@
 import { loadProtos, unary } from '../grpc';
 import type { EmulatorCore } from '../core';
 import type { EmulatorModule } from './module';
-import { createJob, deleteJob, getJob, listJobs, pauseJob, resumeJob, runJob, updateJob } from './scheduler/jobs';
+import { createJob, deleteJob, getJob, listJobs, pauseJob, resumeJob, runDueJobs, runJob, updateJob } from './scheduler/jobs';
 
 export { schedulerState } from './scheduler/jobs';
 
@@ -38,5 +38,9 @@ export const schedulerModule: EmulatorModule = {
       impl[method[0].toLowerCase() + method.slice(1)] = unary(core, `CloudScheduler.${method}`, kind, (req) => handler(core, req));
     }
     server.addService(loaded.google.cloud.scheduler.v1.CloudScheduler.service, impl as any);
+  },
+  start(core) {
+    // Jobs run on the simulated clock: due runs are attempted before every API call.
+    core.beforeChange.push(() => runDueJobs(core));
   },
 };

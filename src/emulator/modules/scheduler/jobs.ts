@@ -6,6 +6,7 @@
  */
 import type { EmulatorCore } from '../../core';
 import { Code, EmulatorError } from '../../errors';
+import { attempt } from './attempts';
 import { isTimeZone, nextRun, parseCron } from './cron';
 
 /** A stored job (proto3 JSON-like). */
@@ -180,13 +181,40 @@ function normalizeJob(core: EmulatorCore, input: Job): Job {
   return out;
 }
 
-/** The next run of an enabled job (simulated clock), as `scheduleTime`. */
-function withScheduleTime(core: EmulatorCore, job: Job): Job {
+/** The next run of an enabled job after `afterMs` (simulated clock), as `scheduleTime`; none while paused. */
+function withScheduleTime(job: Job, afterMs: number): Job {
   const cron = parseCron(job.schedule);
-  const next = cron && job.state === 'ENABLED' ? nextRun(cron, job.timeZone, core.clock.now()) : undefined;
+  const next = cron && job.state === 'ENABLED' ? nextRun(cron, job.timeZone, afterMs) : undefined;
   if (next !== undefined) job.scheduleTime = timestamp(next);
   else delete job.scheduleTime;
   return job;
+}
+
+const timestampMs = (t: any): number => Number(t?.seconds ?? 0) * 1000 + Math.floor(Number(t?.nanos ?? 0) / 1e6);
+
+/** One attempt at `atMs`: `lastAttemptTime`, and `status` when the target's answer is known (see attempts.ts). */
+function recordAttempt(core: EmulatorCore, job: Job, atMs: number): void {
+  job.lastAttemptTime = timestamp(atMs);
+  const outcome = attempt(core, job);
+  if (!outcome) return;
+  if (outcome.code === Code.OK) delete job.status;
+  else job.status = { code: outcome.code };
+}
+
+/**
+ * Run every enabled job whose `scheduleTime` has come (simulated clock), once, and
+ * schedule its next run after now: missed runs are not replayed one by one. Called
+ * before every API call (`core.beforeChange`), so reads see the clock's effect.
+ */
+export function runDueJobs(core: EmulatorCore): void {
+  const now = core.clock.now();
+  for (const job of Object.values(schedulerState(core).jobs)) {
+    if (job.state !== 'ENABLED' || !job.scheduleTime) continue;
+    const due = timestampMs(job.scheduleTime);
+    if (due > now) continue;
+    recordAttempt(core, job, due);
+    withScheduleTime(job, now);
+  }
 }
 
 const copy = (j: Job): Job => JSON.parse(JSON.stringify(j));
@@ -203,12 +231,12 @@ export function createJob(core: EmulatorCore, req: any): Job {
   if (st.jobs[name]) throw new EmulatorError(Code.ALREADY_EXISTS, `Job ${name} already exists.`);
   const now = core.clock.now();
   const job: Job = { name, ...normalizeJob(core, input), userUpdateTime: timestamp(now), state: 'ENABLED' };
-  st.jobs[name] = withScheduleTime(core, job);
+  st.jobs[name] = withScheduleTime(job, now);
   return copy(job);
 }
 
 export function getJob(core: EmulatorCore, req: any): Job {
-  return copy(withScheduleTime(core, getStored(core, req.name)));
+  return copy(getStored(core, req.name));
 }
 
 /** ListJobs: sorted by name, opaque page tokens, at most 500 a page. */
@@ -222,7 +250,7 @@ export function listJobs(core: EmulatorCore, req: any): { jobs: Job[]; nextPageT
     if (!Number.isInteger(offset) || offset < 0) invalid('Invalid page token.');
   }
   const size = Math.min(Math.max(Number(req.pageSize) || 500, 1), 500);
-  const page = all.slice(offset, offset + size).map((n) => copy(withScheduleTime(core, schedulerState(core).jobs[n])));
+  const page = all.slice(offset, offset + size).map((n) => copy(schedulerState(core).jobs[n]));
   return { jobs: page, nextPageToken: offset + size < all.length ? Buffer.from(`o:${offset + size}`).toString('base64url') : '' };
 }
 
@@ -265,7 +293,7 @@ export function updateJob(core: EmulatorCore, req: any): Job {
   const job: Job = { name: existing.name, ...normalizeJob(core, next), userUpdateTime: timestamp(core.clock.now()), state: existing.state };
   if (existing.lastAttemptTime) job.lastAttemptTime = existing.lastAttemptTime;
   if (existing.status) job.status = existing.status;
-  schedulerState(core).jobs[existing.name] = withScheduleTime(core, job);
+  schedulerState(core).jobs[existing.name] = withScheduleTime(job, core.clock.now());
   return copy(job);
 }
 
@@ -283,19 +311,19 @@ function setState(core: EmulatorCore, req: any, from: string, to: string): Job {
   }
   job.state = to;
   job.userUpdateTime = timestamp(core.clock.now());
-  return copy(withScheduleTime(core, job));
+  return copy(withScheduleTime(job, core.clock.now()));
 }
 
 export const pauseJob = (core: EmulatorCore, req: any) => setState(core, req, 'ENABLED', 'PAUSED');
 export const resumeJob = (core: EmulatorCore, req: any) => setState(core, req, 'PAUSED', 'ENABLED');
 
 /**
- * RunJob: dispatch now, whatever the schedule or state says. The emulator records the
- * attempt (`lastAttemptTime`) but delivers no request to the target, so `status` (the
- * target's last answer) is never set (spec: "What is not emulated").
+ * RunJob: an attempt now, whatever the schedule or state says; the next scheduled run
+ * stays as it was. `lastAttemptTime` is now; `status` is the target's answer when the
+ * emulator can judge it (see attempts.ts).
  */
 export function runJob(core: EmulatorCore, req: any): Job {
   const job = getStored(core, req.name);
-  job.lastAttemptTime = timestamp(core.clock.now());
-  return copy(withScheduleTime(core, job));
+  recordAttempt(core, job, core.clock.now());
+  return copy(job);
 }
