@@ -9,7 +9,6 @@
 import type { EmulatorCore } from '../../core';
 import { Code } from '../../errors';
 import { runState } from '../cloud-run';
-import type { Job } from './jobs';
 
 /** The google.rpc.Status a job records for an attempt (code only, as Google shows it). */
 export interface AttemptOutcome {
@@ -27,7 +26,7 @@ const originOf = (url: string): string | undefined => {
 };
 
 /** The outcome of calling the job's HTTP target now, or undefined when the emulator cannot tell. */
-export function attempt(core: EmulatorCore, job: Job): AttemptOutcome | undefined {
+export function attempt(core: EmulatorCore, job: Record<string, any>): AttemptOutcome | undefined {
   const t = job.httpTarget;
   const origin = t?.uri ? originOf(t.uri) : undefined;
   if (!origin) return undefined;
