@@ -136,6 +136,10 @@ describe.each(TRANSPORTS)('Schedule end to end (%s)', (transport) => {
     const got = JSON.parse((await h.cli(['get', 'Schedule', 'nightly-report', '-o', 'json'])).stdout);
     expect(got.spec).toMatchObject({ schedule: '0 3 * * *', timeZone: 'Europe/Helsinki', serviceAccount: SA });
     expect(got.status).toMatchObject({ state: 'ENABLED' });
+    // What get prints, piped back into diff, plans no change (target as the URL it calls).
+    const yaml = (await h.cli(['get', 'Schedule', 'nightly-report', '-o', 'yaml'])).stdout;
+    const back = await h.cli(['diff', '-f', '-'], { stdin: yaml });
+    expect(back.code, back.stdout + back.stderr).toBe(0);
     h.write('nightly/schedule.yaml', '');
     const res = await h.cli(['apply', '-f', dir, '--prune', '--yes']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
