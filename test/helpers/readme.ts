@@ -84,3 +84,19 @@ function consoleCommands(body: Array<{ text: string; line: number }>, section: s
 
 /** `section » command` (and ` #2` for its second appearance there): how the newcomer test names a README command. */
 export const commandKey = (c: Pick<ReadmeCommand, 'section' | 'command' | 'nth'>): string => `${c.section} » ${c.command}${c.nth > 1 ? ` #${c.nth}` : ''}`;
+
+/** How many resources the quick start's `manifests/` under `root` holds (every document with a kind). */
+export function quickStartCount(root: string): number {
+  const { parseAllDocuments } = require('yaml') as typeof import('yaml');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const files = (fs.readdirSync(path.join(root, 'manifests'), { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f));
+  let n = 0;
+  for (const f of files) {
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(root, 'manifests', f), 'utf8'))) {
+      const v = doc.toJS() as { kind?: unknown } | null;
+      if (v && typeof v.kind === 'string') n++;
+    }
+  }
+  return n;
+}

@@ -21,13 +21,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/package-root';
-import { commandKey, readmeCommands, type ReadmeCommand } from '../helpers/readme';
+import { commandKey, quickStartCount, readmeCommands, type ReadmeCommand } from '../helpers/readme';
 import { poll } from '../helpers/loop-runner';
 
 const ROOT = packageRoot();
 const BIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const COMMANDS = readmeCommands(README);
+/** How many resources the quick start's manifests/ holds (it grows with the journey). */
+const N = quickStartCount(ROOT);
 
 /** `npx runctl ...` runs the build; any other npx is refused (nothing is fetched). */
 const SHIM = `npx() { if [ "$1" = runctl ]; then shift; $RUNCTL_EXEC node "$RUNCTL_BIN" "$@"; else echo "npx $1: not available offline" >&2; return 127; fi; }`;
@@ -99,10 +101,10 @@ const STEPS: Record<string, Step> = {
     fresh: true,
     code: 0,
     lines: [/^Target: embedded emulator .* · project local-project$/m, '+ GpuModel/ollama-gemma [local-project/europe-west4] (create)', '+ Slo/jokes-availability [local-project] (create)',
-      'Plan: 9 to create, 0 to update, 0 to delete, 0 unchanged.', /^✓ Policy\/default \(created\)$/m, /^✓ Service\/jokes \(created\): https:\/\/jokes-\S+\.a\.run\.app$/m,
-      'Apply complete: 9 created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped.'],
+      `Plan: ${N} to create, 0 to update, 0 to delete, 0 unchanged.`, /^✓ Policy\/default \(created\)$/m, /^✓ Service\/jokes \(created\): https:\/\/jokes-\S+\.a\.run\.app$/m,
+      `Apply complete: ${N} created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped.`],
   },
-  [`${S.quick} » npx runctl apply -f manifests/ #2`]: { code: 0, lines: ['No changes. The live state matches the manifests.', 'Plan: 0 to create, 0 to update, 0 to delete, 9 unchanged.'] },
+  [`${S.quick} » npx runctl apply -f manifests/ #2`]: { code: 0, lines: ['No changes. The live state matches the manifests.', `Plan: 0 to create, 0 to update, 0 to delete, ${N} unchanged.`] },
   [`${S.quick} » npx runctl diff -f manifests/ ; echo $?`]: {},
   // A newcomer's copy holds no sources to pack; test/integration/package.test.ts packs a
   // copy of the repository and runs exactly these with the tarball.
@@ -120,7 +122,7 @@ const STEPS: Record<string, Step> = {
   [`${S.project} » gcloud auth application-default login`]: { skip: NEEDS_CLOUD },
   [`${S.project} » npx runctl diff -f manifests/ --project my-proj`]: { skip: NEEDS_CLOUD },
   [`${S.project} » npx runctl apply -f manifests/ --project my-proj`]: { skip: NEEDS_CLOUD },
-  [`${S.transport} » npx runctl apply -f manifests/ --transport rest`]: { fresh: true, code: 0, lines: [/^Target: embedded emulator /m, 'Apply complete: 9 created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped.'] },
+  [`${S.transport} » npx runctl apply -f manifests/ --transport rest`]: { fresh: true, code: 0, lines: [/^Target: embedded emulator /m, `Apply complete: ${N} created, 0 updated, 0 deleted, 0 unchanged, 0 failed, 0 skipped.`] },
   [`${S.transport} » RUNCTL_TRANSPORT=rest npx runctl diff -f manifests/`]: { code: 0, lines: ['No changes. The live state matches the manifests.'] },
   // No Application Default Credentials in the newcomer's shell (its HOME is empty): one line.
   [`${S.errors} » npx runctl diff -f manifests/ --project my-proj`]: { code: 1, lines: [/gcloud auth application-default login.*\[NoCredentials\]$/m] },
@@ -161,7 +163,7 @@ const STEPS: Record<string, Step> = {
     code: 2,
     lines: ['~ LoadBalancer/gradio-lb [local-project] (update)', '+ spec.domains.1: "www.gradio.example.com"', '~ targetHttpsProxy gradio-lb-https-proxy (update)', '- sslCertificate gradio-lb-cert-da6f2a92 (delete)'],
   },
-  [`${S.gradio} » npx runctl delete -f manifests/ --yes`]: { code: 0, lines: ['- LoadBalancer/gradio-lb [local-project] (delete)', /^Delete complete: 9 deleted/m] },
+  [`${S.gradio} » npx runctl delete -f manifests/ --yes`]: { code: 0, lines: ['- LoadBalancer/gradio-lb [local-project] (delete)', new RegExp(`^Delete complete: ${N} deleted`, 'm')] },
 
   [`${S.prod} » npx runctl apply -f manifests/`]: {
     fresh: true,
