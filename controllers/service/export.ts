@@ -52,7 +52,6 @@ export function unexpressed(svc: RunService): string[] {
   add(scaling.maxInstanceCount && Number(scaling.maxInstanceCount) !== 100, `scaling.maxInstanceCount: ${scaling.maxInstanceCount} (service-level maximum)`);
   add(scaling.scalingMode && scaling.scalingMode !== 'AUTOMATIC' && scaling.scalingMode !== 'SCALING_MODE_UNSPECIFIED', `scaling.scalingMode: ${scaling.scalingMode}`);
   add(svc.customAudiences?.length, `customAudiences: ${JSON.stringify(svc.customAudiences)}`);
-  add(svc.invokerIamDisabled, 'invokerIamDisabled: true');
   add(svc.defaultUriDisabled, 'defaultUriDisabled: true');
   add(svc.launchStage && svc.launchStage !== 'GA' && svc.launchStage !== 'LAUNCH_STAGE_UNSPECIFIED', `launchStage: ${svc.launchStage}`);
   add(t.encryptionKey, `template.encryptionKey: ${t.encryptionKey}`);

@@ -197,6 +197,14 @@ function volumeSource(v: VolumeBacking | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * A Cloud Run volume that no Volume kind expresses (a secret mounted as files, Cloud SQL
+ * connections): not part of `spec.volumes`, and kept as it is when runctl writes mounts.
+ */
+function foreign(v: Volume | undefined): boolean {
+  return !!v && !!(v.secret || v.cloudSqlInstance);
+}
+
 export const SERVICE_FIELDS: FieldSpec[] = [
   field({
     name: 'image',
@@ -342,7 +350,7 @@ export const SERVICE_FIELDS: FieldSpec[] = [
       const mounts = c0(s)?.volumeMounts ?? [];
       const vols = new Map((s.template?.volumes ?? []).map((v) => [v.name, v]));
       return normalizeVolumes(
-        mounts.map((m) => {
+        mounts.filter((m) => !foreign(vols.get(m.name))).map((m) => {
           const v: Volume = vols.get(m.name) ?? {};
           return { volume: String(m.name), mountPath: String(m.mountPath), readOnly: !!(v.gcs?.readOnly ?? v.nfs?.readOnly), source: volumeSource(v) };
         }),
@@ -353,7 +361,11 @@ export const SERVICE_FIELDS: FieldSpec[] = [
       const t = template(s);
       const list = v ?? [];
       let needsGen2 = false;
-      t.volumes = list.map((m): Volume => {
+      // Volumes no Volume expresses (secrets as files, Cloud SQL) stay as they are, mounts included.
+      const kept = (t.volumes ?? []).filter(foreign);
+      const keptNames = new Set(kept.map((k) => k.name));
+      const keptMounts = (container(s).volumeMounts ?? []).filter((m) => keptNames.has(m.name));
+      t.volumes = [...kept, ...list.map((m): Volume => {
         const spec: VolumeSpec = ctx.volume(m.volume) ?? {};
         if (spec.gcs) {
           needsGen2 = true;
@@ -364,8 +376,8 @@ export const SERVICE_FIELDS: FieldSpec[] = [
           return { name: m.volume, nfs: { server: spec.nfs.server, path: spec.nfs.path, readOnly: !!m.readOnly } };
         }
         return { name: m.volume, emptyDir: { medium: 'MEMORY', sizeLimit: spec.memory?.sizeLimit ? normalizeMemory(spec.memory.sizeLimit) : undefined } };
-      });
-      container(s).volumeMounts = list.map((m) => ({ name: m.volume, mountPath: m.mountPath }));
+      })];
+      container(s).volumeMounts = [...keptMounts, ...list.map((m) => ({ name: m.volume, mountPath: m.mountPath }))];
       // Cloud Storage and NFS volumes run only in the second-generation environment.
       if (needsGen2) t.executionEnvironment = EXEC_ENV.gen2;
     },
