@@ -12,5 +12,7 @@ import { volumeController } from './volume';
 import { repositoryController } from './repository';
 import { domainMappingController } from './domain-mapping';
 import { scheduleController } from './schedule';
+import { vpcConnectorController } from './vpc-connector';
 
 export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, vpcConnectorController];

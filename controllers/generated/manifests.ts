@@ -16,7 +16,8 @@ export type RunctlManifest =
   | ScheduleManifest
   | ServiceManifest
   | SloManifest
-  | VolumeManifest;
+  | VolumeManifest
+  | VpcConnectorManifest;
 /**
  * Google Cloud project ID. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error); on an emulator the last default is 'local-project'.
  */
@@ -1106,4 +1107,92 @@ export interface MemoryVolume {
    * Maximum size, e.g. 1Gi. Default: half of the instance memory.
    */
   sizeLimit?: Memory;
+}
+/**
+ * A Serverless VPC Access connector: Cloud Run services send traffic into a VPC network through it (spec.vpc.connector: VpcConnector/NAME on a Service). Placed either on a network with an unused /28 range, or in an existing /28 subnet. Google now recommends Direct VPC egress (a Service's spec.vpc.network) instead where it fits. Connectors carry no labels: runctl never prunes one; it deletes one only when `delete -f` names it.
+ */
+export interface VpcConnectorManifest {
+  /**
+   * Manifest format version; always runctl.dev/v1alpha1.
+   */
+  apiVersion: 'runctl.dev/v1alpha1';
+  /**
+   * The kind of resource: VpcConnector.
+   */
+  kind: 'VpcConnector';
+  /**
+   * Identity of the connector.
+   */
+  metadata: {
+    /**
+     * The connector ID: 2-25 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen.
+     */
+    name: string;
+    /**
+     * Not written: the Serverless VPC Access API has no labels on connectors.
+     */
+    labels?: Labels;
+    /**
+     * runctl annotations: runctl.dev/ignore-changes, runctl.dev/deletion-policy, runctl.dev/paused.
+     */
+    annotations?: Annotations;
+  };
+  spec: VpcConnectorSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints (name: the full connector name, state); apply, diff and validate skip it.
+   */
+  status?: Status;
+}
+/**
+ * Where the connector lives and how it scales. Either ipCidrRange (with network) or subnet. Nothing can change in place (the API has no update): runctl refuses a change and says how to make it.
+ */
+export interface VpcConnectorSpec {
+  /**
+   * Project of the connector. Optional; default --project, GOOGLE_CLOUD_PROJECT, the gcloud configuration's core/project (--project contradicting it is an error).
+   */
+  project?: Project;
+  /**
+   * Region of the connector: a Service uses only a connector of its own region. Optional; default --region, CLOUDSDK_RUN_REGION, gcloud's run/region, else us-central1.
+   */
+  region?: Region;
+  /**
+   * Name of the VPC network (with ipCidrRange). Default: default.
+   */
+  network?: string;
+  /**
+   * An unused /28 range of internal addresses in the network, e.g. 10.8.0.0/28 (must not overlap any other range in use).
+   */
+  ipCidrRange?: string;
+  subnet?: VpcConnectorSubnet;
+  instances?: VpcConnectorInstances;
+  /**
+   * Machine type of the connector's instances. Default e2-micro; e2-standard-4 for high throughput.
+   */
+  machineType?: 'f1-micro' | 'e2-micro' | 'e2-standard-4';
+}
+/**
+ * An existing /28 subnet with no other resources in it (for Shared VPC: a subnet of the host project). Instead of network and ipCidrRange.
+ */
+export interface VpcConnectorSubnet {
+  /**
+   * The subnetwork's name (not its URL).
+   */
+  name: string;
+  /**
+   * Project of the subnet (the Shared VPC host project). Default: the connector's project.
+   */
+  project?: Project;
+}
+/**
+ * How many VM instances the connector scales between. Default {min: 2, max: 10} (gcloud's defaults).
+ */
+export interface VpcConnectorInstances {
+  /**
+   * Minimum instances, 2 to 9. Default 2.
+   */
+  min?: number;
+  /**
+   * Maximum instances, 3 to 10, more than min. Default 10.
+   */
+  max?: number;
 }
