@@ -107,6 +107,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
       code = await exportCommand(kind, names ?? [], opts, io);
     });
 
+  program
+    .command('convert')
+    .description("Cloud Run's Knative YAML (gcloud run services describe --format export) to runctl manifests")
+    .requiredOption('-f, --filename <path>', 'Knative YAML file or directory (repeatable)', collect)
+    .option('--out <dir>', 'write one file per manifest (KIND-NAME.yaml) into this directory')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']))
+    .action(async (opts) => {
+      const { convertCommand } = await import('./commands/convert');
+      code = await convertCommand(opts, io);
+    });
+
   leaseOptions(targetOptions(program.command('delete').description('delete what the manifests name (reverse dependency order)')))
     .requiredOption('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect)
     .option('-y, --yes', 'do not ask for confirmation')
