@@ -199,7 +199,8 @@ export const repositoryController: Controller<RepositorySpec, RepoLive, Reposito
 
   async exportSpec(r, ctx) {
     const form = r.spec as RepositoryForm;
-    const spec: Record<string, unknown> = { location: form.location, format: form.format };
+    // docker is the default format: left out, as a manifest writes it.
+    const spec: Record<string, unknown> = { location: form.location, ...(form.format !== 'docker' ? { format: form.format } : {}) };
     if (form.description) spec.description = form.description;
     if (form.immutableTags) spec.immutableTags = true;
     const policy = await readPolicy(ctx, r.identity.fullName);
