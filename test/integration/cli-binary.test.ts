@@ -53,7 +53,8 @@ describe('runctl validate', () => {
 
   it('accepts the examples, and reads standard input', () => {
     expect(runctl(['validate', '-f', path.join(ROOT, 'manifests')]).code).toBe(0);
-    const text = fs.readFileSync(path.join(ROOT, 'manifests', 'jokes-api.yaml'), 'utf8');
+    // jokes-api's image names a Repository of the set: both documents go in together.
+    const text = ['repositories.yaml', 'jokes-api.yaml'].map((f) => fs.readFileSync(path.join(ROOT, 'manifests', f), 'utf8')).join('\n---\n');
     const r = runctl(['validate', '-f', '-'], { input: text });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Service/jokes-api');

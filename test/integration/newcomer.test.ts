@@ -82,6 +82,7 @@ const S = {
   reliability: 'Reliability: what runctl guarantees when things fail',
   emulator: 'The emulator',
   dev: 'Development',
+  repository: 'Repository',
 };
 
 const emulatorLine = (ctx: Ctx) => `{"grpc":"127.0.0.1:${ctx.ports.emu}","http":"127.0.0.1:${ctx.ports.emu + 1}"}`;
@@ -216,6 +217,16 @@ const STEPS: Record<string, Step> = {
     code: 0,
     lines: [/^\{"now":"\d{4}-\d\d-\d\dT/m],
   },
+  // The prose says a standalone emulator runs and the repository exists (the manifests made it).
+  [`${S.repository} » curl -s -X POST http://127.0.0.1:8086/__emulator/artifact-registry/push -d '{"image": "europe-north1-docker.pkg.dev/local-project/jokes/jokes:1.0.0"}'`]: {
+    before: async (ctx) => {
+      await startDaemon(ctx, 'npx runctl emulator --port 8085', /"grpc"/);
+      const res = await fetch(`http://127.0.0.1:${ctx.ports.emu + 1}/v1/projects/local-project/locations/europe-north1/repositories?repositoryId=jokes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 'DOCKER' }) });
+      expect(res.status).toBe(200);
+    },
+    code: 0,
+    lines: ['"tags":["1.0.0"]', /"uri":"europe-north1-docker\.pkg\.dev\/local-project\/jokes\/jokes@sha256:[0-9a-f]{64}"/],
+  },
   [`${S.traffic} » npx runctl emulator --port 8085 &`]: { daemon: { ready: /"grpc"/ } },
   [`${S.traffic} » curl -X POST 127.0.0.1:8086/__emulator/traffic -H 'content-type: application/json' -d '{"images": {"jokes:2.0.0": {"errorRatio": 0.3}}, "services": {"nightly-report": {"rps": 5}}}'`]: { code: 0, lines: ['"errorRatio":0.3'] },
   [`${S.traffic} » curl 127.0.0.1:8086/__emulator/traffic`]: { code: 0, lines: ['"jokes:2.0.0"', '"nightly-report"'] },
@@ -230,7 +241,8 @@ const STEPS: Record<string, Step> = {
   [`${S.reliability} » npx runctl diff -f manifests/`]: { skip: 'part of the reliability reproduction' },
   [`${S.emulator} » npx runctl emulator --port 8085 --state ./emu-state`]: emulatorDaemon(async (ctx) => {
     // "Point runctl at it with RUNCTL_EMULATOR_HOST=127.0.0.1:8085": its state lands in ./emu-state.
-    const r = sh(ctx, 'RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl apply -f manifests/jokes-api.yaml');
+    // jokes-api's image names the jokes Repository: the two files go together.
+    const r = sh(ctx, 'RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl apply -f manifests/repositories.yaml -f manifests/jokes-api.yaml');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain(`Target: emulator at 127.0.0.1:${ctx.ports.emu}`);
     await poll(() => fs.existsSync(path.join(ctx.dir, 'emu-state')) && fs.readdirSync(path.join(ctx.dir, 'emu-state')).length > 0, 10_000);
