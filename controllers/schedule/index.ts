@@ -14,6 +14,7 @@ import { isNotFound } from '../../src/gcp/errors';
 import { durationSeconds } from '../../src/util/duration';
 import { UNKNOWN } from '../../src/validate/references';
 import type { ScheduleSpec } from '../generated/manifests';
+import { runRegions } from '../shared/cloud-run/run-api';
 import { desiredForm, jobBody, liveForm, manifestSpec, readDescription, UPDATE_MASK, type Job, type ScheduleForm } from './job';
 
 const KIND = 'Schedule';
@@ -54,14 +55,12 @@ async function listJobs(ctx: ObserveContext, project: string, region: string): P
   });
 }
 
-/** The locations of a project's jobs (Cloud Scheduler's Locations mixin). */
-async function regionsOf(ctx: ObserveContext, project: string): Promise<string[]> {
-  return ctx.cached(`scheduler.locations:${project}`, async () => {
-    const out: string[] = [];
-    for await (const loc of ctx.clients.scheduler().listLocationsAsync({ name: `projects/${project}` })) if (loc.locationId) out.push(loc.locationId);
-    return out.sort();
-  });
-}
+/**
+ * The regions to look for a project's jobs in when a scope names none: the project's
+ * Cloud Run regions (one cached ListLocations shared with the Service kinds), since a
+ * Schedule calls a Service and lives in a region runctl uses.
+ */
+const regionsOf = (ctx: ObserveContext, project: string): Promise<string[]> => runRegions(ctx, project);
 
 const iso = (t: Job['scheduleTime']) => (t?.seconds !== undefined && t.seconds !== null ? new Date(Number(t.seconds) * 1000).toISOString() : undefined);
 
