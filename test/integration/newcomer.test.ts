@@ -83,6 +83,7 @@ const S = {
   emulator: 'The emulator',
   dev: 'Development',
   repository: 'Repository',
+  adopt: 'Adopting what already runs',
 };
 
 const emulatorLine = (ctx: Ctx) => `{"grpc":"127.0.0.1:${ctx.ports.emu}","http":"127.0.0.1:${ctx.ports.emu + 1}"}`;
@@ -129,6 +130,12 @@ const STEPS: Record<string, Step> = {
   [`${S.errors} » npx runctl diff -f manifests/ --project my-proj`]: { code: 1, lines: [/gcloud auth application-default login.*\[NoCredentials\]$/m] },
   // Nothing listens on the (swapped) emulator port: a progress line, then one error naming it.
   [`${S.errors} » RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl diff -f manifests/`]: { code: 1, lines: [/^waiting for the emulator at 127\.0\.0\.1:\d+/m, /is "runctl emulator --port \d+" running\? \[Unreachable\]$/m] },
+  [`${S.adopt} » npx runctl apply -f manifests/nightly-report.yaml -f manifests/repositories.yaml`]: { fresh: true, code: 0, lines: ['Service/nightly-report'] },
+  [`${S.adopt} » npx runctl export services --out exported/`]: { code: 0, lines: [/wrote exported\/service-nightly-report\.yaml/] },
+  [`${S.adopt} » npx runctl diff -f exported/`]: { code: 0, lines: ['No changes. The live state matches the manifests.'] },
+  [`${S.adopt} » npx runctl apply -f exported/ --adopt`]: { code: 0 },
+  [`${S.adopt} » npx runctl convert -f examples/knative/jokes.yaml --out converted/`]: { code: 0, lines: [/examples\/knative\/jokes\.yaml:\d+:\d+: .*cloudsql-instances/, 'converted 1 manifest(s)'] },
+  [`${S.adopt} » npx runctl validate -f converted/`]: { code: 0, lines: ['1 resource valid: Service/jokes'] },
   [`${S.watch} » npx runctl watch -f manifests/ --resync 10m --metrics-port 9090`]: {
     daemon: {
       ready: /reconciled: /,
