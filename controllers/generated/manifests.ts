@@ -818,15 +818,27 @@ export interface Scaling {
   concurrency?: number;
 }
 /**
- * Serverless VPC Access connector for outbound traffic.
+ * Outbound traffic into a VPC network: through a Serverless VPC Access connector (connector), or Direct VPC egress (network/subnetwork, which Google now recommends: no connector to run or pay for). Exactly one of connector and network/subnetwork.
  */
 export interface VpcAccess {
   /**
-   * Connector resource name: projects/P/locations/R/connectors/C.
+   * A VpcConnector of these manifests (VpcConnector/NAME; it must be in the Service's region), or a connector's full name projects/P/locations/R/connectors/C (e.g. one in a Shared VPC host project).
    */
-  connector: string;
+  connector?: string;
   /**
-   * Which outbound traffic goes through the connector: private-ranges-only (default) or all-traffic.
+   * Direct VPC egress: the VPC network (name, or projects/P/global/networks/N for Shared VPC). Default: the subnetwork's network.
+   */
+  network?: string;
+  /**
+   * Direct VPC egress: the subnetwork in the Service's region that instances take their addresses from. Default: the subnetwork named like the network.
+   */
+  subnetwork?: string;
+  /**
+   * Direct VPC egress: network tags on the instances (for firewall rules).
+   */
+  networkTags?: string[];
+  /**
+   * Which outbound traffic goes into the VPC: private-ranges-only (default) or all-traffic.
    */
   egress?: 'private-ranges-only' | 'all-traffic';
 }

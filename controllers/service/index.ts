@@ -5,8 +5,8 @@
 import type { Controller, Form, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
 import type { ServiceSpec, TrafficTarget } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
-import { projectOf, regionOf } from '../../src/engine/location';
-import { RunctlError, type Manifest } from '../../src/engine/types';
+import { defaultProject, locationOf, projectOf, regionOf } from '../../src/engine/location';
+import { RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
 import { apiError, isNotFound } from '../../src/gcp/errors';
 import { GrpcCode } from '../../src/util/grpc-codes';
 import { deleteService, listServices, liveServices, readIam, readyOf, shortName, waitForService } from '../shared/cloud-run/run-api';
@@ -73,7 +73,36 @@ function writeContext(m: Manifest<ServiceSpec>, ctx: PlanContext): WriteContext 
   return {
     serviceName: m.metadata.name,
     volume: (name) => ctx.manifestOf(`Volume/${name}`)?.spec,
+    connector: (ref) => connectorName(ref, ctx),
   };
+}
+
+/**
+ * `VpcConnector/NAME` → the connector's full name, from where the set puts it (its
+ * project and region); a full name stays as written.
+ */
+function connectorName(ref: string, ctx: PlanContext): string {
+  if (!ref.startsWith('VpcConnector/')) return ref;
+  const name = ref.slice('VpcConnector/'.length);
+  const loc = locationOf(ref, ctx);
+  return `projects/${loc.project ?? defaultProject(ctx.target) ?? 'local-project'}/locations/${loc.region}/connectors/${name}`;
+}
+
+/** A Service's vpc block: one way in, and a connector of the set in the Service's region. */
+function vpcProblems(m: Manifest<ServiceSpec>, all: Manifest[]): Diagnostic[] {
+  const v = m.spec?.vpc;
+  if (!v) return [];
+  const direct = v.network !== undefined || v.subnetwork !== undefined || v.networkTags !== undefined;
+  if (v.connector && direct) return [{ code: 'InvalidValue', path: 'spec.vpc', message: 'takes either connector, or network/subnetwork (Direct VPC egress), not both' }];
+  if (!v.connector && v.network === undefined && v.subnetwork === undefined) return [{ code: 'InvalidValue', path: 'spec.vpc', message: 'needs connector, or network and/or subnetwork (Direct VPC egress)' }];
+  if (!v.connector?.startsWith('VpcConnector/')) return [];
+  const c = all.find((x) => x.kind === 'VpcConnector' && x.metadata.name === v.connector!.slice('VpcConnector/'.length));
+  const a = (m.spec as { region?: unknown }).region;
+  const b = (c?.spec as { region?: unknown } | undefined)?.region;
+  if (typeof a === 'string' && typeof b === 'string' && a !== b) {
+    return [{ code: 'InvalidValue', path: 'spec.vpc.connector', message: `a Service uses only a connector of its own region: ${v.connector} is in ${b}, the Service in ${a}` }];
+  }
+  return [];
 }
 
 export function serviceStatus(svc: RunService): ResourceStatus {
@@ -217,7 +246,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
   regional: true,
 
   validate(m, all) {
-    return [...resourceProblems(m.spec?.resources), ...validateRollout(m, all)];
+    return [...resourceProblems(m.spec?.resources), ...validateRollout(m, all), ...vpcProblems(m, all)];
   },
 
   identify(m, ctx): Identity {

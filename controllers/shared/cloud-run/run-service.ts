@@ -54,6 +54,11 @@ export interface WriteContext {
   serviceName: string;
   /** Spec of a Volume manifest by name (for volume mounts). */
   volume(name: string): VolumeSpec | undefined;
+  /**
+   * A connector's full name: `VpcConnector/NAME` (a connector of the set) resolved to
+   * `projects/P/locations/R/connectors/NAME`; a full name as it is (absent: as written).
+   */
+  connector?(ref: string): string;
 }
 
 const INGRESS: Record<string, IngressName> = {
@@ -338,10 +343,26 @@ export const SERVICE_FIELDS: FieldSpec[] = [
     read: (s) => {
       const v = s.template?.vpcAccess;
       if (!v || (!v.connector && !v.networkInterfaces?.length)) return undefined;
-      return clean({ connector: v.connector || undefined, egress: EGRESS_R[enumName(v.egress) ?? ''] ?? 'private-ranges-only' });
+      const egress = EGRESS_R[enumName(v.egress) ?? ''] ?? 'private-ranges-only';
+      if (v.connector) return { connector: v.connector, egress };
+      const ni = v.networkInterfaces![0];
+      return clean({ network: ni.network || undefined, subnetwork: ni.subnetwork || undefined, networkTags: ni.tags?.length ? [...ni.tags] : undefined, egress });
     },
-    normalize: (v) => (v ? clean({ connector: v.connector, egress: v.egress ?? 'private-ranges-only' }) : undefined),
-    write: (s, v) => (template(s).vpcAccess = v ? { connector: v.connector, egress: EGRESS[v.egress ?? 'private-ranges-only'] } : undefined),
+    normalize: (v, ctx) => {
+      if (!v) return undefined;
+      const egress = v.egress ?? 'private-ranges-only';
+      if (v.connector) return { connector: ctx.connector?.(v.connector) ?? v.connector, egress };
+      // Cloud Run fills the network from the subnetwork and the subnetwork from the
+      // network (gcp-apis.md §1.4): the filled value is no difference.
+      return clean({ network: v.network ?? v.subnetwork, subnetwork: v.subnetwork ?? v.network, networkTags: v.networkTags?.length ? [...v.networkTags] : undefined, egress });
+    },
+    write: (s, v, ctx) => {
+      if (!v) return void (template(s).vpcAccess = undefined);
+      const egress = EGRESS[v.egress ?? 'private-ranges-only'];
+      template(s).vpcAccess = v.connector
+        ? { connector: ctx.connector?.(v.connector) ?? v.connector, egress }
+        : { egress, networkInterfaces: [{ ...(v.network ? { network: v.network } : {}), ...(v.subnetwork ? { subnetwork: v.subnetwork } : {}), ...(v.networkTags?.length ? { tags: [...v.networkTags] } : {}) }] };
+    },
   }),
   field({
     name: 'volumes',
