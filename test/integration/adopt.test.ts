@@ -95,6 +95,9 @@ describe('adopting services made by gcloud and the console', () => {
   beforeAll(async () => {
     h = await startHarness();
     await h.clients.storage().createBucket('acme-data');
+    // The connector `full` uses must exist and be ready (Cloud Run fails the revision otherwise).
+    const [vpcOp] = await h.clients.vpcAccess().createConnector({ parent: PARENT, connectorId: 'onprem', connector: { network: 'default', ipCidrRange: '10.8.0.0/28', minInstances: 2, maxInstances: 3 } });
+    await vpcOp.promise();
     for (const [id, body] of Object.entries(SHAPES)) await create(id, body);
     // `gcloud run services add-iam-policy-binding plain --member allUsers --role roles/run.invoker`
     const name = `${PARENT}/services/plain`;
