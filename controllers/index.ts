@@ -14,4 +14,4 @@ import { domainMappingController } from './domain-mapping';
 import { scheduleController } from './schedule';
 import { vpcConnectorController } from './vpc-connector';
 
-export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController, vpcConnectorController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController, vpcConnectorController, serviceAccountController];

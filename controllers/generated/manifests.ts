@@ -14,6 +14,7 @@ export type RunctlManifest =
   | PolicyManifest
   | RepositoryManifest
   | ScheduleManifest
+  | ServiceAccountManifest
   | ServiceManifest
   | SloManifest
   | VolumeManifest
@@ -43,17 +44,21 @@ export type Memory = string;
  */
 export type Duration = string;
 /**
- * An IAM member: allUsers, allAuthenticatedUsers, or user:, serviceAccount:, group:, domain:, principal:, principalSet: followed by an identifier.
+ * A ServiceAccount of these manifests, as ServiceAccount/NAME (a dependency: the account is created first). runctl resolves it to NAME@PROJECT.iam.gserviceaccount.com, PROJECT being that ServiceAccount's project, so plans show the email before the account exists.
  */
-export type IamMember = string;
+export type ServiceAccountRef = string;
+/**
+ * An IAM member: allUsers, allAuthenticatedUsers, or user:, serviceAccount:, group:, domain:, principal:, principalSet: followed by an identifier; or ServiceAccount/NAME for a ServiceAccount of these manifests (serviceAccount:NAME@PROJECT.iam.gserviceaccount.com).
+ */
+export type IamMember = string | ServiceAccountRef;
 /**
  * A literal string, or a Secret Manager reference.
  */
 export type EnvValue = string | SecretRef;
 /**
- * A service account email, e.g. app@my-proj.iam.gserviceaccount.com.
+ * A service account: its email (app@my-proj.iam.gserviceaccount.com, or a Google-managed one such as PROJECT_NUMBER-compute@developer.gserviceaccount.com), or a ServiceAccount of these manifests as ServiceAccount/NAME.
  */
-export type ServiceAccount = string;
+export type ServiceAccount = string | ServiceAccountRef;
 /**
  * Binary Authorization: 'default' checks every new revision against the project's Policy; {breakglassJustification} deploys anyway and records why.
  */
@@ -247,9 +252,9 @@ export interface GpuModelSpec {
    */
   timeout?: Duration;
   /**
-   * Services in these manifests (Service/name) whose service accounts get roles/run.invoker on the model.
+   * Who gets roles/run.invoker on the model: Services in these manifests (Service/NAME: that Service's service account) and ServiceAccounts in these manifests (ServiceAccount/NAME).
    */
-  invokers?: string[];
+  invokers?: (string | ServiceAccountRef)[];
 }
 /**
  * The GPU attached to each instance.
@@ -658,6 +663,58 @@ export interface ScheduleRetry {
    * Time limit for retrying, from the first attempt. Default 0s (no limit).
    */
   maxRetryDuration?: Duration;
+}
+/**
+ * An IAM service account and the project-level roles granted to it (to this account only). Others refer to it as ServiceAccount/NAME wherever a member or an account is expected.
+ */
+export interface ServiceAccountManifest {
+  /**
+   * Manifest format version; always runctl.dev/v1alpha1.
+   */
+  apiVersion: 'runctl.dev/v1alpha1';
+  /**
+   * The kind of resource: ServiceAccount.
+   */
+  kind: 'ServiceAccount';
+  /**
+   * Identity of the account. Service accounts have no labels: runctl records its ownership in the account's description.
+   */
+  metadata: {
+    /**
+     * The account ID: the email is NAME@PROJECT.iam.gserviceaccount.com. 6-30 characters: lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen (IAM's rule).
+     */
+    name: string;
+    /**
+     * runctl annotations: runctl.dev/ignore-changes, runctl.dev/deletion-policy, runctl.dev/paused.
+     */
+    annotations?: Annotations;
+  };
+  spec: ServiceAccountSpec;
+  /**
+   * Output only: email, uniqueId, member, the roles runctl granted. Accepted and ignored on input.
+   */
+  status?: Status;
+}
+/**
+ * The account's display name, description and project roles.
+ */
+export interface ServiceAccountSpec {
+  /**
+   * Project ID the account lives in (and whose roles it gets). Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project, which are defaults for manifests without one (--project contradicting it is an error).
+   */
+  project?: Project;
+  /**
+   * Human-readable name, at most 100 bytes.
+   */
+  displayName?: string;
+  /**
+   * What the account is for. IAM allows 256 bytes, and runctl keeps its ownership record at the end of the live description, so a long one is refused at plan time.
+   */
+  description?: string;
+  /**
+   * Project-level roles granted to this account, on its project's IAM policy (only bindings whose member is this account are touched; a role someone else granted it stays).
+   */
+  roles?: string[];
 }
 /**
  * A Cloud Run service: its container, scaling, networking, access, traffic split and progressive rollout.

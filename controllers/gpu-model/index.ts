@@ -12,6 +12,7 @@ import { diffDeclared } from '../../src/engine/diff';
 import { RunctlError, type Manifest } from '../../src/engine/types';
 import { isConflict } from '../../src/gcp/errors';
 import { checkGpuRules, regionProblem } from './gpu-rules';
+import { resolveAccount, resolveMember, serviceAccountRef } from '../shared/members';
 import { desiredForm, isGpuService, KIND_LABEL, KIND_LABEL_VALUE, liveForm, manifestForm, writeGpuService } from './gpu-service';
 import { projectOf, regionOf } from '../../src/engine/location';
 import { deleteService, listAllServices, listServices, liveServices, readIam, readyOf, shortName, waitForService } from '../shared/cloud-run/run-api';
@@ -31,14 +32,16 @@ interface Invoker {
 const wctx = (m: Manifest<GpuModelSpec>): WriteContext => ({ serviceName: m.metadata.name, volume: () => undefined });
 
 /**
- * The member for each Service in `invokers`: its manifest's serviceAccount, else the
+ * The member for each entry of `invokers`: a `ServiceAccount/NAME` is that account; for a
+ * Service, its manifest's serviceAccount, else the
  * live Service's, else the project's default compute account (which the GpuModel's own
  * service runs as, so it is known once that exists).
  */
 export function resolveInvokers(m: Manifest<Pick<GpuModelSpec, 'invokers'>>, ctx: PlanContext, ownServiceAccount?: string): Invoker[] {
   return (m.spec.invokers ?? []).map((key) => {
+    if (serviceAccountRef(key) !== undefined) return { service: key, member: resolveMember(key, ctx), source: 'its manifest' };
     const declared = ctx.manifestOf(key)?.spec.serviceAccount;
-    if (typeof declared === 'string' && declared && !declared.includes('${')) return { service: key, member: `serviceAccount:${declared}`, source: `${key}'s manifest` };
+    if (typeof declared === 'string' && declared && !declared.includes('${')) return { service: key, member: `serviceAccount:${resolveAccount(declared, ctx)}`, source: `${key}'s manifest` };
     const live = ctx.statusOf(key)?.fields.serviceAccount;
     if (typeof live === 'string' && live) return { service: key, member: `serviceAccount:${live}`, source: `the live ${key}` };
     const fallback = ownServiceAccount && DEFAULT_SA.test(ownServiceAccount) ? ownServiceAccount : undefined;

@@ -2,6 +2,7 @@
  * Service: a Cloud Run service (Admin API v2), its revisions' template, its traffic
  * split and its invoker IAM policy.
  */
+import { resolveAccount, resolveMembers } from '../shared/members';
 import type { Controller, Form, Identity, LiveResource, ObserveContext, Observed, PlanContext, Refusal, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
 import type { ServiceSpec, TrafficTarget } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
@@ -126,6 +127,15 @@ export function serviceStatus(svc: RunService): ResourceStatus {
     },
     ready: readyOf(svc),
   };
+}
+
+/** The manifest with `ServiceAccount/NAME` in `serviceAccount` and `invokers` resolved to what the APIs take. */
+function withMembers(m: Manifest<ServiceSpec>, ctx: PlanContext): Manifest<ServiceSpec> {
+  if (m.spec.serviceAccount === undefined && m.spec.invokers === undefined) return m;
+  const spec: ServiceSpec = { ...m.spec };
+  if (spec.serviceAccount !== undefined) spec.serviceAccount = resolveAccount(spec.serviceAccount, ctx);
+  if (spec.invokers !== undefined) spec.invokers = resolveMembers(spec.invokers, ctx);
+  return { ...m, spec };
 }
 
 /** Whether the Service manages its invoker policy: declared, or others of the set need run.invoker on it. */
@@ -265,7 +275,8 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
     return observed;
   },
 
-  desired({ manifest: m }, ctx) {
+  desired({ manifest }, ctx) {
+    const m = withMembers(manifest, ctx);
     const out = normalizeSpec(m.spec, writeContext(m, ctx));
     // Without spec.traffic the manifest asks for the documented default, so a split left
     // behind by an earlier release is a difference; with spec.rollout the rollout owns it.
@@ -319,7 +330,8 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
     return { action: 'update', changes, notes, ...(operations.length ? { operations } : {}) };
   },
 
-  async apply({ manifest: m, id, observed, plan }, ctx) {
+  async apply({ manifest, id, observed, plan }, ctx) {
+    const m = withMembers(manifest, ctx);
     const wctx = writeContext(m, ctx);
     const client = ctx.clients.runServices();
     const ops = new Set(plan.operations ?? []);

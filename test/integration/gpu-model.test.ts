@@ -65,7 +65,8 @@ describe.each(TRANSPORTS)('GpuModel end to end (%s)', (transport) => {
 
   it('creates the GPU service as the Ollama guide deploys it, private, invoked by the jokes account', async () => {
     h.write('model/gemma.yaml', gpuYaml('gemma', { invokers: ['Service/jokes'] }));
-    h.write('model/jokes.yaml', serviceYaml('jokes', { serviceAccount: 'tortune@local-project.iam.gserviceaccount.com', env: { OLLAMA_URI: '${GpuModel/gemma.status.url}/api/generate' } }));
+    h.write('model/account.yaml', 'apiVersion: runctl.dev/v1alpha1\nkind: ServiceAccount\nmetadata: {name: tortune}\nspec: {}\n');
+    h.write('model/jokes.yaml', serviceYaml('jokes', { serviceAccount: 'ServiceAccount/tortune', env: { OLLAMA_URI: '${GpuModel/gemma.status.url}/api/generate' } }));
     const dir = path.join(h.dir, 'model');
     const plan = await h.cli(['plan', '-f', dir]);
     expect(plan.code).toBe(2);

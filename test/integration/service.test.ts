@@ -44,7 +44,8 @@ describe.each(TRANSPORTS)('Service end to end (%s)', (transport) => {
           cpuThrottling: false,
           startupCpuBoost: true,
           executionEnvironment: 'gen2',
-          serviceAccount: 'web@local-project.iam.gserviceaccount.com',
+          // A ServiceAccount of the set: created first (Cloud Run refuses an account that does not exist).
+          serviceAccount: 'ServiceAccount/web-runtime',
           ingress: 'internal-and-cloud-load-balancing',
           public: true,
           invokers: ['serviceAccount:cron@local-project.iam.gserviceaccount.com'],
@@ -53,6 +54,7 @@ describe.each(TRANSPORTS)('Service end to end (%s)', (transport) => {
         { labels: { app: 'web' } },
       ),
     );
+    h.write(path.join(path.dirname(path.relative(h.dir, file)), 'account.yaml'), 'apiVersion: runctl.dev/v1alpha1\nkind: ServiceAccount\nmetadata: {name: web-runtime}\nspec: {displayName: Web}\n');
     const first = await h.cli(['apply', '-f', path.dirname(file)]);
     expect(first.stderr).not.toMatch(/error/);
     expect(first.code).toBe(0);
@@ -79,6 +81,7 @@ describe.each(TRANSPORTS)('Service end to end (%s)', (transport) => {
     expect(svc.template.executionEnvironment).toBe('EXECUTION_ENVIRONMENT_GEN2');
     expect(svc.ingress).toBe('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
     expect(svc.template.vpcAccess).toMatchObject({ egress: 'ALL_TRAFFIC' });
+    expect(svc.template.serviceAccount).toBe('web-runtime@local-project.iam.gserviceaccount.com');
     expect((await invokers('web')).sort()).toEqual(['allUsers', 'serviceAccount:cron@local-project.iam.gserviceaccount.com']);
 
     await h.resetStats();

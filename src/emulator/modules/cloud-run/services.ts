@@ -26,7 +26,17 @@ function prepareSpec(core: EmulatorCore, st: RunNamespace, sn: ServiceName, spec
   const gpuQuota = st.gpuQuota[sn.location];
   const out = serviceDefaults(clone(spec), { projectNumber: core.projectNumber, gpuQuota });
   validateSpec(out, field, sn, gpuQuota);
+  requireServiceAccount(core, out.template?.serviceAccount);
   return out;
+}
+
+/**
+ * Deploying as a service account needs `iam.serviceAccounts.actAs` on it; for an account
+ * that does not exist Google answers the same denial ("or it may not exist").
+ */
+function requireServiceAccount(core: EmulatorCore, email: unknown): void {
+  if (typeof email !== 'string' || !email || core.directory.serviceAccountExists(email)) return;
+  throw new EmulatorError(Code.PERMISSION_DENIED, `Permission 'iam.serviceaccounts.actAs' denied on service account ${email} (or it may not exist).`);
 }
 
 function etagMismatch(sn: ServiceName): EmulatorError {
