@@ -13,5 +13,6 @@ import { repositoryController } from './repository';
 import { domainMappingController } from './domain-mapping';
 import { scheduleController } from './schedule';
 import { vpcConnectorController } from './vpc-connector';
+import { serviceAccountController } from './service-account';
 
 export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController, vpcConnectorController, serviceAccountController];

@@ -685,6 +685,10 @@ export interface ServiceAccountManifest {
      */
     name: string;
     /**
+     * Not supported: service accounts have no labels (runctl records its ownership in the account's description). Refused by validation.
+     */
+    labels?: Labels;
+    /**
      * runctl annotations: runctl.dev/ignore-changes, runctl.dev/deletion-policy, runctl.dev/paused.
      */
     annotations?: Annotations;

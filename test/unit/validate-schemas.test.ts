@@ -69,10 +69,10 @@ describe('schemas', () => {
 
   it('finds the reference fields the design names', () => {
     const fields = (kind: string) => schemaRegistry().kinds.get(kind)!.references.map((r) => r.pattern.map((p) => p ?? '*').join('.'));
-    expect(fields('Service')).toEqual(['spec.vpc.connector', 'spec.volumes.*.volume', 'spec.rollout.slo']);
+    expect(fields('Service')).toEqual(['spec.serviceAccount', 'spec.invokers.*', 'spec.vpc.connector', 'spec.volumes.*.volume', 'spec.rollout.slo']);
     expect(fields('LoadBalancer')).toEqual(['spec.defaultService', 'spec.routes.*.service']);
     expect(fields('Slo')).toEqual(['spec.service']);
-    expect(fields('GpuModel')).toEqual(['spec.invokers.*']);
+    expect(fields('GpuModel')).toEqual(['spec.invokers.*', 'spec.invokers.*']); // Service/NAME and ServiceAccount/NAME
   });
 });
 
