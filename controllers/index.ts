@@ -12,7 +12,8 @@ import { volumeController } from './volume';
 import { repositoryController } from './repository';
 import { domainMappingController } from './domain-mapping';
 import { scheduleController } from './schedule';
+import { secretController } from './secret';
 import { vpcConnectorController } from './vpc-connector';
 import { serviceAccountController } from './service-account';
 
-export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController, vpcConnectorController, serviceAccountController];
+export const CONTROLLERS: readonly AnyController[] = [serviceController, volumeController, loadBalancerController, policyController, sloController, gpuModelController, domainMappingController, scheduleController, repositoryController, vpcConnectorController, serviceAccountController, secretController];

@@ -14,6 +14,7 @@ export type RunctlManifest =
   | PolicyManifest
   | RepositoryManifest
   | ScheduleManifest
+  | SecretManifest
   | ServiceAccountManifest
   | ServiceManifest
   | SloManifest
@@ -51,6 +52,10 @@ export type ServiceAccountRef = string;
  * An IAM member: allUsers, allAuthenticatedUsers, or user:, serviceAccount:, group:, domain:, principal:, principalSet: followed by an identifier; or ServiceAccount/NAME for a ServiceAccount of these manifests (serviceAccount:NAME@PROJECT.iam.gserviceaccount.com).
  */
 export type IamMember = string | ServiceAccountRef;
+/**
+ * Where the payloads are stored: automatic (Google chooses; the default) or {regions: [...]} (user-managed replicas). Cannot change once the secret exists.
+ */
+export type SecretReplication = 'automatic' | SecretRegions;
 /**
  * A literal string, or a Secret Manager reference.
  */
@@ -665,6 +670,84 @@ export interface ScheduleRetry {
   maxRetryDuration?: Duration;
 }
 /**
+ * A Secret Manager secret: its replication, labels, the value of its latest version (from a local file or an environment variable, never from the manifest), and who may read it.
+ */
+export interface SecretManifest {
+  /**
+   * Manifest format version; always runctl.dev/v1alpha1.
+   */
+  apiVersion: 'runctl.dev/v1alpha1';
+  /**
+   * The kind of resource: Secret.
+   */
+  kind: 'Secret';
+  /**
+   * Identity of the secret.
+   */
+  metadata: {
+    /**
+     * The secret ID (what a Service's env names with {secret: NAME}): 1-255 letters, digits, '_' and '-'.
+     */
+    name: string;
+    /**
+     * Labels set on the secret.
+     */
+    labels?: Labels;
+    /**
+     * runctl annotations: runctl.dev/ignore-changes (e.g. spec.value), runctl.dev/deletion-policy, runctl.dev/paused.
+     */
+    annotations?: Annotations;
+  };
+  spec: SecretSpec;
+  /**
+   * Ignored on input: the live status `runctl get` prints; apply, diff and validate skip it.
+   */
+  status?: Status;
+}
+/**
+ * The secret. Without value, its versions are managed elsewhere (runctl manages the secret, its labels and accessors only).
+ */
+export interface SecretSpec {
+  /**
+   * Project of the secret. Optional; when given it wins over --project, GOOGLE_CLOUD_PROJECT and the gcloud configuration's core/project.
+   */
+  project?: Project;
+  replication?: SecretReplication;
+  value?: SecretValue;
+  /**
+   * Members granted roles/secretmanager.secretAccessor on this secret only: ServiceAccount/NAME (an account of the set) or an IAM member (serviceAccount:EMAIL, user:..., group:...). runctl manages that role's members on the secret: accessors, plus the accounts of the set's Services that read it (see grantReaders); other roles are left alone.
+   */
+  accessors?: (IamMember | string)[];
+  /**
+   * Grant roles/secretmanager.secretAccessor on this secret to the service account of every Service of the set whose env reads it (least privilege: this secret only, not the project). false: only accessors are granted.
+   */
+  grantReaders?: boolean;
+}
+/**
+ * User-managed replication: one replica per region.
+ */
+export interface SecretRegions {
+  /**
+   * Regions holding a replica, e.g. [europe-north1].
+   *
+   * @minItems 1
+   */
+  regions: Region[];
+}
+/**
+ * Where the value of the latest version comes from: exactly one of fromFile or fromEnv. Never the value itself: a manifest is committed and shown. A different value adds a version; plans show only 'value: (changed)'.
+ */
+export interface SecretValue {
+  /**
+   * A local file holding the value (bytes as they are), relative to this manifest's file.
+   */
+  fromFile?: string;
+  /**
+   * An environment variable of the runctl process holding the value.
+   */
+  fromEnv?: string;
+}
+/**
  * An IAM service account and the project-level roles granted to it (to this account only). Others refer to it as ServiceAccount/NAME wherever a member or an account is expected.
  */
 export interface ServiceAccountManifest {
@@ -853,7 +936,7 @@ export interface ServiceSpec {
  */
 export interface SecretRef {
   /**
-   * Secret name in the same project, or projects/P/secrets/S.
+   * Secret name in the same project, or projects/P/secrets/S. When a Secret of the set has this name, the Service depends on it (applied after it) and its service account is granted roles/secretmanager.secretAccessor on that secret (unless the Secret sets grantReaders: false).
    */
   secret: string;
   /**

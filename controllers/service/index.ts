@@ -37,6 +37,7 @@ import { activeRollout, ended, readRecord, ROLLOUT_ANNOTATION, rolloutConfig, se
 import { beginRollout, driveRollout, type RolloutTarget } from './rollout/drive';
 import { serviceRollout } from './rollout/capability';
 import { grantNotes, invokerGrants, withGranted } from './invoker-grants';
+import { secretGrants } from './secret-grants';
 
 const KIND = 'Service';
 
@@ -258,6 +259,9 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
   validate(m, all) {
     return [...resourceProblems(m.spec?.resources), ...validateRollout(m, all), ...vpcProblems(m, all)];
   },
+
+  // roles/secretmanager.secretAccessor on each Secret of the set its env reads.
+  grants: secretGrants,
 
   identify(m, ctx): Identity {
     const project = projectOf(m, ctx.target);

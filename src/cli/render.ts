@@ -68,9 +68,14 @@ function colorFor(action: string, s: Style): (t: string) => string {
   }
 }
 
+/** What a sensitive change shows instead of its values (see `FieldChange.sensitive`). */
+function hidden(c: FieldChange): string {
+  return c.op === 'add' ? '(sensitive)' : c.op === 'remove' ? '(removed)' : '(changed)';
+}
+
 function renderChange(c: FieldChange, s: Style, indent: string): string[] {
   const [sym, value] =
-    c.op === 'add' ? [s.green('+'), show(c.new)] : c.op === 'remove' ? [s.red('-'), show(c.old)] : [s.yellow('~'), `${show(c.old)} → ${show(c.new)}`];
+    c.op === 'add' ? [s.green('+'), c.sensitive ? hidden(c) : show(c.new)] : c.op === 'remove' ? [s.red('-'), c.sensitive ? hidden(c) : show(c.old)] : [s.yellow('~'), c.sensitive ? hidden(c) : `${show(c.old)} → ${show(c.new)}`];
   const headWidth = indent.length + 2 + c.path.length + 2;
   return fitValue(`${indent}${sym} ${c.path}: `, headWidth, value, `${indent}    `, s.width);
 }

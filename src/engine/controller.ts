@@ -119,6 +119,11 @@ export interface FieldChange {
   op: 'add' | 'remove' | 'replace';
   old?: unknown;
   new?: unknown;
+  /**
+   * The values are secret (a Secret's value): `old` and `new` are never set, and plans
+   * show `(sensitive)` for an add and `(changed)` for a replace, nothing more.
+   */
+  sensitive?: boolean;
 }
 
 /** A change to one sub-resource of a composite resource (shown on its own line). */

@@ -8,6 +8,7 @@ import { RunctlError } from '../util/types';
 import { loadManifests, type LoadResult } from '../load/loader';
 import type { LocationFlags } from '../validate/locations';
 import { validateManifests } from '../validate/validate';
+import { withLocalPaths } from '../validate/local-paths';
 import type { Io } from './io';
 import { extraChecks } from './registry';
 
@@ -28,19 +29,23 @@ export interface LoadOptions {
    * (an upstream command that printed nothing), unless `--allow-empty`.
    */
   refuseEmptyStdin?: boolean;
+  /** Directory that paths in manifests read from standard input are relative to. @default process.cwd() */
+  cwd?: string;
 }
 
 /**
  * Validate what the loader produced: the same checks for `apply`, `watch` and `sync`,
  * with every diagnostic collected.
  */
-export function checkLoaded(loaded: LoadResult, opts: Pick<LoadOptions, 'flags' | 'identitiesOnly'> = {}): LoadedSet {
+export function checkLoaded(loaded: LoadResult, opts: Pick<LoadOptions, 'flags' | 'identitiesOnly' | 'cwd'> = {}): LoadedSet {
   const diagnostics = [...loaded.diagnostics];
   // Schema checks on the documents that parsed; a file that did not parse adds no noise.
   if (!loaded.diagnostics.some((d) => d.code === 'YamlSyntax') || loaded.resources.length) {
     diagnostics.push(...validateManifests(loaded.resources, { extraChecks: extraChecks(), locationFlags: opts.flags, identitiesOnly: opts.identitiesOnly }));
   }
-  return { manifests: loaded.resources.map((r) => r.manifest), diagnostics };
+  // Local file paths (a Secret's value.fromFile) are relative to their manifest's file.
+  const cwd = opts.cwd ?? process.cwd();
+  return { manifests: loaded.resources.map((r) => (diagnostics.length ? r.manifest : withLocalPaths(r, cwd))), diagnostics };
 }
 
 /** Read `-f` paths (files, directories, `-` for stdin) and validate them; diagnostics are returned, not thrown. */
@@ -54,7 +59,7 @@ export async function loadAndValidate(paths: string[], io: Io, opts: LoadOptions
   if (opts.refuseEmptyStdin && loaded.emptyStdin) {
     throw new RunctlError('NoManifests', 'standard input (-f -) held no manifests; if an empty set is meant, pass --allow-empty', { source: 'user' });
   }
-  return checkLoaded(loaded, opts);
+  return checkLoaded(loaded, { cwd: io.cwd, ...opts });
 }
 
 /** Load, validate, and throw one error carrying all diagnostics when any. */

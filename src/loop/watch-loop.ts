@@ -90,7 +90,7 @@ export class WatchLoop {
 
   /** Load and validate the files; undefined (and reported) when they do not validate. */
   private async load(): Promise<Manifest[] | undefined> {
-    const checked = checkLoaded(await loadManifests(this.opts.paths, { cwd: this.opts.cwd }), { flags: this.opts.env.target.info.flags });
+    const checked = checkLoaded(await loadManifests(this.opts.paths, { cwd: this.opts.cwd }), { flags: this.opts.env.target.info.flags, cwd: this.opts.cwd });
     if (!checked.diagnostics.length) {
       this.lastInvalid = '';
       return checked.manifests;

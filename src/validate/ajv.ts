@@ -37,6 +37,7 @@ export function createAjv(strict = true, source = false): Ajv2020 {
   addFormats(ajv);
   // Annotations: they change nothing about validity.
   ajv.addKeyword({ keyword: 'x-runctl-reference', schemaType: 'object' });
+  ajv.addKeyword({ keyword: 'x-runctl-path', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-runctl-message', schemaType: 'string' });
   // Hints for fields that do not exist here but do elsewhere (a Service's `gpu`: use GpuModel).
   ajv.addKeyword({ keyword: 'x-runctl-unknown-fields', schemaType: 'object' });

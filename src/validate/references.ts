@@ -27,6 +27,8 @@ export interface Reference {
    * (schema mark `dependency: false`, e.g. a Service's `rollout.slo`).
    */
   weak?: boolean;
+  /** The resource may be outside the set (schema mark `optional: true`): no DanglingReference. */
+  optional?: boolean;
 }
 
 /** A malformed `${...}` (or `Kind/name`) reference. */
@@ -124,7 +126,7 @@ export function findReferences(m: Manifest, opts: { schemaDir?: string } = {}): 
 /** Values at the places a schema marks as references. */
 function markedReferences(m: Manifest, f: ReferenceField): Reference[] {
   const out: Reference[] = [];
-  const weak = f.mark.dependency === false ? { weak: true } : {};
+  const weak = { ...(f.mark.dependency === false ? { weak: true } : {}), ...(f.mark.optional ? { optional: true } : {}) };
   for (const { value, field } of matchPattern(m, f.pattern)) {
     if (typeof value !== 'string' || value.includes('${')) continue;
     if (f.mark.format === 'kind/name') {
@@ -140,7 +142,8 @@ function markedReferences(m: Manifest, f: ReferenceField): Reference[] {
   return out;
 }
 
-function matchPattern(root: unknown, pattern: PatternSegment[]): Array<{ value: unknown; field: FieldPath }> {
+/** The values (and their paths) at the places a field pattern matches. */
+export function matchPattern(root: unknown, pattern: PatternSegment[]): Array<{ value: unknown; field: FieldPath }> {
   let level: Array<{ value: unknown; field: FieldPath }> = [{ value: root, field: [] }];
   for (const seg of pattern) {
     const next: typeof level = [];

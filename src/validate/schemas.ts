@@ -26,6 +26,12 @@ export interface ReferenceMark {
    * @default true
    */
   dependency?: boolean;
+  /**
+   * `true`: the value names a resource of this kind when the set has one (an edge then);
+   * otherwise it names something outside the set, which is not an error (a Service's env
+   * secret that is managed elsewhere). @default false
+   */
+  optional?: boolean;
 }
 
 /** `null` in a field pattern matches any array index or map key. */
@@ -45,6 +51,11 @@ export interface KindSchema {
   schema: Record<string, any>;
   validate: ValidateFunction;
   references: ReferenceField[];
+  /**
+   * Fields holding a local file path relative to the manifest's own file (schema mark
+   * `"x-runctl-path": "relative-to-manifest"`), resolved to absolute paths when loaded.
+   */
+  localPaths: PatternSegment[][];
 }
 
 export interface SchemaRegistry {
@@ -127,7 +138,8 @@ function buildRegistry(dir: string): SchemaRegistry {
     if (typeof kind !== 'string') continue;
     const validate = compiled(schemaId(file, schema));
     const references = collectReferenceFields(schema, docs);
-    kinds.set(kind, { kind, file, schema, validate, references });
+    const localPaths = collectMarkedFields(schema, docs, 'x-runctl-path').map((f) => f.pattern);
+    kinds.set(kind, { kind, file, schema, validate, references, localPaths });
   }
   return { dir, kinds, subValidator };
 }
@@ -171,11 +183,20 @@ export function collectReferenceFields(
   root: Record<string, any>,
   docs: Map<string, Record<string, any>>,
 ): ReferenceField[] {
-  const out: ReferenceField[] = [];
+  return collectMarkedFields(root, docs, 'x-runctl-reference') as ReferenceField[];
+}
+
+/** Every place in a kind's documents whose schema carries the keyword `keyword`, with the keyword's value. */
+export function collectMarkedFields(
+  root: Record<string, any>,
+  docs: Map<string, Record<string, any>>,
+  keyword: string,
+): Array<{ pattern: PatternSegment[]; mark: any }> {
+  const out: Array<{ pattern: PatternSegment[]; mark: any }> = [];
   const seen = new Set<string>();
   const walk = (schema: any, at: PatternSegment[], base: string, refs: Set<any>): void => {
     if (!schema || typeof schema !== 'object') return;
-    const mark = schema['x-runctl-reference'];
+    const mark = schema[keyword];
     if (mark) {
       const key = JSON.stringify([at, mark]);
       if (!seen.has(key)) {

@@ -113,7 +113,7 @@ function checkReferences(loaded: LoadedManifest[], schemaDir?: string): Diagnost
     for (const e of errors) out.push(diag(lm, 'InvalidValue', e.message, e.field));
     for (const r of refs) {
       const target = `${r.kind}/${r.name}`;
-      if (keys.has(target)) continue;
+      if (keys.has(target) || r.optional) continue;
       const sameKind = [...keys].filter((k) => k.startsWith(`${r.kind}/`));
       const close = suggest(target, sameKind.length ? sameKind : keys);
       const hint = close ? ` (did you mean ${close}?)` : '';

@@ -119,7 +119,10 @@ describe.each<Transport>(['grpc', 'rest'])('secret manager over %s', (transport)
     const [secret] = await sm().createSecret({ parent: `projects/${PROJECT}`, secretId: 'iam', secret: { replication: { automatic: {} } } });
     const [empty] = await sm().getIamPolicy({ resource: secret.name });
     expect(empty.bindings ?? []).toEqual([]);
-    const member = `serviceAccount:app@${PROJECT}.iam.gserviceaccount.com`;
+    await clients.iamServiceAccounts().create({ name: `projects/${PROJECT}`, requestBody: { accountId: 'app-runner' } });
+    const member = `serviceAccount:app-runner@${PROJECT}.iam.gserviceaccount.com`;
+    // IAM refuses a binding for an account that does not exist.
+    expect(await code(sm().setIamPolicy({ resource: secret.name, policy: { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: [`serviceAccount:nobody@${PROJECT}.iam.gserviceaccount.com`] }] } }))).toBe(GrpcCode.INVALID_ARGUMENT);
     const [set] = await sm().setIamPolicy({ resource: secret.name, policy: { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: [member] }], etag: empty.etag } });
     expect(set.bindings).toEqual([expect.objectContaining({ role: 'roles/secretmanager.secretAccessor', members: [member] })]);
     expect(await code(sm().setIamPolicy({ resource: secret.name, policy: { bindings: [], etag: empty.etag } }))).toBe(GrpcCode.ABORTED);

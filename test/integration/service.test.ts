@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceYaml, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
+import { readableSecret } from '../helpers/secrets';
 
 const REGION = 'europe-north1';
 const parent = `projects/local-project/locations/${REGION}`;
@@ -18,6 +19,7 @@ describe.each(TRANSPORTS)('Service end to end (%s)', (transport) => {
     // Cloud Run fails a revision whose connector (in the service's project) does not exist.
     const [op] = await h.clients.vpcAccess().createConnector({ parent, connectorId: 'c1', connector: { network: 'default', ipCidrRange: '10.8.0.0/28', maxInstances: 3 } });
     await op.promise();
+    await readableSecret(h, 'api-key', 3);
   });
   afterAll(async () => h?.close());
 

@@ -1,13 +1,23 @@
 /**
- * Secret Manager values never appear in plans, logs or errors: runctl never reads
- * them (no Secret Manager client, no call), and everywhere it shows a Secret Manager
- * reference it shows the secret's name and version only. Plain env values are plain
- * configuration: they are shown like any other field, even when they look like keys.
+ * Secret values never appear in plans, logs, errors, metrics or the emulator's state.
+ *
+ * - A Service's env refers to Secret Manager by name and version: runctl never reads
+ *   those secrets, and shows the references (never a value) everywhere.
+ * - A Secret's value (from a file or an environment variable) is read by the Secret kind
+ *   alone, to compare with the live latest version and to add a version; a random value
+ *   is then searched for in stdout and stderr of every verb, saved plans, JSON output and
+ *   events, watch's log and /metrics, error messages, and the emulator's state files
+ *   (which hold payloads sealed, never in clear).
+ * Plain env values are plain configuration: they are shown like any other field.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
+import { poll, startCli } from '../helpers/loop-runner';
+import { readableSecret } from '../helpers/secrets';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ENV = {
@@ -40,17 +50,19 @@ describe('secret values', () => {
   let file: string;
   beforeAll(async () => {
     h = await startHarness();
+    // Cloud Run checks that the revision may read what its env names, as Google does.
+    await readableSecret(h, 'openai-api-key', 4);
+    await readableSecret(h, 'db-password', 1);
+    await h.resetStats();
     file = h.write('sec/svc.yaml', serviceYaml('sec', { env: ENV }));
   });
   afterAll(async () => h?.close());
 
-  it('are never read: no Secret Manager client or call anywhere in runctl', () => {
-    const offenders = [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(ROOT, 'controllers'))].filter((f) =>
-      /secret-manager|secretmanager\.googleapis|accessSecretVersion|SecretManagerService/i.test(fs.readFileSync(f, 'utf8')),
+  it('are read by the Secret kind alone: no other controller reads a payload', () => {
+    const offenders = [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(ROOT, 'controllers'))].filter(
+      (f) => /accessSecretVersion|addSecretVersion/.test(fs.readFileSync(f, 'utf8')) && !f.includes(`${path.sep}controllers${path.sep}secret${path.sep}`) && !f.includes(`${path.sep}src${path.sep}emulator${path.sep}`),
     );
     expect(offenders).toEqual([]);
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => /secret/i.test(d))).toEqual([]);
   });
 
   it('show references by name and version only in plans (text, JSON, saved), results, events and get', async () => {
@@ -97,5 +109,93 @@ describe('secret values', () => {
     expect(results[0].error).toContain('revision could not be created');
     for (const r of secretRefs(JSON.parse(failed.stdout))) expect(Object.keys(r).sort()).toEqual(['secret', 'version']);
     expect(failed.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("a Secret's value, chosen at random", () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-secret-state-'));
+  const fromFile = `file-${randomBytes(24).toString('hex')}`;
+  const fromEnv = `env-${randomBytes(24).toString('hex')}`;
+  const ENV_NAME = 'RUNCTL_TEST_SECRET_VALUE';
+  let h: Harness;
+  /** Everything runctl printed or wrote, to search. */
+  const seen: string[] = [];
+  const cli = async (args: string[]) => {
+    const r = await h.cli(args);
+    seen.push(r.stdout, r.stderr);
+    return r;
+  };
+  const forms = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url'), Buffer.from(v).toString('hex')];
+
+  beforeAll(async () => {
+    process.env[ENV_NAME] = fromEnv;
+    h = await startHarness({ stateDir });
+    h.write('val/token.txt', fromFile);
+    h.write(
+      'val/secrets.yaml',
+      [
+        'apiVersion: runctl.dev/v1alpha1\nkind: Secret\nmetadata: {name: api-token}\nspec:\n  value: {fromFile: token.txt}\n',
+        'apiVersion: runctl.dev/v1alpha1\nkind: Secret\nmetadata: {name: env-token}\nspec:\n  replication: {regions: [europe-north1]}\n  value: {fromEnv: RUNCTL_TEST_SECRET_VALUE}\n',
+      ].join('---\n'),
+    );
+    h.write('val/svc.yaml', serviceYaml('reader', { env: { TOKEN: { secret: 'api-token' }, OTHER: { secret: 'env-token', version: 'latest' } } }));
+  });
+  afterAll(async () => {
+    delete process.env[ENV_NAME];
+    await h?.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('appears nowhere in output, plan files, events, errors, the watch log, /metrics or (in clear) the state files', async () => {
+    const dir = path.join(h.dir, 'val');
+    const planFile = path.join(h.dir, 'val.plan.json');
+    expect((await cli(['validate', '-f', dir])).code).toBe(0);
+    const plan = await cli(['plan', '-f', dir]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('+ spec.value: (sensitive)');
+    await cli(['plan', '-f', dir, '-o', 'json']);
+    expect((await cli(['plan', '-f', dir, '--out', planFile])).code).toBe(2);
+    seen.push(fs.readFileSync(planFile, 'utf8'));
+    const applied = await cli(['apply', planFile]);
+    expect(applied.code).toBe(0);
+    // The values are in Secret Manager (read back through the official client)...
+    const [latest] = await h.clients.secretManager().accessSecretVersion({ name: 'projects/local-project/secrets/api-token/versions/latest' });
+    expect(Buffer.from(latest.payload!.data as Uint8Array).toString()).toBe(fromFile);
+    // ...and the Service reading them is ready: its account was granted access on each.
+    const [svc] = await h.clients.runServices().getService({ name: 'projects/local-project/locations/europe-north1/services/reader' });
+    expect(svc.latestReadyRevision).toBe(svc.latestCreatedRevision);
+
+    expect((await cli(['diff', '-f', dir])).code).toBe(0);
+    await cli(['apply', '-f', dir, '-o', 'json']);
+    await cli(['get', 'Secret', 'api-token', '-o', 'yaml']);
+    await cli(['get', 'Secret', '-o', 'json']);
+
+    // A new value: the plan says only that it changed.
+    h.write('val/token.txt', `${fromFile}-2`);
+    const changed = await cli(['diff', '-f', dir]);
+    expect(changed.code).toBe(2);
+    expect(changed.stdout).toContain('~ spec.value: (changed)');
+    // An error while adding the version: the message names the source, never the value.
+    h.emu.core.faults.push({ method: 'SecretManagerService.AddSecretVersion', code: 'INVALID_ARGUMENT', times: 1 });
+    const failed = await cli(['apply', '-f', dir, '-o', 'json']);
+    expect(failed.code).toBe(1);
+    expect((await cli(['apply', '-f', dir])).code).toBe(0);
+
+    // watch: its log (JSON records) and /metrics.
+    const w = startCli(['watch', '-f', dir, '--log-format', 'json', '--metrics-port', '0'], { env: { RUNCTL_EMULATOR_HOST: h.emu.grpc, CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG! }, cwd: h.dir });
+    try {
+      const url = (await w.waitForRecord((r) => typeof r.url === 'string')).url;
+      await w.waitForRecord((r) => r.trigger === 'initial' && String(r.message).startsWith('reconciled'));
+      seen.push(await (await fetch(`${url}/metrics`)).text());
+    } finally {
+      expect(await w.stop()).toBe(0);
+      seen.push(w.log());
+    }
+
+    await h.emu.core.flush();
+    const stateFiles = fs.readdirSync(stateDir).map((f) => fs.readFileSync(path.join(stateDir, f), 'utf8'));
+    expect(stateFiles.join('')).toContain('secretmanager');
+    const everything = [...seen, ...stateFiles].join('\n');
+    for (const v of [fromFile, `${fromFile}-2`, fromEnv]) for (const form of forms(v)) expect(everything).not.toContain(form);
   });
 });

@@ -7,13 +7,15 @@
 import type { EmulatorCore } from '../core';
 import { loadProtos, unary } from '../grpc';
 import type { EmulatorModule } from './module';
+import { secretAdmission } from './secret-manager/access';
 import { PayloadSealer } from './secret-manager/crypto';
 import { getIamPolicy, setIamPolicy, testIamPermissions } from './secret-manager/iam';
 import { createSecret, deleteSecret, getSecret, listSecrets, updateSecret } from './secret-manager/secrets';
 import { accessSecretVersion, addSecretVersion, changeState, getSecretVersion, listSecretVersions } from './secret-manager/versions';
 
 export { canAccess, ACCESS_ROLES } from './secret-manager/access';
-export { defaultKeyFile, crc32c } from './secret-manager/crypto';
+export { defaultKeyFile } from './secret-manager/crypto';
+export { crc32c } from '../../util/crc32c';
 
 const SERVICE = 'SecretManagerService';
 type Handler = (req: any) => unknown;
@@ -60,5 +62,10 @@ export const secretManagerModule: EmulatorModule = {
       impl[method[0].toLowerCase() + method.slice(1)] = unary(core, `${SERVICE}.${method}`, kind, handler);
     }
     server.addService(loaded.google.cloud.secretmanager.v1.SecretManagerService.service, impl as any);
+  },
+  http(_router, core) {
+    // Cloud Run's secret checks on every new revision (registered once: http runs once per
+    // emulator, grpc again on a port retry).
+    core.imageAdmission.push(secretAdmission(core));
   },
 };

@@ -23,7 +23,9 @@ function projectAccess(core: EmulatorCore, project: string, member: string): boo
 
 /** Whether `member` may access the payloads of a secret of `project`. */
 export function canAccess(core: EmulatorCore, rec: SecretRecord, project: string, member: string): boolean {
-  const onSecret = policyOf(rec).bindings.some((b) => !b.condition && ACCESS_ROLES.has(b.role) && b.members.includes(member));
+  // allUsers and allAuthenticatedUsers include every service account, as in IAM.
+  const covers = (members: string[]) => members.includes(member) || members.includes('allUsers') || members.includes('allAuthenticatedUsers');
+  const onSecret = policyOf(rec).bindings.some((b) => !b.condition && ACCESS_ROLES.has(b.role) && covers(b.members));
   return onSecret || projectAccess(core, project, member);
 }
 

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EmulatorCore } from '../../core';
-import { checkPolicyMembers } from '../../org-policy';
 import { Code, EmulatorError } from '../../errors';
+import { checkPolicyMembers } from '../../org-policy';
 import { invalid, requireSecret, type Binding, type PolicyRecord, type SecretRecord } from './state';
 
 type Obj = Record<string, any>;
@@ -29,11 +29,17 @@ function wire(p: PolicyRecord): Obj {
   return { version: p.version, bindings: p.bindings, etag: etagBytes(p.etag) };
 }
 
-function normalizeBindings(bindings: Obj[]): Binding[] {
+function normalizeBindings(core: EmulatorCore, bindings: Obj[]): Binding[] {
   const byKey = new Map<string, Binding>();
   bindings.forEach((b, i) => {
     if (!b.role || !ROLE.test(b.role)) throw invalid(`Invalid role '${b.role ?? ''}' in policy.bindings[${i}].`);
-    for (const m of b.members ?? []) if (!MEMBER.test(m)) throw invalid(`Invalid member '${m}' in policy.bindings[${i}].`);
+    for (const m of b.members ?? []) {
+      if (!MEMBER.test(m)) throw invalid(`Invalid member '${m}' in policy.bindings[${i}].`);
+      // IAM refuses a binding for an account that does not exist (core.directory knows them).
+      if (m.startsWith('serviceAccount:') && !core.directory.serviceAccountExists(m.slice('serviceAccount:'.length))) {
+        throw invalid(`Service account ${m.slice('serviceAccount:'.length)} does not exist.`);
+      }
+    }
     const key = JSON.stringify([b.role, b.condition ?? null]);
     const target = byKey.get(key) ?? { role: b.role, members: [] as string[], ...(b.condition ? { condition: b.condition } : {}) };
     for (const m of b.members ?? []) if (!target.members.includes(m)) target.members.push(m);
@@ -54,8 +60,8 @@ export function setIamPolicy(core: EmulatorCore, req: Obj): Obj {
   if (given && given !== current.etag) {
     throw new EmulatorError(Code.ABORTED, 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
   }
-  const bindings = normalizeBindings(req.policy.bindings ?? []);
-  // Domain Restricted Sharing refuses public members (`--org-policy domain-restricted-sharing`).
+  const bindings = normalizeBindings(core, req.policy.bindings ?? []);
+  // allUsers / allAuthenticatedUsers under Domain Restricted Sharing (--org-policy).
   checkPolicyMembers(core, bindings);
   const conditional = bindings.some((b) => b.condition);
   if (conditional && (req.policy.version ?? 0) < 3) throw invalid('Policies with conditional role bindings must set version 3.');

@@ -6,7 +6,8 @@
  */
 import type { EmulatorCore } from '../../core';
 import { Code, EmulatorError } from '../../errors';
-import { crc32c, type PayloadSealer } from './crypto';
+import { crc32c } from '../../../util/crc32c';
+import type { PayloadSealer } from './crypto';
 import { page } from './secrets';
 import {
   checkEtag, clone, findSecret, invalid, newEtag, parseVersionName, publicName, requireSecret, secretNotFound,
