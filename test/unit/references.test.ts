@@ -60,6 +60,8 @@ describe('findReferences', () => {
     expect(findReferences(m)).toEqual([
       { kind: 'Volume', name: 'data', path: 'spec.gcs.bucket', field: ['metadata', 'annotations', 'note'], expr: '${Volume/data.spec.gcs.bucket}' },
       { kind: 'GpuModel', name: 'g', path: 'status.url', field: ['spec', 'env', 'A'], expr: '${GpuModel/g.status.url}' },
+      // An env secret names a Secret of the set when there is one (optional: no DanglingReference otherwise).
+      { kind: 'Secret', name: 's', field: ['spec', 'env', 'B', 'secret'], optional: true },
       { kind: 'Volume', name: 'data', field: ['spec', 'volumes', 0, 'volume'] },
       { kind: 'Volume', name: 'cache', field: ['spec', 'volumes', 1, 'volume'] },
       { kind: 'Slo', name: 'avail', field: ['spec', 'rollout', 'slo'], weak: true },

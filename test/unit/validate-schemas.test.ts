@@ -53,8 +53,9 @@ describe('schemas', () => {
       expect(s.required).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
       expect(Object.keys(s.properties.metadata.properties)).toEqual(['name', 'labels', 'annotations']);
       expect(s.properties.metadata.properties.name.pattern).toBeTruthy();
-      // Resource IDs are labels (63); a DomainMapping's name is a domain (253, RFC 1035).
-      expect(s.properties.metadata.properties.name.maxLength).toBeLessThanOrEqual(s.properties.kind.const === 'DomainMapping' ? 253 : 63);
+      // Resource IDs are labels (63); a DomainMapping's name is a domain (253, RFC 1035); a secret ID is up to 255.
+      const longest: Record<string, number> = { DomainMapping: 253, Secret: 255 };
+      expect(s.properties.metadata.properties.name.maxLength).toBeLessThanOrEqual(longest[s.properties.kind.const] ?? 63);
     }
   });
 
@@ -69,7 +70,7 @@ describe('schemas', () => {
 
   it('finds the reference fields the design names', () => {
     const fields = (kind: string) => schemaRegistry().kinds.get(kind)!.references.map((r) => r.pattern.map((p) => p ?? '*').join('.'));
-    expect(fields('Service')).toEqual(['spec.serviceAccount', 'spec.invokers.*', 'spec.vpc.connector', 'spec.volumes.*.volume', 'spec.rollout.slo']);
+    expect(fields('Service')).toEqual(['spec.env.*.secret', 'spec.serviceAccount', 'spec.invokers.*', 'spec.vpc.connector', 'spec.volumes.*.volume', 'spec.rollout.slo']);
     expect(fields('LoadBalancer')).toEqual(['spec.defaultService', 'spec.routes.*.service']);
     expect(fields('Slo')).toEqual(['spec.service']);
     expect(fields('GpuModel')).toEqual(['spec.invokers.*', 'spec.invokers.*']); // Service/NAME and ServiceAccount/NAME
