@@ -248,8 +248,9 @@ const STEPS: Record<string, Step> = {
   [`${S.reliability} » npx runctl diff -f manifests/`]: { skip: 'part of the reliability reproduction' },
   [`${S.emulator} » npx runctl emulator --port 8085 --state ./emu-state`]: emulatorDaemon(async (ctx) => {
     // "Point runctl at it with RUNCTL_EMULATOR_HOST=127.0.0.1:8085": its state lands in ./emu-state.
-    // jokes-api's image names the jokes Repository: the two files go together.
-    const r = sh(ctx, 'RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl apply -f manifests/repositories.yaml -f manifests/jokes-api.yaml');
+    // jokes-api's image names the jokes Repository, and its env reads the openai-api-key Secret
+    // (Cloud Run fails a revision whose image or secret is missing): the files go together.
+    const r = sh(ctx, 'RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl apply -f manifests/repositories.yaml -f manifests/jokes-api.yaml -f manifests/openai-api-key.yaml');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain(`Target: emulator at 127.0.0.1:${ctx.ports.emu}`);
     await poll(() => fs.existsSync(path.join(ctx.dir, 'emu-state')) && fs.readdirSync(path.join(ctx.dir, 'emu-state')).length > 0, 10_000);
