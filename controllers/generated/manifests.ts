@@ -53,6 +53,10 @@ export type ServiceAccountRef = string;
  */
 export type IamMember = string | ServiceAccountRef;
 /**
+ * A service account: its email (app@my-proj.iam.gserviceaccount.com, or a Google-managed one such as PROJECT_NUMBER-compute@developer.gserviceaccount.com), or a ServiceAccount of these manifests as ServiceAccount/NAME.
+ */
+export type ServiceAccount = string | ServiceAccountRef;
+/**
  * Where the payloads are stored: automatic (Google chooses; the default) or {regions: [...]} (user-managed replicas). Cannot change once the secret exists.
  */
 export type SecretReplication = 'automatic' | SecretRegions;
@@ -60,10 +64,6 @@ export type SecretReplication = 'automatic' | SecretRegions;
  * A literal string, or a Secret Manager reference.
  */
 export type EnvValue = string | SecretRef;
-/**
- * A service account: its email (app@my-proj.iam.gserviceaccount.com, or a Google-managed one such as PROJECT_NUMBER-compute@developer.gserviceaccount.com), or a ServiceAccount of these manifests as ServiceAccount/NAME.
- */
-export type ServiceAccount = string | ServiceAccountRef;
 /**
  * Binary Authorization: 'default' checks every new revision against the project's Policy; {breakglassJustification} deploys anyway and records why.
  */
@@ -593,9 +593,9 @@ export interface ScheduleSpec {
   timeZone?: string;
   target: ScheduleTarget;
   /**
-   * The service account whose OIDC token the job sends: ServiceAccount/NAME (an account of these manifests) or an email. It is granted roles/run.invoker on the target Service. Without it the job sends no token (the target must be public).
+   * The service account whose OIDC token the job sends: ServiceAccount/NAME (an account of these manifests, created first) or an email. It is granted roles/run.invoker on the target Service. Without it the job sends no token (the target must be public).
    */
-  serviceAccount?: string;
+  serviceAccount?: ServiceAccount;
   /**
    * Audience of the OIDC token. Default: the target Service's URL (url targets: the URL).
    */

@@ -15,6 +15,7 @@ import { durationSeconds } from '../../src/util/duration';
 import { UNKNOWN } from '../../src/validate/references';
 import type { ScheduleSpec } from '../generated/manifests';
 import { runRegions } from '../shared/cloud-run/run-api';
+import { resolveAccount } from '../shared/members';
 import { desiredForm, jobBody, liveForm, manifestSpec, readDescription, UPDATE_MASK, type Job, type ScheduleForm } from './job';
 
 const KIND = 'Schedule';
@@ -24,15 +25,9 @@ type ScheduleObserved = Observed<Job, ScheduleForm>;
 
 const parentOf = (project: string, region: string) => `projects/${project}/locations/${region}`;
 
-/**
- * The account's email: `ServiceAccount/NAME` is `NAME@PROJECT.iam.gserviceaccount.com`,
- * known before the account exists.
- */
-function accountEmail(m: Manifest<ScheduleSpec>, project: string): string | undefined {
-  const sa = m.spec.serviceAccount;
-  if (!sa) return undefined;
-  const ref = /^ServiceAccount\/(.+)$/.exec(sa);
-  return ref ? `${ref[1]}@${project}.iam.gserviceaccount.com` : sa;
+/** The account's email: `ServiceAccount/NAME` resolved (known before the account exists), or the email given. */
+function accountEmail(m: Manifest<ScheduleSpec>, ctx: PlanContext): string | undefined {
+  return m.spec.serviceAccount ? resolveAccount(m.spec.serviceAccount, ctx) : undefined;
 }
 
 /** The target Service's URL, once it exists. */
@@ -43,8 +38,7 @@ function serviceUrl(m: Manifest<ScheduleSpec>, ctx: PlanContext): string | undef
 }
 
 function formOf(m: Manifest<ScheduleSpec>, ctx: PlanContext): ScheduleForm {
-  const project = projectOf(m, ctx.target);
-  return desiredForm(m.spec, { serviceUrl: serviceUrl(m, ctx), serviceAccount: accountEmail(m, project) });
+  return desiredForm(m.spec, { serviceUrl: serviceUrl(m, ctx), serviceAccount: accountEmail(m, ctx) });
 }
 
 /** Every job of a location, once per run. */
@@ -124,9 +118,9 @@ export const scheduleController: Controller<ScheduleSpec, Job, ScheduleForm> = {
     return { project, region, name: m.metadata.name, fullName: `${parentOf(project, region)}/jobs/${m.metadata.name}` };
   },
 
-  grants({ manifest: m, id }): Grant[] {
+  grants({ manifest: m }, ctx): Grant[] {
     const svc = m.spec.target?.service;
-    const email = accountEmail(m, id.project);
+    const email = accountEmail(m, ctx);
     if (!svc || !email || email.includes('${')) return [];
     return [{ on: `Service/${svc}`, role: 'roles/run.invoker', member: `serviceAccount:${email}`, from: `${KIND}/${m.metadata.name}` }];
   },
