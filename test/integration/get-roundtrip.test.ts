@@ -104,7 +104,7 @@ describe('get -o yaml|json is a manifest', () => {
       .readdirSync(path.join(REPO, 'manifests'))
       .map((f) => fs.readFileSync(path.join(REPO, 'manifests', f), 'utf8').replace(/\s*$/, '\n') + status);
     const kinds = new Set(docs.map((d) => /^kind: (\w+)/m.exec(d)![1]));
-    expect([...kinds].sort()).toEqual(['DomainMapping', 'GpuModel', 'LoadBalancer', 'Policy', 'Repository', 'Service', 'ServiceAccount', 'Slo', 'Volume']);
+    expect([...kinds].sort()).toEqual(['DomainMapping', 'GpuModel', 'LoadBalancer', 'Policy', 'Repository', 'Schedule', 'Service', 'ServiceAccount', 'Slo', 'Volume']);
     const file = h.write('with-status.yaml', docs.join('---\n'));
     const validated = await h.cli(['validate', '-f', file]);
     expect(validated.code, validated.stdout + validated.stderr).toBe(0);
