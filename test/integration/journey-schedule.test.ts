@@ -23,7 +23,7 @@ describe('journey: a private service invoked nightly by a Schedule with its own 
     h = await startHarness();
     dir = path.join(h.dir, 'nightly');
     fs.mkdirSync(dir);
-    for (const f of ['accounts.yaml', 'nightly-report.yaml', 'nightly-schedule.yaml']) fs.copyFileSync(path.join(MANIFESTS, f), path.join(dir, f));
+    for (const f of ['accounts.yaml', 'repositories.yaml', 'nightly-report.yaml', 'nightly-schedule.yaml']) fs.copyFileSync(path.join(MANIFESTS, f), path.join(dir, f));
   });
   afterAll(async () => h?.close());
 
