@@ -10,6 +10,30 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const BENCH_PROJECT = 'bench-project';
+
+/**
+ * The Secret Manager secret every fleet Service reads (a shared database password). It
+ * exists before a run (`seedFleetSecret`), as secrets made by a platform team do: Cloud Run
+ * fails a revision whose secret is missing or that its account cannot read.
+ */
+export const FLEET_SECRET = 'fleet-db-password';
+
+/**
+ * Create FLEET_SECRET in `project` on the emulator at `http` (REST), with one version,
+ * readable by the Compute Engine default account the fleet's Services run as.
+ */
+export async function seedFleetSecret(http: string, project: string = BENCH_PROJECT, projectNumber = '123456789012'): Promise<void> {
+  const call = async (path: string, body: unknown) => {
+    const res = await fetch(`http://${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok && res.status !== 409) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+  };
+  const secret = `projects/${project}/secrets/${FLEET_SECRET}`;
+  await call(`/v1/projects/${project}/secrets?secretId=${FLEET_SECRET}`, { replication: { automatic: {} } });
+  await call(`/v1/${secret}:addVersion`, { payload: { data: Buffer.from('bench-password').toString('base64') } });
+  await call(`/v1/${secret}:setIamPolicy`, {
+    policy: { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: [`serviceAccount:${projectNumber}-compute@developer.gserviceaccount.com`] }] },
+  });
+}
 export const BENCH_REGION = 'europe-north1';
 
 export interface FleetOptions {
@@ -36,7 +60,7 @@ export function serviceDoc(i: number, o: FleetOptions = {}): string {
   const spec: Record<string, unknown> = {
     region,
     image: `${region}-docker.pkg.dev/${BENCH_PROJECT}/apps/${name}:${o.tag ?? '1'}`,
-    env: { LOG_LEVEL: 'info', DB_PASSWORD: { secret: `${name}-db`, version: 'latest' } },
+    env: { LOG_LEVEL: 'info', DB_PASSWORD: { secret: FLEET_SECRET, version: 'latest' } },
     resources: { cpu: '1', memory: '512Mi' },
     scaling: { minInstances: 0, maxInstances: 10 },
   };

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { seedFleetSecret } from './manifests';
 
 /** The compiled tree: `dist/` (this file is `dist/test/bench/procs.js`). */
 export const DIST = path.resolve(__dirname, '..', '..');
@@ -40,6 +41,7 @@ export async function startEmulatorChild(flags: string[]): Promise<EmulatorChild
     child.once('exit', (code) => reject(new Error(`emulator exited ${code}: ${err}`)));
   });
   const base = `http://${banner.http}`;
+  await seedFleetSecret(banner.http);
   return {
     ...banner,
     async stats() {

@@ -25,6 +25,8 @@ async function warmUp(run: typeof import('../../src/cli/program').run): Promise<
   fs.writeFileSync(path.join(dir, 'warm.yaml'), [serviceDoc(3, { prefix: 'warm' }), serviceDoc(4, { prefix: 'warm' })].join('\n---\n'));
   const emu = await startEmulator({ port: 0 });
   try {
+    const { seedFleetSecret } = require('./manifests') as typeof import('./manifests');
+    await seedFleetSecret(emu.http, 'local-project');
     const quiet = { stdout: { write: () => true }, stderr: { write: () => true }, env: { RUNCTL_EMULATOR_HOST: emu.grpc }, cwd: dir };
     const code = await run(['apply', '-f', dir, '--yes'], quiet);
     if (code !== 0) throw new Error(`warm-up apply exited ${code}`);
