@@ -40,9 +40,11 @@ export function buildGraph(manifests: Manifest[], opts: { schemaDir?: string } =
     deps.set(k, new Set());
     dependents.set(k, new Set());
   }
+  const byKey = new Map(usable.map((m) => [keyOf(m), m]));
   for (const m of usable) {
     const from = keyOf(m);
-    for (const ref of findReferences(m, opts)) {
+    for (const found of findReferences(m, opts)) {
+      const ref = found.weak && found.through ? throughReference(found, byKey) ?? found : found;
       const to = `${ref.kind}/${ref.name}`;
       if (ref.weak || !deps.has(to)) continue;
       deps.get(from)!.add(to);
@@ -51,6 +53,20 @@ export function buildGraph(manifests: Manifest[], opts: { schemaDir?: string } =
     }
   }
   return { nodes, deps, dependents, levels: layers(nodes, deps), edges };
+}
+
+/**
+ * The dependency a weak reference carries through its target (schema mark `through`): the
+ * `Kind/name` the referenced manifest holds at that path, as a strong reference.
+ */
+function throughReference(ref: Reference, byKey: Map<string, Manifest>): Reference | undefined {
+  const target = byKey.get(`${ref.kind}/${ref.name}`);
+  let value: unknown = target;
+  for (const part of ref.through!.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  if (typeof value !== 'string') return undefined;
+  const slash = value.indexOf('/');
+  if (slash <= 0 || value.includes('${') || !byKey.has(value)) return undefined;
+  return { kind: value.slice(0, slash), name: value.slice(slash + 1), field: ref.field };
 }
 
 function layers(nodes: string[], deps: Map<string, Set<string>>): string[][] {

@@ -29,6 +29,8 @@ export interface Reference {
   weak?: boolean;
   /** The resource may be outside the set (schema mark `optional: true`): no DanglingReference. */
   optional?: boolean;
+  /** Schema mark `through`: a dotted path of the referenced manifest whose `Kind/name` value is a dependency. */
+  through?: string;
 }
 
 /** A malformed `${...}` (or `Kind/name`) reference. */
@@ -126,7 +128,11 @@ export function findReferences(m: Manifest, opts: { schemaDir?: string } = {}): 
 /** Values at the places a schema marks as references. */
 function markedReferences(m: Manifest, f: ReferenceField): Reference[] {
   const out: Reference[] = [];
-  const weak = { ...(f.mark.dependency === false ? { weak: true } : {}), ...(f.mark.optional ? { optional: true } : {}) };
+  const weak = {
+    ...(f.mark.dependency === false ? { weak: true } : {}),
+    ...(f.mark.optional ? { optional: true } : {}),
+    ...(f.mark.through ? { through: f.mark.through } : {}),
+  };
   for (const { value, field } of matchPattern(m, f.pattern)) {
     if (typeof value !== 'string' || value.includes('${')) continue;
     if (f.mark.format === 'kind/name') {

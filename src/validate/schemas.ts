@@ -32,6 +32,13 @@ export interface ReferenceMark {
    * secret that is managed elsewhere). @default false
    */
   optional?: boolean;
+  /**
+   * With `dependency: false`: the referencing resource still depends on whatever the
+   * referenced resource names at this path, when that is a `Kind/name` of the set (a
+   * GpuModel invoker `Service/jokes` waits for jokes' `serviceAccount: ServiceAccount/x`,
+   * which must exist before it is bound, without waiting for jokes itself).
+   */
+  through?: string;
 }
 
 /** `null` in a field pattern matches any array index or map key. */

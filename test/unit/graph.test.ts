@@ -49,6 +49,18 @@ describe('buildGraph', () => {
     expect(findCycles(g)).toEqual([]);
   });
 
+  it('a GpuModel invoker Service/NAME waits for that Service\'s ServiceAccount of the set, not for the Service', () => {
+    const g = buildGraph([
+      ...design.filter((x) => x.metadata.name !== 'jokes'),
+      m('Service', 'jokes', { serviceAccount: 'ServiceAccount/tortune', env: { OLLAMA_URI: `${ref('GpuModel/ollama-gemma')}/api/generate` } }),
+      m('ServiceAccount', 'tortune', {}),
+    ]);
+    expect([...g.deps.get('GpuModel/ollama-gemma')!]).toEqual(['ServiceAccount/tortune']);
+    expect(findCycles(g)).toEqual([]);
+    expect(g.levels[0]).toContain('ServiceAccount/tortune');
+    expect(g.levels[1]).toContain('GpuModel/ollama-gemma');
+  });
+
   it('ignores references to resources outside the set', () => {
     const g = buildGraph([m('Service', 'a', { env: { X: ref('Service/missing') } })]);
     expect(g.deps.get('Service/a')).toEqual(new Set());
