@@ -717,7 +717,7 @@ export interface SecretSpec {
   /**
    * Members granted roles/secretmanager.secretAccessor on this secret only: ServiceAccount/NAME (an account of the set) or an IAM member (serviceAccount:EMAIL, user:..., group:...). runctl manages that role's members on the secret: accessors, plus the accounts of the set's Services that read it (see grantReaders); other roles are left alone.
    */
-  accessors?: (IamMember | string)[];
+  accessors?: IamMember[];
   /**
    * Grant roles/secretmanager.secretAccessor on this secret to the service account of every Service of the set whose env reads it (least privilege: this secret only, not the project). false: only accessors are granted.
    */

@@ -17,7 +17,7 @@ import {
   ACCESSOR_ROLE, accessorsOf, labelsOf, listSecrets, replicationMessage, replicationOf, secretId, secretStatus, withAccessors,
   type LiveSecret, type Policy, type ReplicationForm, type SecretForm,
 } from './live';
-import { resolveMember } from './members';
+import { resolveMember } from '../shared/members';
 import { compareValue, describeSource, readValue, VALUE_CURRENT } from './value';
 
 const KIND = 'Secret';
@@ -42,7 +42,7 @@ function replicationForm(spec: SecretSpec): ReplicationForm {
 function wantedAccessors(m: Manifest<SecretSpec>, ctx: PlanContext): string[] | undefined {
   const grants = ctx.grantsOn(`${KIND}/${m.metadata.name}`).filter((g) => g.role === ACCESSOR_ROLE && (m.spec.grantReaders !== false || !g.from.startsWith('Service/')));
   if (m.spec.accessors === undefined && !grants.length) return undefined;
-  const declared = (m.spec.accessors ?? []).map((a) => resolveMember(a, m, ctx));
+  const declared = (m.spec.accessors ?? []).map((a) => resolveMember(a, ctx));
   return [...new Set([...declared, ...grants.map((g) => g.member)])].sort();
 }
 

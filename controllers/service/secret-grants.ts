@@ -12,6 +12,7 @@
  */
 import type { Grant, ObserveContext, ObserveRequest } from '../../src/engine/controller';
 import { projectOf } from '../../src/engine/location';
+import { resolveAccount } from '../shared/members';
 import type { ServiceSpec } from '../generated/manifests';
 
 const ACCESSOR_ROLE = 'roles/secretmanager.secretAccessor';
@@ -22,14 +23,6 @@ async function projectNumber(ctx: ObserveContext, project: string): Promise<stri
     const [p] = await ctx.clients.projects().getProject({ name: `projects/${project}` });
     return String(p.name ?? '').split('/').pop() ?? project;
   });
-}
-
-/** `ServiceAccount/NAME` as an email in the account's project (its manifest's, else the Service's). */
-function accountEmail(value: string, project: string, ctx: ObserveContext): string {
-  const m = /^ServiceAccount\/(.+)$/.exec(value);
-  if (!m) return value;
-  const account = ctx.manifestOf(`ServiceAccount/${m[1]}`);
-  return `${m[1]}@${account ? projectOf(account, ctx.target) : project}.iam.gserviceaccount.com`;
 }
 
 /** The secrets of the set this Service's env reads, whose Secret lets readers be granted. */
@@ -48,7 +41,7 @@ export async function secretGrants({ manifest: m }: ObserveRequest<ServiceSpec>,
   if (!secrets.length) return [];
   const project = projectOf(m, ctx.target);
   const account = typeof m.spec.serviceAccount === 'string' && m.spec.serviceAccount
-    ? accountEmail(m.spec.serviceAccount, project, ctx)
+    ? resolveAccount(m.spec.serviceAccount, ctx)
     : `${await projectNumber(ctx, project)}-compute@developer.gserviceaccount.com`;
   return secrets.map((name) => ({ on: `Secret/${name}`, role: ACCESSOR_ROLE, member: `serviceAccount:${account}`, from: `Service/${m.metadata.name}` }));
 }
