@@ -71,10 +71,12 @@ describe('every region', () => {
     const diff = await h.cli(['diff', '-f', dir, '--prune', '--set', 'fleet']);
     expect(diff.code).toBe(2);
     expect(diff.stdout).toContain('Service/east');
-    // --prune: one ListLocations for the project, then one list per initialized region
-    // (the manifest's own region shares the cached list the plan read).
+    // --prune: one ListLocations per API whose kinds are regional and have no all-regions
+    // list - Cloud Run's (Services, GpuModels, Schedules share it) and Serverless VPC
+    // Access's (VpcConnectors) - then one list per initialized region (the manifest's own
+    // region shares the cached list the plan read).
     calls = (await h.stats()).calls;
-    expect(calls['Locations.ListLocations']).toBe(1);
+    expect(calls['Locations.ListLocations']).toBe(2);
     const locations = await initializedRegions();
     expect(locations).toContain('us-east1');
     expect(calls['Services.ListServices']).toBe(locations.length);

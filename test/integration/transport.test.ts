@@ -42,6 +42,8 @@ function masked(text: string, dir: string): string {
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
     .replace(/\b\d+(\.\d+)?m?s\b/g, '<duration>')
     .replace(/"etag": "[^"]*"/g, '"etag": "<etag>"')
+    // Server-chosen numeric IDs of service accounts (a 21-digit uniqueId each world draws anew).
+    .replace(/\b(uniqueId|oauth2ClientId): ['"]?\d+['"]?/g, '$1: <id>')
     .replace(/(alertPolicies|notificationChannels|conditions|serviceLevelObjectives)\/\d+/g, '$1/<id>');
 }
 
