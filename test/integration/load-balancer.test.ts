@@ -63,7 +63,7 @@ describe.each(TRANSPORTS)('LoadBalancer: the Gradio journey (%s)', (transport) =
   beforeAll(async () => {
     h = await startHarness({ transport });
     dir = path.join(h.dir, 'journey');
-    for (const f of ['gradio.yaml', 'gradio-data.yaml', 'gradio-lb.yaml']) h.write(`journey/${f}`, fs.readFileSync(path.join(REPO, 'manifests', f), 'utf8'));
+    for (const f of ['gradio.yaml', 'gradio-data.yaml', 'gradio-lb.yaml', 'repositories.yaml']) h.write(`journey/${f}`, fs.readFileSync(path.join(REPO, 'manifests', f), 'utf8'));
   });
   afterAll(async () => h?.close());
 
