@@ -6,7 +6,7 @@
  * merges it into the invokers it manages. `paused` pauses and resumes the job. Jobs have
  * no labels: ownership is the last line of the description (see `job.ts`).
  */
-import type { Controller, Grant, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { Controller, ExportedSpec, ExportOptions, Grant, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
 import { projectOf, regionOf } from '../../src/engine/location';
 import { RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
@@ -78,6 +78,28 @@ const etagOf = (job: Job) => (job.userUpdateTime ? `${job.userUpdateTime.seconds
 
 function observed(job: Job): ScheduleObserved {
   return { exists: true, spec: liveForm(job), labels: readDescription(job.description).labels, etag: etagOf(job), raw: job, status: status(job) };
+}
+
+/** A listed job's spec with references rebuilt towards exported resources (see `exportSpec`). */
+function exportedForm(listed: Record<string, unknown>, exported: LiveResource[]): Record<string, unknown> {
+  const spec = structuredClone(listed) as Record<string, any>;
+  const url: unknown = spec.target?.url;
+  if (typeof url === 'string') {
+    for (const svc of exported.filter((x) => x.kind === 'Service')) {
+      const base = svc.status?.fields.url;
+      if (typeof base !== 'string' || !base || (url !== base && !url.startsWith(`${base}/`))) continue;
+      const { url: _dropped, ...rest } = spec.target;
+      const path = url.slice(base.length);
+      spec.target = { service: svc.name, ...(path && path !== '/' ? { path } : {}), ...rest };
+      if (spec.audience === base) delete spec.audience;
+      break;
+    }
+  }
+  if (typeof spec.serviceAccount === 'string') {
+    const account = exported.find((x) => x.kind === 'ServiceAccount' && x.status?.fields.email === spec.serviceAccount);
+    if (account) spec.serviceAccount = `ServiceAccount/${account.name}`;
+  }
+  return spec;
 }
 
 /** Checks the schema cannot express; the API would refuse these. */
@@ -185,6 +207,15 @@ export const scheduleController: Controller<ScheduleSpec, Job, ScheduleForm> = {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+  },
+
+  /**
+   * The job as a manifest declares it: a URL under an exported Service's URL becomes
+   * `target: {service, path}` (its audience, that URL, is then the default), and the OIDC
+   * account of an exported ServiceAccount becomes `ServiceAccount/NAME`.
+   */
+  async exportSpec(r: LiveResource, _ctx, opts?: ExportOptions): Promise<ExportedSpec> {
+    return { spec: exportedForm(r.spec, opts?.exported ?? []), status: r.status?.fields };
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

@@ -22,6 +22,27 @@ import { compareValue, describeSource, readValue, VALUE_CURRENT } from './value'
 
 const KIND = 'Secret';
 
+/**
+ * Matchers of the members exported Services that read secret `name` in their env run as
+ * (their account, or the Compute Engine default account when they name none).
+ */
+function readersOf(name: string, exported: LiveResource[]): RegExp[] {
+  const out: RegExp[] = [];
+  for (const svc of exported.filter((x) => x.kind === 'Service')) {
+    const env = (svc.spec.env ?? {}) as Record<string, unknown>;
+    const reads = Object.values(env).some((v) => !!v && typeof v === 'object' && (v as { secret?: unknown }).secret === name);
+    if (!reads) continue;
+    let account = svc.spec.serviceAccount;
+    if (typeof account === 'string' && account.startsWith('ServiceAccount/')) {
+      const sa = exported.find((x) => x.kind === 'ServiceAccount' && `ServiceAccount/${x.name}` === account);
+      account = sa?.status?.fields.email;
+    }
+    if (typeof account === 'string' && account.includes('@')) out.push(new RegExp(`^serviceAccount:${account.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    else if (account === undefined) out.push(/^serviceAccount:\d+-compute@developer\.gserviceaccount\.com$/);
+  }
+  return out;
+}
+
 /** What observe read: the secret, its policy when accessors are managed, and a value source that could not be read. */
 interface SecretRaw {
   secret: LiveSecret;
@@ -189,9 +210,18 @@ export const secretController: Controller<SecretSpec, SecretRaw, SecretForm> = {
     return out;
   },
 
-  async exportSpec(r, ctx) {
+  async exportSpec(r, ctx, opts) {
     // The accessor role is not part of the listing: read it for the secret being printed.
-    const accessors = accessorsOf(await readPolicy(ctx, r.identity.fullName));
+    const exported = opts?.exported ?? [];
+    const readers = readersOf(r.name, exported);
+    const accessors = accessorsOf(await readPolicy(ctx, r.identity.fullName))
+      // The accounts of exported Services that read it are granted by those Services
+      // (grantReaders), not declared here.
+      .filter((a) => !readers.some((re) => re.test(a)))
+      .map((a) => {
+        const account = exported.find((x) => x.kind === 'ServiceAccount' && x.status?.fields.member === a);
+        return account ? `ServiceAccount/${account.name}` : a;
+      });
     return { spec: { ...r.spec, ...(accessors.length ? { accessors } : {}) } };
   },
 };

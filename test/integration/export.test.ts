@@ -27,7 +27,7 @@ describe('export --all after manifests/ is applied', () => {
     h = await startHarness();
     const dir = path.join(h.dir, 'manifests');
     fs.cpSync(path.join(REPO, 'manifests'), dir, { recursive: true });
-    for (const f of fs.readdirSync(dir)) {
+    for (const f of fs.readdirSync(dir).filter((x) => /\.ya?ml$/.test(x))) {
       for (const d of YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8'))) {
         const m = d.toJS();
         originals.set(`${m.kind}/${m.metadata.name}`, m);

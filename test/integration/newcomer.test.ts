@@ -130,7 +130,7 @@ const STEPS: Record<string, Step> = {
   [`${S.errors} » npx runctl diff -f manifests/ --project my-proj`]: { code: 1, lines: [/gcloud auth application-default login.*\[NoCredentials\]$/m] },
   // Nothing listens on the (swapped) emulator port: a progress line, then one error naming it.
   [`${S.errors} » RUNCTL_EMULATOR_HOST=127.0.0.1:8085 npx runctl diff -f manifests/`]: { code: 1, lines: [/^waiting for the emulator at 127\.0\.0\.1:\d+/m, /is "runctl emulator --port \d+" running\? \[Unreachable\]$/m] },
-  [`${S.adopt} » npx runctl apply -f manifests/nightly-report.yaml -f manifests/repositories.yaml`]: { fresh: true, code: 0, lines: ['Service/nightly-report'] },
+  [`${S.adopt} » npx runctl apply -f manifests/nightly-report.yaml -f manifests/repositories.yaml -f manifests/accounts.yaml`]: { fresh: true, code: 0, lines: ['Service/nightly-report'] },
   [`${S.adopt} » npx runctl export services --out exported/`]: { code: 0, lines: [/wrote exported\/service-nightly-report\.yaml/] },
   [`${S.adopt} » npx runctl diff -f exported/`]: { code: 0, lines: ['No changes. The live state matches the manifests.'] },
   [`${S.adopt} » npx runctl apply -f exported/ --adopt`]: { code: 0 },
