@@ -32,7 +32,7 @@ const SHAPES: Record<string, RunService> = {
     ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
     template: {
       annotations: userImage('gcr.io/acme/full:2'),
-      serviceAccount: 'api@local-project.iam.gserviceaccount.com',
+      serviceAccount: 'api-runner@local-project.iam.gserviceaccount.com',
       timeout: { seconds: 900 },
       maxInstanceRequestConcurrency: 40,
       scaling: { minInstanceCount: 1, maxInstanceCount: 7 },
@@ -98,6 +98,16 @@ describe('adopting services made by gcloud and the console', () => {
     // The connector `full` uses must exist and be ready (Cloud Run fails the revision otherwise).
     const [vpcOp] = await h.clients.vpcAccess().createConnector({ parent: PARENT, connectorId: 'onprem', connector: { network: 'default', ipCidrRange: '10.8.0.0/28', minInstances: 2, maxInstances: 3 } });
     await vpcOp.promise();
+    // The account the services run as (Cloud Run refuses one that does not exist).
+    await h.clients.iamServiceAccounts().create({ name: 'projects/local-project', requestBody: { accountId: 'api-runner' } });
+    // The secrets `full` reads, readable by that account (`gcloud secrets create`,
+    // `versions add` three times for api-token, `add-iam-policy-binding`).
+    const sm = h.clients.secretManager();
+    for (const [secretId, versions] of [['api-token', 3], ['api-key', 1]] as const) {
+      const [secret] = await sm.createSecret({ parent: 'projects/local-project', secretId, secret: { replication: { automatic: {} } } });
+      for (let v = 1; v <= versions; v++) await sm.addSecretVersion({ parent: secret.name!, payload: { data: Buffer.from(`${secretId}-${v}`) } });
+      await sm.setIamPolicy({ resource: secret.name!, policy: { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: ['serviceAccount:api-runner@local-project.iam.gserviceaccount.com'] }] } });
+    }
     for (const [id, body] of Object.entries(SHAPES)) await create(id, body);
     // `gcloud run services add-iam-policy-binding plain --member allUsers --role roles/run.invoker`
     const name = `${PARENT}/services/plain`;
@@ -144,7 +154,7 @@ describe('adopting services made by gcloud and the console', () => {
       cpuThrottling: false,
       startupCpuBoost: true,
       executionEnvironment: 'gen2',
-      serviceAccount: 'api@local-project.iam.gserviceaccount.com',
+      serviceAccount: 'api-runner@local-project.iam.gserviceaccount.com',
       ingress: 'internal-and-cloud-load-balancing',
       vpc: { connector: `${PARENT}/connectors/onprem`, egress: 'all-traffic' },
     });

@@ -102,9 +102,12 @@ describe('get -o yaml|json is a manifest', () => {
     const status = 'status:\n  url: ${Service/nowhere.status.url}\n  anything: [1, {deep: true}]\n  conditions: [{type: Ready, status: "False"}]\n';
     const docs = fs
       .readdirSync(path.join(REPO, 'manifests'))
+      .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => fs.readFileSync(path.join(REPO, 'manifests', f), 'utf8').replace(/\s*$/, '\n') + status);
     const kinds = new Set(docs.map((d) => /^kind: (\w+)/m.exec(d)![1]));
-    expect([...kinds].sort()).toEqual(['DomainMapping', 'GpuModel', 'LoadBalancer', 'Policy', 'Repository', 'Schedule', 'Service', 'ServiceAccount', 'Slo', 'Volume']);
+    expect([...kinds].sort()).toEqual(['DomainMapping', 'GpuModel', 'LoadBalancer', 'Policy', 'Repository', 'Schedule', 'Secret', 'Service', 'ServiceAccount', 'Slo', 'Volume']);
+    // The quick start's Secret reads its value from a file next to the manifests.
+    fs.cpSync(path.join(REPO, 'manifests', 'secrets'), path.join(h.dir, 'secrets'), { recursive: true });
     const file = h.write('with-status.yaml', docs.join('---\n'));
     const validated = await h.cli(['validate', '-f', file]);
     expect(validated.code, validated.stdout + validated.stderr).toBe(0);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceYaml, startHarness, type Harness } from '../helpers/harness';
-import { advancing, canaryYaml, latestRevision, split } from './rollout-helpers';
+import { advancing, canaryYaml, latestRevision, PARENT, split } from './rollout-helpers';
 
 const REPO = path.resolve(__dirname, '../..');
 const REGION = 'europe-north1';
@@ -180,7 +180,11 @@ describe('Service semantics', () => {
 
   it('after a canary fails and rolls back, diff does not say the live state matches; apply writes nothing', async () => {
     const file = h.write('canary/shop.yaml', canaryYaml('shop', 'shop:1'));
-    expect((await h.cli(['apply', '-f', file])).code).toBe(0);
+    // Earlier cases made repositories in this project, so its images must have one too.
+    const [op] = await h.clients.artifactRegistry().createRepository({ parent: PARENT, repositoryId: 'shop', repository: { format: 'DOCKER' } });
+    await op.promise();
+    const applied = await h.cli(['apply', '-f', file]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     const good = await latestRevision(h, 'shop');
     h.write('canary/shop.yaml', canaryYaml('shop', 'shop-failing:2'));
     const failed = await advancing(h, h.cli(['apply', '-f', file]));
