@@ -103,6 +103,62 @@ export function loadProtos(files: string[]): any {
   return grpcNamespace((sources as string[]).map(jsonRoot), CONVERSION, (def, name) => grpc.makeClientConstructor(def as any, name));
 }
 
+const textRoots = new Map<string, import('protobufjs').Root>();
+
+/**
+ * The protobufjs Root holding a proto file's messages: the shipping package's JSON
+ * descriptor (`protoRootOf`), else the .proto text parsed once per file.
+ */
+export function messageRoot(file: string): import('protobufjs').Root {
+  const json = protoRootOf(file);
+  if (json) return json;
+  let root = textRoots.get(file);
+  if (!root) {
+    const root0 = new (protobufjs().Root)();
+    const dirs = protoIncludeDirs();
+    root0.resolvePath = (_origin, target) => {
+      // protobufjs bundles the well-known types; let it use them.
+      if (target.startsWith('google/protobuf/')) return target;
+      for (const dir of dirs) {
+        const candidate = path.join(dir, target);
+        if (fs.existsSync(candidate)) return candidate;
+      }
+      return target;
+    };
+    root0.loadSync([file], { keepCase: false });
+    textRoots.set(file, (root = root0));
+  }
+  return root;
+}
+
+const resolvedTypes = new Map<string, import('protobufjs').Type>();
+
+/**
+ * A message type of the package shipping `file`, with every type its fields use resolved
+ * (roots are read unresolved for a fast start; code that walks `field.resolvedType`
+ * needs the whole tree).
+ */
+export function messageType(file: string, fullName: string): import('protobufjs').Type {
+  const key = `${file}#${fullName}`;
+  let type = resolvedTypes.get(key);
+  if (!type) {
+    type = messageRoot(file).lookupType(fullName);
+    resolveDeep(type, new Set());
+    resolvedTypes.set(key, type);
+  }
+  return type;
+}
+
+function resolveDeep(type: import('protobufjs').Type, seen: Set<import('protobufjs').Type>): void {
+  if (seen.has(type)) return;
+  seen.add(type);
+  type.resolveAll();
+  for (const field of type.fieldsArray) {
+    const t = field.resolve().resolvedType;
+    if (t && 'fieldsArray' in t) resolveDeep(t as import('protobufjs').Type, seen);
+  }
+}
+
 /** Load .proto files as text into a gRPC package definition (the fallback of `loadProtos`). */
 export function loadProtoText(files: string[]): any {
   const protoLoader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');

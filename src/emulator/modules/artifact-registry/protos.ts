@@ -4,16 +4,13 @@
  * and a protobufjs Root from the same package's descriptors for canonical messages and
  * packing `google.protobuf.Any` (operation metadata and responses).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as protobuf from 'protobufjs';
-import { loadProtos, packAny } from '../../grpc';
+import { loadProtos, messageRoot, packAny } from '../../grpc';
 import type { AnyWire } from '../../longrunning';
 
 const SERVICE_PROTO = 'google/devtools/artifactregistry/v1/service.proto';
 
 let service: any;
-let root: protobuf.Root | undefined;
 
 /** The `google.devtools.artifactregistry.v1.ArtifactRegistry` gRPC service definition. */
 export function arService(): any {
@@ -22,12 +19,7 @@ export function arService(): any {
 }
 
 function arRoot(): protobuf.Root {
-  if (root) return root;
-  const pb = require('protobufjs') as typeof protobuf;
-  const file = path.join(path.dirname(require.resolve('@google-cloud/artifact-registry/package.json')), 'build', 'protos', 'protos.json');
-  root = pb.Root.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
-  root.resolveAll();
-  return root;
+  return messageRoot(SERVICE_PROTO);
 }
 
 /** A message of a full type name in canonical plain form: unknown keys dropped, enums as names, int64 as strings. */

@@ -4,10 +4,8 @@
  * a protobufjs Root from the same files packs `google.protobuf.Any` payloads and
  * canonicalises incoming messages.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as protobuf from 'protobufjs';
-import { loadProtos, packAny, protoIncludeDirs, protoRootOf } from '../../grpc';
+import { loadProtos, messageRoot, messageType as sharedMessageType, packAny } from '../../grpc';
 
 const FILES = [
   'google/cloud/run/v2/service.proto',
@@ -33,7 +31,7 @@ let cached: RunProtos | undefined;
 export function runProtos(): RunProtos {
   if (cached) return cached;
   const pkg = loadProtos(FILES);
-  const root = protoRootOf(FILES[0]) ?? loadTextRoot();
+  const root = messageRoot(FILES[0]);
   cached = {
     services: pkg.google.cloud.run.v2.Services,
     revisions: pkg.google.cloud.run.v2.Revisions,
@@ -44,49 +42,9 @@ export function runProtos(): RunProtos {
   return cached;
 }
 
-/** The Run protos parsed from their .proto text (when the package ships no JSON descriptor). */
-function loadTextRoot(): protobuf.Root {
-  const pb = require('protobufjs') as typeof protobuf;
-  const root = new pb.Root();
-  const dirs = protoIncludeDirs();
-  root.resolvePath = (_origin, target) => {
-    // protobufjs bundles the well-known types; let it use them.
-    if (target.startsWith('google/protobuf/')) return target;
-    for (const dir of dirs) {
-      const candidate = path.join(dir, target);
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    return target;
-  };
-  root.loadSync(FILES, { keepCase: false });
-  return root;
-}
-
 /** A message type by its full name, e.g. `google.cloud.run.v2.Service`. */
 export function messageType(fullName: string): protobuf.Type {
-  let type = resolvedTypes.get(fullName);
-  if (!type) {
-    type = runProtos().root.lookupType(fullName);
-    resolveDeep(type, new Set());
-    resolvedTypes.set(fullName, type);
-  }
-  return type;
-}
-
-const resolvedTypes = new Map<string, protobuf.Type>();
-
-/**
- * Resolve a type and every type its fields use (the root is read unresolved, for a fast
- * start): `canonical` walks `field.resolvedType` all the way down.
- */
-function resolveDeep(type: protobuf.Type, seen: Set<protobuf.Type>): void {
-  if (seen.has(type)) return;
-  seen.add(type);
-  type.resolveAll();
-  for (const field of type.fieldsArray) {
-    const t = field.resolve().resolvedType;
-    if (t && 'fieldsArray' in t) resolveDeep(t as protobuf.Type, seen);
-  }
+  return sharedMessageType(FILES[0], fullName);
 }
 
 /**

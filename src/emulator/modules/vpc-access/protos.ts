@@ -3,10 +3,8 @@
  * Root from the protos shipped with `@google-cloud/vpc-access` (the text its client is
  * generated from), to pack `google.protobuf.Any` payloads of operations.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as protobuf from 'protobufjs';
-import { loadProtos, packAny, protoIncludeDirs, protoRootOf } from '../../grpc';
+import { loadProtos, messageRoot, packAny } from '../../grpc';
 
 const FILES = ['google/cloud/vpcaccess/v1/vpc_access.proto'];
 const PKG = 'google.cloud.vpcaccess.v1';
@@ -24,28 +22,9 @@ let cached: VpcProtos | undefined;
 export function vpcProtos(): VpcProtos {
   if (cached) return cached;
   const pkg = loadProtos(FILES);
-  const root = protoRootOf(FILES[0]) ?? loadTextRoot();
-  root.resolveAll();
+  const root = messageRoot(FILES[0]);
   cached = { service: pkg.google.cloud.vpcaccess.v1.VpcAccessService, root };
   return cached;
-}
-
-/** The protos parsed from their .proto text (when the package ships no JSON descriptor). */
-function loadTextRoot(): protobuf.Root {
-  const pb = require('protobufjs') as typeof protobuf;
-  const root = new pb.Root();
-  const dirs = protoIncludeDirs();
-  root.resolvePath = (_origin, target) => {
-    // protobufjs bundles the well-known types; let it use them.
-    if (target.startsWith('google/protobuf/')) return target;
-    for (const dir of dirs) {
-      const candidate = path.join(dir, target);
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    return target;
-  };
-  root.loadSync(FILES, { keepCase: false });
-  return root;
 }
 
 /** Full type names of what operations carry. */
