@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Code, EmulatorError } from '../../errors';
 import { preconditionFailed } from './bucket';
+import { crc32c as crc32cValue } from '../../../util/crc32c';
 
 /** A stored object: its public JSON plus the content (base64). */
 export type StoredObject = Record<string, any> & { _data: string };
@@ -61,22 +62,10 @@ export function checkPreconditions(p: Preconditions, live: StoredObject | undefi
   if (p.ifMetagenerationNotMatch !== undefined && live && p.ifMetagenerationNotMatch === String(live.metageneration)) fail(true);
 }
 
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
 /** CRC32C (Castagnoli) of the data, base64 of its big-endian bytes, as in `crc32c` and `x-goog-hash`. */
 export function crc32c(data: Buffer): string {
-  let c = 0xffffffff;
-  for (const b of data) c = CRC32C_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
   const out = Buffer.alloc(4);
-  out.writeUInt32BE((c ^ 0xffffffff) >>> 0);
+  out.writeUInt32BE(crc32cValue(data));
   return out.toString('base64');
 }
 
