@@ -13,7 +13,7 @@ import type { Manifest } from '../../src/engine/types';
 import { isNotFound } from '../../src/gcp/errors';
 import { normalizeDuration } from '../../src/util/duration';
 import type { RepositorySpec } from '../generated/manifests';
-import { resolveMembers } from './members';
+import { resolveMembers } from '../shared/members';
 import {
   AR_LOCATIONS, changeToken, cleanupPolicies, dockerUrl, formOf, labelsOf, listRepos, nameParts, READER, readPolicy, statusOf, withMembers, WRITER,
   type IamPolicy, type Repo, type RepositoryForm,
