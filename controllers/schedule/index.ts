@@ -6,9 +6,9 @@
  * merges it into the invokers it manages. `paused` pauses and resumes the job. Jobs have
  * no labels: ownership is the last line of the description (see `job.ts`).
  */
-import type { Controller, ExportedSpec, ExportOptions, Grant, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
+import type { ApplyContext, Controller, ExportedSpec, ExportOptions, Grant, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { projectOf, regionOf } from '../../src/engine/location';
+import { locationOf, projectOf, regionOf } from '../../src/engine/location';
 import { RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
 import { isNotFound } from '../../src/gcp/errors';
 import { durationSeconds } from '../../src/util/duration';
@@ -35,6 +35,28 @@ function serviceUrl(m: Manifest<ScheduleSpec>, ctx: PlanContext): string | undef
   const svc = m.spec.target.service;
   const url = svc ? ctx.statusOf(`Service/${svc}`)?.fields.url : undefined;
   return typeof url === 'string' && url ? url : undefined;
+}
+
+/** How long apply waits for the target Service's URL, polling once a second. */
+const URL_WAIT_MS = 120_000;
+
+/** The target Service's URL read live, waiting while it has none (bounded); undefined if it never comes. */
+async function waitForServiceUrl(m: Manifest<ScheduleSpec>, ctx: ApplyContext): Promise<string | undefined> {
+  const svc = `Service/${m.spec.target.service}`;
+  const { project, region } = locationOf(svc, ctx);
+  const name = `projects/${project ?? projectOf(m, ctx.target)}/locations/${region}/services/${m.spec.target.service}`;
+  const until = Date.now() + URL_WAIT_MS;
+  for (;;) {
+    try {
+      const [live] = await ctx.clients.runServices().getService({ name });
+      if (live.uri) return live.uri;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (Date.now() >= until || ctx.signal?.aborted) return undefined;
+    ctx.progress(`waiting for ${svc}'s URL`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 function formOf(m: Manifest<ScheduleSpec>, ctx: PlanContext): ScheduleForm {
@@ -171,7 +193,14 @@ export const scheduleController: Controller<ScheduleSpec, Job, ScheduleForm> = {
     return { action: 'update', changes, notes };
   },
 
-  async apply({ manifest: m, id, desired, observed: obs, plan }, ctx) {
+  async apply({ manifest: m, id, desired: planned, observed: obs, plan }, ctx) {
+    let desired = planned;
+    if (JSON.stringify(desired).includes(UNKNOWN) && m.spec.target.service) {
+      // The Service exists but has no URL yet (a concurrent apply's create still in
+      // flight): wait for it, as a `${Service/x.status.url}` reference would.
+      const url = await waitForServiceUrl(m, ctx);
+      if (url) desired = desiredForm(m.spec, { serviceUrl: url, serviceAccount: accountEmail(m, ctx) });
+    }
     if (JSON.stringify(desired).includes(UNKNOWN)) {
       throw new RunctlError('DependencyFailed', `${KIND}/${id.name}: the target Service's URL is still unknown (does Service/${m.spec.target.service} exist?); nothing was written`);
     }
