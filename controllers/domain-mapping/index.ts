@@ -9,7 +9,7 @@ import type { Controller, Identity, LiveResource, Observed, PlanContext, Resourc
 import { diffDeclared } from '../../src/engine/diff';
 import { locationOf, projectOf } from '../../src/engine/location';
 import { RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
-import { apiError, isNotFound } from '../../src/gcp/errors';
+import { apiError, ignoringNotFound, isNotFound } from '../../src/gcp/errors';
 import { GrpcCode } from '../../src/util/grpc-codes';
 import type { DomainMappingSpec } from '../generated/manifests';
 import { formOf, labelsOf, listMappings, MAPPING_REGIONS, statusOf, type Mapping, type MappingForm } from './live';
@@ -106,11 +106,9 @@ export const domainMappingController: Controller<DomainMappingSpec, Mapping, Map
     if (plan.action === 'noop') return obs;
     if (plan.action !== 'create' && obs.exists) {
       ctx.progress('deleting the domain mapping to re-create it');
-      try {
+      await ignoringNotFound(async () => {
         await dm.delete({ name });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      });
     }
     ctx.progress(`mapping ${id.name} to Service/${desired.service}`);
     const labels = { ...(m.metadata.labels ?? {}) };

@@ -10,7 +10,7 @@ import type { Controller, Identity, LiveResource, Observed, ObserveContext, Plan
 import { diffDeclared } from '../../src/engine/diff';
 import { projectOf } from '../../src/engine/location';
 import type { Manifest } from '../../src/engine/types';
-import { isNotFound } from '../../src/gcp/errors';
+import { ignoringNotFound } from '../../src/gcp/errors';
 import { normalizeDuration } from '../../src/util/duration';
 import type { RepositorySpec } from '../generated/manifests';
 import { resolveMembers } from '../shared/members';
@@ -171,12 +171,10 @@ export const repositoryController: Controller<RepositorySpec, RepoLive, Reposito
 
   async delete({ id }, ctx) {
     ctx.progress(`deleting repository ${id.name} and its images`);
-    try {
+    await ignoringNotFound(async () => {
       const [op] = await ctx.clients.artifactRegistry().deleteRepository({ name: id.fullName });
       await op.promise();
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    });
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

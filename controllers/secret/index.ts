@@ -11,7 +11,7 @@ import { diffDeclared } from '../../src/engine/diff';
 import { projectOf } from '../../src/engine/location';
 import { ownedBy } from '../../src/engine/planner';
 import { RunctlError, type Manifest } from '../../src/engine/types';
-import { isNotFound } from '../../src/gcp/errors';
+import { ignoringNotFound } from '../../src/gcp/errors';
 import type { SecretSpec } from '../generated/manifests';
 import {
   ACCESSOR_ROLE, accessorsOf, labelsOf, listSecrets, replicationMessage, replicationOf, secretId, secretStatus, withAccessors,
@@ -181,12 +181,10 @@ export const secretController: Controller<SecretSpec, SecretRaw, SecretForm> = {
   async delete({ id, observed }, ctx) {
     if (!observed.exists || !ownedBy(observed.labels, ctx.set)) return;
     ctx.progress('deleting secret');
-    try {
+    await ignoringNotFound(async () => {
       // The etag read right before is the precondition: a secret changed since is not deleted.
       await ctx.clients.secretManager().deleteSecret({ name: id.fullName, etag: observed.etag });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    });
   },
 
   async list(scopes, ctx): Promise<LiveResource[]> {

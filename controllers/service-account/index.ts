@@ -17,7 +17,7 @@ import { diffDeclared } from '../../src/engine/diff';
 import { projectOf } from '../../src/engine/location';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/engine/ownership';
 import { RunctlError, type Diagnostic, type Manifest } from '../../src/engine/types';
-import { isNotFound } from '../../src/gcp/errors';
+import { ignoringNotFound, isNotFound } from '../../src/gcp/errors';
 import type { ServiceAccountSpec } from '../generated/manifests';
 import { serviceAccountEmail } from '../shared/members';
 import { DESCRIPTION_LIMIT, readDescription, writeDescription, type DescriptionRecord } from './ownership';
@@ -251,11 +251,9 @@ export const serviceAccountController: Controller<ServiceAccountSpec, Raw, Accou
       await updateMemberRoles(ctx, id.project, member(email), { grant: [], revoke }, raw.policy, ctx.progress);
     }
     ctx.progress('deleting the service account');
-    try {
+    await ignoringNotFound(async () => {
       await ctx.clients.iamServiceAccounts().delete({ name: id.fullName });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    });
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

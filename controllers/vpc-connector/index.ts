@@ -17,7 +17,7 @@ import { diffDeclared } from '../../src/engine/diff';
 import { projectOf, regionOf } from '../../src/engine/location';
 import { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE } from '../../src/engine/ownership';
 import type { Diagnostic } from '../../src/engine/types';
-import { isNotFound } from '../../src/gcp/errors';
+import { ignoringNotFound } from '../../src/gcp/errors';
 import type { VpcConnectorSpec } from '../generated/manifests';
 import { formOf, listConnectors, parentOf, statusOf, type Connector, type ConnectorForm } from './live';
 
@@ -119,12 +119,10 @@ export const vpcConnectorController: Controller<VpcConnectorSpec, Connector, Con
 
   async delete({ id }, ctx) {
     ctx.progress('deleting the connector');
-    try {
+    await ignoringNotFound(async () => {
       const [op] = await ctx.clients.vpcAccess().deleteConnector({ name: id.fullName });
       await op.promise();
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    });
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {

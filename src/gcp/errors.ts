@@ -99,6 +99,15 @@ export function apiError(err: unknown): ApiErrorInfo {
 }
 
 export const isNotFound = (err: unknown) => apiError(err).code === GrpcCode.NOT_FOUND;
+
+/** Run a delete (or any call) for which "already gone" (NOT_FOUND) counts as done. */
+export async function ignoringNotFound(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
 export const isAlreadyExists = (err: unknown) => apiError(err).code === GrpcCode.ALREADY_EXISTS;
 
 /** A stale etag/fingerprint: ABORTED (AIP-154), FAILED_PRECONDITION or HTTP 412. */
