@@ -59,6 +59,8 @@ export const domainMappingController: Controller<DomainMappingSpec, Mapping, Map
   kind: KIND,
   schema: 'domain-mapping.schema.json',
   regional: true,
+  // The v1 API has no update: adopting a matching mapping must not re-create it.
+  labelsInPlace: false,
   replaceOn: [
     { path: 'spec.service', note: RECREATE },
     { path: 'spec.certificateMode', note: RECREATE },

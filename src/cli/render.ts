@@ -88,9 +88,20 @@ function renderChild(c: SubChange, s: Style): string[] {
   return lines;
 }
 
+/** How a plan names an entry runctl does not own that matches its manifest. */
+function unownedLabel(u: NonNullable<PlanEntry['unowned']>): string {
+  const who = u.owner.startsWith('runctl set') ? `managed by ${u.owner}` : 'not managed by runctl';
+  return u.adoptable ? `${who}; apply --adopt takes it over, labels only` : `${who}; its labels cannot change in place, so it is left as it is`;
+}
+
 export function renderEntry(e: PlanEntry, s: Style): string[] {
   const col = colorFor(e.action, s);
-  const label = e.action === 'blocked' ? 'blocked' : e.action === 'abandon' ? 'abandon (stop managing)' : e.action === 'noop' && e.unsettled ? 'not converged; apply changes nothing' : e.action;
+  const label =
+    e.action === 'blocked' ? 'blocked'
+    : e.action === 'abandon' ? 'abandon (stop managing)'
+    : e.action === 'noop' && e.unsettled ? 'not converged; apply changes nothing'
+    : e.action === 'noop' && e.unowned ? unownedLabel(e.unowned)
+    : e.action;
   const where = e.identity.region ? ` ${s.dim(`[${e.identity.project}/${e.identity.region}]`)}` : ` ${s.dim(`[${e.identity.project}]`)}`;
   const lines = [`${col(SYMBOL[e.action] ?? '?')} ${s.bold(e.key)}${where} ${col(`(${label}${e.pruned ? ', pruned' : ''})`)}`];
   if (e.reason) lines.push(`    ${s.red(e.reason)}`);
@@ -121,7 +132,8 @@ export function planSummary(plan: Plan, opts: RenderOptions = {}): string {
   }
   const parts = [`${n.create} to create`, `${n.update + n.replace} to update`, `${n.delete} to delete`];
   if (n.abandon) parts.push(`${n.abandon} to abandon`);
-  parts.push(`${n.noop} unchanged`);
+  const unowned = plan.entries.filter((e) => e.action === 'noop' && e.unowned).length;
+  parts.push(`${n.noop} unchanged${unowned ? ` (${unowned} not managed by runctl)` : ''}`);
   if (n.paused) parts.push(`${n.paused} paused`);
   if (n.blocked) parts.push(`${n.blocked} blocked`);
   return `Plan: ${parts.join(', ')}.`;
@@ -139,8 +151,10 @@ function nothingToDo(plan: Plan, opts: RenderOptions): string {
 /** The whole plan for a terminal. */
 export function renderPlan(plan: Plan, s: Style, header: string, opts: RenderOptions = {}): string {
   const lines = [s.bold(header), `Set: ${plan.set}`, ''];
-  const shown = plan.entries.filter((e) => e.action !== 'noop' || e.unsettled);
-  if (!shown.length) lines.push(s.green(nothingToDo(plan, opts)), '');
+  const differs = plan.entries.filter((e) => e.action !== 'noop' || e.unsettled);
+  // Not runctl's but matching: no change, yet worth saying it is not managed.
+  const shown = plan.entries.filter((e) => e.action !== 'noop' || e.unsettled || e.unowned);
+  if (!differs.length) lines.push(s.green(nothingToDo(plan, opts)), '');
   for (const e of shown) lines.push(...renderEntry(e, s), '');
   lines.push(planSummary(plan, opts));
   return lines.join('\n') + '\n';

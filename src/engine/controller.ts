@@ -291,6 +291,14 @@ export interface Controller<S = unknown, L = unknown, F extends Form = Form> {
   /** Fields the API cannot change in place (see `ReplaceRule`); applied by the engine's planning. */
   readonly replaceOn?: readonly ReplaceRule[];
 
+  /**
+   * Whether the object's labels can change in place (default true). False for APIs with
+   * no update (Cloud Run v1 domain mappings): `--adopt` of one that matches its manifest
+   * writes nothing rather than re-creating it just to label it; it stays unowned (never
+   * pruned or deleted) and is labelled when a change needs re-creating it anyway.
+   */
+  readonly labelsInPlace?: boolean;
+
   /** Checks beyond the JSON Schema (e.g. GPU rules). Pure; no API calls. */
   validate?(m: Manifest<S>, all: Manifest[]): Diagnostic[];
 

@@ -64,12 +64,18 @@ function describe(err: unknown): { message: string; code: string } {
   return { message: info.message, code: 'ApiError' };
 }
 
+/** The result note of an entry planned as `unowned`: nothing written, and why. */
+function unownedNote(u: NonNullable<PlanEntry['unowned']>): string {
+  return u.adoptable ? 'not managed by runctl, not written; apply --adopt takes it over, labels only' : 'not managed by runctl, not written; its labels cannot change in place';
+}
+
 /** What changed about one entry's live object since the plan, or undefined. */
 function staleness(session: Session, e: PlanEntry, live: Observed): string | undefined {
   if (!!live.exists !== e.exists) return `${e.key} was ${live.exists ? 'created' : 'deleted'} by someone else since the plan was made`;
   if (!live.exists) return undefined;
-  // An entry planned as owned (not an adoption) that another owner took over since.
-  if (!e.adopt && !ownedBy(live.labels, session.set)) return `${e.key} is now managed by ${ownerOf(live.labels)}`;
+  // An entry planned as owned (not an adoption) that another owner took over since. One
+  // planned as unowned writes nothing; a change of owner changes its etag.
+  if (!e.adopt && !e.unowned && !ownedBy(live.labels, session.set)) return `${e.key} is now managed by ${ownerOf(live.labels)}`;
   if ((live.etag ?? '') !== (e.etag ?? '')) return `${e.key} changed since the plan was made (etag ${e.etag ?? '(none)'} → ${live.etag ?? '(none)'})`;
   return undefined;
 }
@@ -242,6 +248,11 @@ async function applyOne(session: Session, entry: PlanEntry, opts: ExecuteOptions
       if (exists) fresh = await settle(session, entry.key, fresh, ctx, opts.signal);
       session.observed.set(entry.key, fresh);
       current = planResource(session, m, opts);
+      // Made meanwhile by another owner, as the manifest says: the reviewed plan was to
+      // create (and own) it, so it is not quietly left unowned; nothing is written to it.
+      if (current.unowned && !basis.unowned) {
+        throw new RunctlError('NotOwned', `${entry.key} was ${basis.action === 'create' ? 'created' : 'taken over'} meanwhile by ${current.unowned.owner}; it matches the manifest but is not runctl's, and nothing was written to it (--adopt takes it over)`, { cause: err, source: 'user' });
+      }
       const verdict = compareReplan(entry.key, basis, current);
       if (verdict.kind === 'conflict') {
         // The same set's own object, made by a concurrent apply of this set: one field
@@ -309,6 +320,8 @@ export async function executePlan(session: Session, plan: Plan, opts: ExecuteOpt
           const observed = await applyOne(session, entry, opts, report);
           if (observed) session.observed.set(entry.key, observed);
           const outcome = entry.action === 'paused' ? 'paused' : writes && (!report.note || report.wrote) ? 'applied' : 'unchanged';
+          // Not runctl's and already as the manifest says: say that nothing was written to it.
+          if (entry.unowned && outcome === 'unchanged' && !report.note) report.note = unownedNote(entry.unowned);
           const r: ResourceResult = { key: entry.key, action: entry.action, outcome, note: report.note, status: observed?.status, synced: entry.action === 'paused' ? 'ReconcilePaused' : 'ReconcileSuccess', elapsedMs: Date.now() - started };
           if (writes) session.host.emit({ type: 'resource', key: entry.key, phase: 'done', action: entry.action, elapsedMs: r.elapsedMs, message: report.note });
           return r;

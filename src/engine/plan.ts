@@ -68,6 +68,13 @@ export interface PlanEntry {
   etag?: string;
   /** Adopting a live resource runctl did not create (`--adopt`). */
   adopt?: boolean;
+  /**
+   * A live object runctl's set does not own that already matches the manifest (`noop`):
+   * nothing is written to it, and only `--adopt` takes it over. `owner` says who the
+   * labels name; `adoptable` is false where its labels cannot change in place (then
+   * `--adopt` writes nothing either).
+   */
+  unowned?: { owner: string; adoptable: boolean };
   /** Why nothing can be done (NotOwned, ...). */
   reason?: string;
   /**

@@ -3,13 +3,13 @@
  * apply the engine-wide rules (ownership, adoption, paused, ignore-changes, labels)
  * and ask each controller for its plan. Pure apart from the reads.
  */
-import type { AnyController, Form, Observed, ResourcePlan, Scope } from './controller';
+import type { AnyController, Form, Identity, Observed, ResourcePlan, Scope } from './controller';
 import { diffDeclared, getPath, setPath } from './diff';
 import { buildGraph } from '../validate/graph';
 import { limiter } from './limit';
 import { defaultProject } from './location';
 import { PLAN_FORMAT, summarize, type PendingField, type Plan, type PlanEntry } from './plan';
-import { LABEL_DELETION_POLICY, ownedBy, ownedLabels } from './ownership';
+import { LABEL_DELETION_POLICY, ownedBy, ownedLabels, ownerOf } from './ownership';
 import { findReferences, resolveReferences } from '../validate/references';
 import { pendingFields, planTarget } from './saved-plan';
 import { manifestPosition } from '../load/positions';
@@ -144,6 +144,46 @@ export function withReplacements(controller: Pick<AnyController, 'replaceOn'>, r
   return rp;
 }
 
+/**
+ * Whether a live object runctl does not own already is what its manifest says, ownership
+ * markers aside: the controller's plan for it (with the manifest's own labels only, so
+ * `managed-by`/`runctl-set` are not a difference) changes nothing, nothing is still
+ * unknown, and the labels the manifest declares are there.
+ */
+function matchesUnowned(session: Session, m: Manifest, id: Identity, observed: Observed, unknown: string[]): boolean {
+  if (unknown.length) return false;
+  const controller = session.controllerFor(m.kind);
+  const resolved = resolveManifest(session, m).manifest;
+  const labels = { ...(resolved.metadata.labels ?? {}) };
+  const manifest: Manifest = { ...resolved, metadata: { ...resolved.metadata, labels } };
+  const desired = controller.desired({ manifest, id }, session.planContext());
+  for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
+  const rp = withReplacements(controller, controller.plan({ manifest, id, desired, observed }, session.planContext()));
+  if (rp.refuse || rp.action !== 'noop' || rp.changes.length || rp.operations?.length || (rp.children ?? []).some((c) => c.action !== 'noop')) return false;
+  return diffDeclared(labels, observed.labels ?? {}, {}, 'metadata.labels').changes.length === 0;
+}
+
+/**
+ * The plan entry of a live object runctl does not own that already matches its manifest:
+ * nothing to write, marked `unowned` so plans and results say it is not managed (and, for
+ * a saved plan, that applying it must not take it over).
+ */
+function unownedEntry(
+  base: Omit<PlanEntry, 'action' | 'changes' | 'patch' | 'notes'>,
+  observed: Observed,
+  set: string,
+  adopting: boolean,
+  inPlace: boolean,
+  manifest: Manifest,
+  desired: Form,
+): PlanEntry {
+  const owner = ownerOf(observed.labels);
+  const note = !inPlace
+    ? `not managed by runctl set "${set}" (owner: ${owner}) and matches the manifest; its labels cannot change in place (the API has no update), so ${adopting ? '--adopt' : 'apply --adopt'} writes nothing to it: runctl leaves it as it is, never prunes or deletes it, and records ownership when a change re-creates it anyway`
+    : `not managed by runctl set "${set}" (owner: ${owner}) and matches the manifest: nothing is written to it; apply --adopt takes it over, writing the ownership labels only`;
+  return { ...base, action: 'noop', changes: [], patch: [], notes: [note], unowned: { owner, adoptable: inPlace }, manifest, desired };
+}
+
 /** Plan one resource against its current observation. */
 export function planResource(session: Session, m: Manifest, opts: PlanOptions = {}): PlanEntry {
   const key = keyOf(m);
@@ -184,21 +224,25 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
   const ctx = session.planContext();
 
   let adopt = false;
-  if (observed.exists) {
-    if (!ownedBy(observed.labels, session.set)) {
-      if (!opts.adopt) {
-        const other = observed.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE ? ` (it belongs to runctl set "${observed.labels?.[LABEL_SET]}")` : '';
-        return {
-          ...base,
-          action: 'blocked',
-          changes: [],
-          patch: [],
-          notes: [],
-          reason: `NotOwned: ${key} already exists and is not managed by runctl set "${session.set}"${other}; re-run with --adopt to manage it`,
-        };
-      }
-      adopt = true;
+  if (observed.exists && !ownedBy(observed.labels, session.set)) {
+    // Not this set's: runctl never writes to it without --adopt. When it already is what
+    // the manifest says, nothing needs writing either, so the plan is `noop` and says so
+    // (`diff` exits 0); when it differs, the plan is `blocked`.
+    const matches = matchesUnowned(session, m, id, observed, unknown);
+    const inPlace = controller.labelsInPlace !== false;
+    if (matches && (!opts.adopt || !inPlace)) return unownedEntry(base, observed, session.set, !!opts.adopt, inPlace, withLabels, desired);
+    if (!opts.adopt) {
+      const other = observed.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE ? ` (it belongs to runctl set "${observed.labels?.[LABEL_SET]}")` : '';
+      return {
+        ...base,
+        action: 'blocked',
+        changes: [],
+        patch: [],
+        notes: [],
+        reason: `NotOwned: ${key} already exists, is not managed by runctl set "${session.set}"${other} and differs from the manifest; re-run with --adopt to manage it`,
+      };
     }
+    adopt = true;
   }
 
   const rp: ResourcePlan = withReplacements(controller, controller.plan({ manifest: withLabels, id, desired, observed }, ctx));

@@ -182,10 +182,25 @@ describe('adopting services made by gcloud and the console', () => {
     expect(header).toContain('apply --adopt writes only the labels managed-by=runctl, runctl-set=default');
   });
 
+  it('without --adopt: diff exits 0 and marks each service not managed; apply writes nothing to them and says so', async () => {
+    const diff = await h.cli(['diff', '-f', out]);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('= Service/plain');
+    expect(diff.stdout).toContain('(not managed by runctl; apply --adopt takes it over, labels only)');
+    const json = await h.cli(['diff', '-f', out, '-o', 'json']);
+    expect(json.code, json.stderr).toBe(0);
+    const entries = JSON.parse(json.stdout).entries as Array<{ key: string; action: string; unowned?: { owner: string; adoptable: boolean } }>;
+    for (const e of entries.filter((x) => x.key.startsWith('Service/'))) expect(e, e.key).toMatchObject({ action: 'noop', unowned: { adoptable: true } });
+    await h.resetStats();
+    const applied = await h.cli(['apply', '-f', out]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Service/plain (unchanged: not managed by runctl, not written');
+    expect((await h.stats()).writes).toBe(0);
+    const [svc] = await run().getService({ name: `${PARENT}/services/plain` });
+    expect(svc.labels ?? {}).toEqual({});
+  });
+
   it('the plan with --adopt changes labels only; apply --adopt writes only them; then diff exits 0', async () => {
-    const blocked = await h.cli(['diff', '-f', out]);
-    expect(blocked.code).toBe(1);
-    expect(blocked.stdout + blocked.stderr, blocked.stdout + blocked.stderr).toContain('--adopt');
     const plan = await h.cli(['diff', '-f', out, '--adopt', '-o', 'json']);
     expect(plan.code, plan.stderr).toBe(2);
     const entries = JSON.parse(plan.stdout).entries as Array<{ key: string; action: string; changes: Array<{ path: string }> }>;

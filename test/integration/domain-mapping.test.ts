@@ -97,17 +97,32 @@ describe('DomainMapping end to end', () => {
     expect(res.stdout).toContain('example.com AAAA 2001:4860:4802:38::15');
   });
 
-  it('adopts an existing mapping only with --adopt, by re-creating it with the set\'s labels', async () => {
+  it('an existing mapping that matches is left as it is, also with --adopt (re-creating it only to label it would drop its certificate); one that differs is re-created with the labels only with --adopt', async () => {
     const dir = path.join(h.dir, 'adopt');
-    h.write('adopt/svc.yaml', svc('jokes'));
+    h.write('adopt/svc.yaml', svc('jokes') + '---\n' + svc('quotes'));
     h.write('adopt/dm.yaml', mappingYaml('foreign.example.com', '{service: jokes}'));
+    const uid = (await live('foreign.example.com')).metadata?.uid;
+    const diff = await h.cli(['diff', '-f', dir, '--set', 'adopt']);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+    expect(diff.stdout).toContain("DomainMapping/foreign.example.com");
+    expect(diff.stdout).toContain('not managed by runctl; its labels cannot change in place');
     await h.resetStats();
+    const adopted = await h.cli(['apply', '-f', dir, '--set', 'adopt', '--adopt']);
+    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
+    const calls = Object.keys((await h.stats()).calls).filter((m) => /DomainMapping/i.test(m) && !/Get|List/.test(m));
+    expect(calls).toEqual([]);
+    expect((await live('foreign.example.com')).metadata).toMatchObject({ uid });
+    expect((await live('foreign.example.com')).metadata?.labels ?? {}).not.toHaveProperty('managed-by');
+    // A change needs re-creating it anyway: only --adopt does, and then it carries the labels.
+    h.write('adopt/dm.yaml', mappingYaml('foreign.example.com', '{service: quotes}'));
     const blocked = await h.cli(['apply', '-f', dir, '--set', 'adopt']);
     expect(blocked.code).toBe(1);
     expect(blocked.stdout + blocked.stderr).toContain('--adopt');
+    expect((await live('foreign.example.com')).spec?.routeName).toBe('jokes');
     const res = await h.cli(['apply', '-f', dir, '--set', 'adopt', '--adopt']);
     expect(res.code, res.stderr).toBe(0);
     expect((await live('foreign.example.com')).metadata?.labels).toMatchObject({ 'managed-by': 'runctl', 'runctl-set': 'adopt' });
+    expect((await live('foreign.example.com')).spec?.routeName).toBe('quotes');
     expect((await h.cli(['diff', '-f', dir, '--set', 'adopt'])).code).toBe(0);
   });
 

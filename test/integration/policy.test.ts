@@ -100,10 +100,16 @@ describe.each(TRANSPORTS)('Policy end to end (%s)', (transport) => {
     expect((await h.cli(['diff', '-f', file])).code).toBe(0);
   });
 
-  it('refuses a policy someone else set, unless --adopt', async () => {
+  it('leaves a policy someone else set as the manifest says alone; refuses one that differs, unless --adopt', async () => {
     const file = path.join(h.dir, 'policy/policy.yaml');
     const live = await getPolicy();
     await putPolicy({ ...live, description: 'set by the security team' });
+    await h.resetStats();
+    const same = await h.cli(['apply', '-f', file]);
+    expect(same.code, same.stdout + same.stderr).toBe(0);
+    expect(same.stdout).toContain('not managed by runctl');
+    expect((await h.stats()).writes).toBe(0);
+    await putPolicy({ ...(await getPolicy()), admissionWhitelistPatterns: [{ namePattern: 'gcr.io/security/**' }] });
     await h.resetStats();
     const refused = await h.cli(['apply', '-f', file]);
     expect(refused.code).toBe(1);

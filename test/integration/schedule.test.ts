@@ -123,11 +123,21 @@ describe.each(TRANSPORTS)('Schedule end to end (%s)', (transport) => {
       job: { name: `${PARENT}/jobs/hand-made`, schedule: '0 1 * * *', timeZone: 'Etc/UTC', description: 'made by hand', httpTarget: { uri: `${url}/run`, oidcToken: { serviceAccountEmail: SA } } },
     });
     const file = h.write('adopt/hand-made.yaml', scheduleYaml('hand-made', `  region: ${REGION}\n  description: made by hand\n  schedule: "0 1 * * *"\n  target: {url: "${url}/run"}\n  serviceAccount: ${SA}\n  audience: "${url}/run"\n`));
+    // As the manifest says: left alone, nothing written.
+    await h.resetStats();
+    const same = await h.cli(['apply', '-f', file]);
+    expect(same.code, same.stdout + same.stderr).toBe(0);
+    expect((await h.stats()).writes).toBe(0);
+    expect((await job(`${PARENT}/jobs/hand-made`)).description).toBe('made by hand');
+    // Different: refused without --adopt.
+    h.write('adopt/hand-made.yaml', scheduleYaml('hand-made', `  region: ${REGION}\n  description: made by hand\n  schedule: "0 2 * * *"\n  target: {url: "${url}/run"}\n  serviceAccount: ${SA}\n  audience: "${url}/run"\n`));
     const refused = await h.cli(['apply', '-f', file]);
     expect(refused.code).toBe(1);
     expect(refused.stdout + refused.stderr).toContain('--adopt');
+    expect((await job(`${PARENT}/jobs/hand-made`)).schedule).toBe('0 1 * * *');
     expect((await h.cli(['apply', '-f', file, '--adopt'])).code).toBe(0);
     const j = await job(`${PARENT}/jobs/hand-made`);
+    expect(j.schedule).toBe('0 2 * * *');
     expect(j.description).toBe('made by hand\nmanaged-by=runctl runctl-set=default');
     expect((await h.cli(['diff', '-f', file])).code).toBe(0);
   });

@@ -441,6 +441,56 @@ describe('engine: adopt', () => {
     expect(world.get(key('app'))).toMatchObject({ spec: { image: 'v2' }, labels: { ...labels, ...owned() } });
   });
 
+  const foreign = [
+    { reason: 'an unlabelled object', labels: { team: 'x' } },
+    { reason: "another set's object", labels: owned('blue') },
+    { reason: "another tool's object", labels: { [LABEL_MANAGED_BY]: 'terraform' } },
+  ];
+  it.each(foreign)('$reason that matches the manifest is unchanged and marked unowned: nothing is written, nothing is held back', async ({ labels }) => {
+    const world = new FakeWorld();
+    const theirs = world.put(KIND, 'app', { image: 'v1' }, labels);
+    const { plan, results } = await reconcile({ world, manifests: [fake('app', { image: 'v1' }), fake('other', { image: 'v1' })] });
+    const entry = plan.entries.find((e) => e.key === key('app'));
+    expect(entry).toMatchObject({ action: 'noop', unowned: { adoptable: true } });
+    expect(entry?.adopt).toBeUndefined();
+    expect(results.get(key('app'))).toMatchObject({ outcome: 'unchanged', note: expect.stringContaining('not written') });
+    expect(results.get(key('other'))?.outcome).toBe('applied');
+    expect(world.writes()).toEqual([`create ${key('other')}`]);
+    expect(world.get(key('app'))).toEqual(theirs);
+  });
+
+  it('an unowned object missing a label the manifest declares differs: blocked', async () => {
+    const world = new FakeWorld();
+    world.put(KIND, 'app', { image: 'v1' }, { team: 'x' });
+    const session = fakeSession([fakeController(world, KIND)]);
+    const plan = await makePlan(session, [fake('app', { image: 'v1' }, { labels: { team: 'y' } })]);
+    expect(plan.entries[0].action).toBe('blocked');
+  });
+
+  it('a kind whose labels cannot change in place: --adopt of a matching object writes nothing; a differing one is re-created only with --adopt', async () => {
+    const world = new FakeWorld();
+    world.put(KIND, 'app', { image: 'v1' }, {});
+    const controller = { ...fakeController(world, KIND), labelsInPlace: false };
+    const session = fakeSession([controller]);
+    const plan = await makePlan(session, [fake('app', { image: 'v1' })], { adopt: true });
+    expect(plan.entries[0]).toMatchObject({ action: 'noop', unowned: { adoptable: false } });
+    await executePlan(session, plan, { adopt: true });
+    expect(world.writes()).toEqual([]);
+    const differing = await makePlan(fakeSession([controller]), [fake('app', { image: 'v2' })]);
+    expect(differing.entries[0].action).toBe('blocked');
+  });
+
+  it('an unowned entry of a saved plan is executed as recorded: no write, no take-over, not stale', async () => {
+    const world = new FakeWorld();
+    world.put(KIND, 'app', { image: 'v1' }, { team: 'x' });
+    const session = fakeSession([fakeController(world, KIND)]);
+    const plan = await makePlan(session, [fake('app', { image: 'v1' })]);
+    const { results } = await executePlan(fakeSession([fakeController(world, KIND)]), plan, { recorded: true, checkEtags: true, adopt: true });
+    expect(results[0]).toMatchObject({ outcome: 'unchanged' });
+    expect(world.writes()).toEqual([]);
+    expect(world.get(key('app'))?.labels).toEqual({ team: 'x' });
+  });
+
   it('--adopt with nothing else to change still writes the ownership labels', async () => {
     const world = worldWith({ app: { spec: { image: 'v1' }, labels: {} } });
     const { plan, world: w } = await reconcile({ world, manifests: [fake('app', { image: 'v1' })], opts: { adopt: true } });
