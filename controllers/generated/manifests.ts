@@ -49,6 +49,10 @@ export type Duration = string;
  */
 export type ServiceAccountRef = string;
 /**
+ * A Compute Engine resource name (RFC 1035, at most 63 characters).
+ */
+export type PartName = string;
+/**
  * An IAM member: allUsers, allAuthenticatedUsers, or user:, serviceAccount:, group:, domain:, principal:, principalSet: followed by an identifier; or ServiceAccount/NAME for a ServiceAccount of these manifests (serviceAccount:NAME@PROJECT.iam.gserviceaccount.com).
  */
 export type IamMember = string | ServiceAccountRef;
@@ -360,6 +364,7 @@ export interface LoadBalancerSpec {
    * Reserve a global static IP address (kept across re-creation) instead of an ephemeral one.
    */
   staticIp?: boolean;
+  parts?: LoadBalancerParts;
 }
 /**
  * Requests matching host (and paths, if given) go to service.
@@ -379,6 +384,64 @@ export interface Route {
    * Name of the Service in these manifests that receives matching requests.
    */
   service: string;
+}
+/**
+ * Names of existing Compute Engine resources this load balancer is made of, for one made outside runctl (gcloud, the console, Terraform): runctl export writes them, and runctl then uses (and, with apply --adopt, marks) those resources instead of making its own. A part not named here has runctl's name ({name}-urlmap, {name}-bs-{service}, ...). Naming another resource makes that one the part: the old one is deleted if runctl owns it.
+ */
+export interface LoadBalancerParts {
+  /**
+   * The URL map (routing).
+   */
+  urlMap?: PartName;
+  /**
+   * The HTTP-to-HTTPS redirect URL map (httpsRedirect).
+   */
+  redirectUrlMap?: PartName;
+  /**
+   * The target HTTPS proxy (domains).
+   */
+  httpsProxy?: PartName;
+  /**
+   * The target HTTP proxy (no domains, or httpsRedirect).
+   */
+  httpProxy?: PartName;
+  /**
+   * The Google-managed SSL certificates the HTTPS proxy serves, which together cover spec.domains. When they no longer do, runctl makes one certificate for spec.domains, attaches it instead, and deletes those it owns.
+   *
+   * @minItems 1
+   * @maxItems 15
+   */
+  certificates?: PartName[];
+  /**
+   * The reserved global address (staticIp).
+   */
+  address?: PartName;
+  /**
+   * The forwarding rule on port 443.
+   */
+  httpsForwardingRule?: PartName;
+  /**
+   * The forwarding rule on port 80.
+   */
+  httpForwardingRule?: PartName;
+  /**
+   * The backend service of each Service routed to, by Service name.
+   */
+  backendServices?: {
+    /**
+     * The backend service's name.
+     */
+    [k: string]: PartName;
+  };
+  /**
+   * The serverless network endpoint group of each Service routed to, by Service name (in the Service's region).
+   */
+  networkEndpointGroups?: {
+    /**
+     * The network endpoint group's name.
+     */
+    [k: string]: PartName;
+  };
 }
 /**
  * The project's Binary Authorization policy (one per project): which images Cloud Run may deploy.

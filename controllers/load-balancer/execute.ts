@@ -11,7 +11,7 @@ import { apiError, isAlreadyExists, isConflict, isNotFound } from '../../src/gcp
 import { requestIdOf, waitOperation } from './compute-ops';
 import { diffDeclared } from '../../src/engine/diff';
 import { liveView, type ComputeResource, type LiveModel, type LiveSub } from './model';
-import { markerOf, ownedMarker } from './names';
+import { markerOf, ownedMarker, type PartNames } from './names';
 import { API, collectionClient, type CollectionClient } from './observe';
 import type { Op, Step } from './steps';
 
@@ -38,7 +38,13 @@ export class StepRunner {
   /** Calls this runner made, and inserts it found made (as wanted) by a concurrent apply. */
   readonly tally = { own: 0, concurrent: 0 };
 
-  constructor(private readonly ctx: ApplyContext, private readonly project: string, private readonly live: LiveModel, private readonly lb: string) {
+  constructor(
+    private readonly ctx: ApplyContext,
+    private readonly project: string,
+    private readonly live: LiveModel,
+    private readonly lb: string,
+    private readonly names?: PartNames,
+  ) {
     for (const s of live.subs) this.fingerprints.set(`${s.kind}/${s.region ?? ''}/${s.name}`, { fingerprint: s.raw.fingerprint, labelFingerprint: s.raw.labelFingerprint });
   }
 
@@ -132,7 +138,7 @@ export class StepRunner {
     }
     const sub: LiveSub = { kind: step.kind, name: step.name, region: step.region, raw, owned };
     const model: LiveModel = { subs: [...this.live.subs.filter((s) => !(s.kind === sub.kind && s.name === sub.name && s.region === sub.region)), sub] };
-    const { changes } = diffDeclared(step.want.view, liveView(sub, this.lb, model), {}, '');
+    const { changes } = diffDeclared(step.want.view, liveView(sub, this.lb, model, this.names), {}, '');
     if (changes.length) throw new RunctlError('AlreadyExists', `${what} appeared while creating it, with other settings (${changes.map((c) => c.path).join(', ')})`, { cause: err });
     this.live.subs = model.subs;
     this.tally.concurrent++;

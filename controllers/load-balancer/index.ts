@@ -6,7 +6,7 @@
  * the plan. Names derive from the manifest's name (`names.ts`), planning is a diff of
  * sub-resource views (`model.ts`, `steps.ts`), and apply runs the steps (`execute.ts`).
  */
-import type { Controller, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus } from '../../src/engine/controller';
+import type { Controller, ExportedSpec, Identity, LiveResource, Observed, ObserveContext, PlanContext, ResourcePlan, ResourceStatus, Scope } from '../../src/engine/controller';
 import type { LoadBalancerSpec } from '../generated/manifests';
 import { diffDeclared } from '../../src/engine/diff';
 import { locationOf, projectOf } from '../../src/engine/location';
@@ -14,9 +14,11 @@ import { RunctlError, type Manifest } from '../../src/engine/types';
 import { digest } from '../shared/digest';
 import { StepRunner } from './execute';
 import { desiredModel, type LiveModel, type LiveSub, type ModelInput } from './model';
-import { LABELLED, lbNames, markerOf, SUB_KINDS } from './names';
+import { LABELLED, markerOf, partNames, SUB_KINDS, type PartNames } from './names';
 import { listed, scanLive, subKey } from './observe';
-import { normalizeLbSpec, specFromLive, type LbSpec } from './spec';
+import { foreignChains } from './foreign';
+import { lbStatusOf } from './status';
+import { normalizeLbSpec, partsFromLive, specFromLive, type LbSpec } from './spec';
 import { planSteps, toSubChange, type Step } from './steps';
 import { publicNotes, validateLoadBalancer } from './validate';
 
@@ -25,9 +27,17 @@ const KIND = 'LoadBalancer';
 /** A backing Service's region: its manifest's, else its observed one, else the default. */
 const serviceRegion = (ctx: PlanContext, service: string): string => locationOf(`Service/${service}`, ctx).region;
 
-function modelInput(m: Manifest<LoadBalancerSpec>, project: string, ctx: PlanContext): ModelInput {
-  return { project, lb: m.metadata.name, set: ctx.set, labels: m.metadata.labels ?? {}, regionOf: (s) => serviceRegion(ctx, s) };
+/** What the model needs beside the spec; with the live model, the domains of the certificates found. */
+function modelInput(m: Manifest<LoadBalancerSpec>, project: string, ctx: PlanContext, live?: LiveModel): ModelInput {
+  const certDomains = (name: string) => {
+    const cert = live?.subs.find((s) => s.kind === 'sslCertificate' && s.name === name);
+    return cert ? (cert.raw.managed?.domains ?? []).map((d) => d.replace(/\.$/, '')).sort() : undefined;
+  };
+  return { project, lb: m.metadata.name, set: ctx.set, labels: m.metadata.labels ?? {}, regionOf: (s) => serviceRegion(ctx, s), parts: m.spec?.parts, certDomains };
 }
+
+/** The names of the manifest's parts (`spec.parts`, else runctl's scheme). */
+const namesOf = (m: Manifest<LoadBalancerSpec>): PartNames => partNames(m.metadata.name, m.spec?.parts);
 
 /** What the spec wants, or nothing when there is no spec to speak of (a pruned resource). */
 function wantsOf(spec: LoadBalancerSpec | undefined, input: ModelInput) {
@@ -48,31 +58,6 @@ async function scan(m: Manifest<LoadBalancerSpec>, project: string, ctx: Observe
   });
 }
 
-const findOwned = (live: LiveModel, kind: LiveSub['kind'], name: string) => live.subs.find((s) => s.owned && s.kind === kind && s.name === name)?.raw;
-
-/** IP, URLs and certificate state. */
-export function lbStatus(live: LiveModel, lb: string): ResourceStatus {
-  const n = lbNames(lb);
-  const httpsRule = findOwned(live, 'forwardingRule', n.httpsRule);
-  const httpRule = findOwned(live, 'forwardingRule', n.httpRule);
-  const ip: string | undefined = findOwned(live, 'address', n.ip)?.address || httpsRule?.IPAddress || httpRule?.IPAddress || undefined;
-  const certificates: Record<string, string> = {};
-  const proxy = findOwned(live, 'targetHttpsProxy', n.httpsProxy);
-  for (const link of (proxy?.sslCertificates ?? []) as string[]) {
-    const managed = live.subs.find((s) => s.kind === 'sslCertificate' && s.name === link.split('/').pop())?.raw.managed;
-    for (const d of managed?.domains ?? []) certificates[d] = managed?.domainStatus?.[d] ?? managed?.status ?? 'PROVISIONING';
-  }
-  const domains = Object.keys(certificates).sort();
-  const urls = httpsRule && domains.length ? domains.map((d) => `https://${d}/`) : httpRule && ip ? [`http://${ip}/`] : [];
-  let ready: ResourceStatus['ready'];
-  if (!httpsRule && !httpRule) ready = { status: 'Unknown', reason: 'Creating', message: 'no forwarding rule yet' };
-  else {
-    const pending = domains.filter((d) => certificates[d] !== 'ACTIVE');
-    ready = { status: 'True', reason: 'Available', message: pending.length ? `certificate provisioning for ${pending.join(', ')}: DNS must point at ${ip}` : undefined };
-  }
-  return { fields: { ip, url: urls[0], urls, certificates: domains.length ? certificates : undefined }, ready };
-}
-
 /** Labels that stand for the whole load balancer: a foreign sub-resource's (so the engine refuses), else the forwarding rules'. */
 function labelsOf(live: LiveModel, set: string): Record<string, string> {
   const foreign = live.subs.find((s) => !s.owned);
@@ -86,18 +71,18 @@ function labelsOf(live: LiveModel, set: string): Record<string, string> {
 
 type LbObserved = Observed<LiveModel, LbSpec>;
 
-function observedFrom(live: LiveModel, lb: string, set: string): LbObserved {
+function observedFrom(live: LiveModel, lb: string, set: string, parts: LoadBalancerSpec['parts']): LbObserved {
   if (!live.subs.length) return { exists: false, raw: live };
   const tokens = live.subs
     .map((s) => `${subKey(s.kind, s.name, s.region)}=${s.raw.fingerprint ?? s.raw.id}/${s.raw.labelFingerprint ?? ''}/${s.owned}`)
     .sort();
   return {
     exists: true,
-    spec: specFromLive(live, lb),
+    spec: specFromLive(live, lb, parts),
     labels: labelsOf(live, set),
     etag: digest(tokens.join('\n'), 16),
     raw: live,
-    status: lbStatus(live, lb),
+    status: lbStatusOf(live, partNames(lb, parts)),
   };
 }
 
@@ -131,11 +116,11 @@ export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbS
 
   identify(m, ctx): Identity {
     const project = projectOf(m, ctx.target);
-    return { project, name: m.metadata.name, fullName: `projects/${project}/global/urlMaps/${lbNames(m.metadata.name).urlMap}` };
+    return { project, name: m.metadata.name, fullName: `projects/${project}/global/urlMaps/${namesOf(m).urlMap}` };
   },
 
   async observe({ manifest: m, id }, ctx) {
-    return observedFrom(await scan(m, id.project, ctx, false), m.metadata.name, ctx.set);
+    return observedFrom(await scan(m, id.project, ctx, false), m.metadata.name, ctx.set, m.spec?.parts);
   },
 
   desired({ manifest: m }) {
@@ -143,9 +128,9 @@ export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbS
   },
 
   plan({ manifest: m, id, desired, observed }, ctx): ResourcePlan {
-    const wants = desiredModel(desired, modelInput(m, id.project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
-    const steps = planSteps(wants, live, { lb: m.metadata.name, ip: typeof observed.status?.fields.ip === 'string' ? observed.status.fields.ip : undefined });
+    const wants = desiredModel(desired, modelInput(m, id.project, ctx, live));
+    const steps = planSteps(wants, live, { lb: m.metadata.name, names: namesOf(m), ip: typeof observed.status?.fields.ip === 'string' ? observed.status.fields.ip : undefined });
     const children = steps.map(toSubChange);
     const notes = publicNotes(desired, ctx.manifestOf);
     const refuse = refusal(steps);
@@ -158,25 +143,30 @@ export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbS
   },
 
   async apply({ manifest: m, id, desired, observed, plan }, ctx) {
-    const wants = desiredModel(desired, modelInput(m, id.project, ctx));
     const live: LiveModel = observed.raw ?? { subs: [] };
-    const steps = plannedSteps(m.metadata.name, planSteps(wants, live, { lb: m.metadata.name }), plan);
-    const runner = new StepRunner(ctx, id.project, live, m.metadata.name);
+    const wants = desiredModel(desired, modelInput(m, id.project, ctx, live));
+    const steps = plannedSteps(m.metadata.name, planSteps(wants, live, { lb: m.metadata.name, names: namesOf(m) }), plan);
+    const runner = new StepRunner(ctx, id.project, live, m.metadata.name, namesOf(m));
     await runner.run(steps);
-    const after = observedFrom(await scan(m, id.project, ctx, true), m.metadata.name, ctx.set);
+    const after = observedFrom(await scan(m, id.project, ctx, true), m.metadata.name, ctx.set, m.spec?.parts);
     // Every sub-resource appeared, as wanted, while we were making it: not ours to claim.
     return runner.tally.own === 0 && runner.tally.concurrent > 0 ? { ...after, writtenByOthers: true } : after;
   },
 
   async delete({ manifest: m, id }, ctx) {
     const live = await scan(m, id.project, ctx, true);
-    const steps = planSteps([], live, { lb: m.metadata.name });
-    await new StepRunner(ctx, id.project, live, m.metadata.name).run(steps);
+    const steps = planSteps([], live, { lb: m.metadata.name, names: namesOf(m) });
+    await new StepRunner(ctx, id.project, live, m.metadata.name, namesOf(m)).run(steps);
   },
 
+  /**
+   * Load balancers runctl marked (found by their markers, their parts' names read back
+   * into `spec.parts` where they are not runctl's own), and those made outside runctl,
+   * recognised from their parts (`recognise.ts`).
+   */
   async list(scopes, ctx): Promise<LiveResource[]> {
     const out: LiveResource[] = [];
-    for (const project of [...new Set(scopes.map((s) => s.project))].sort()) {
+    for (const project of projectsOf(scopes)) {
       const owners = new Map<string, string>();
       for (const kind of SUB_KINDS.filter((k) => k !== 'networkEndpointGroup')) {
         for (const raw of await listed(ctx, kind, project, undefined, false)) {
@@ -186,12 +176,47 @@ export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbS
       }
       for (const [key, lb] of [...owners].sort()) {
         const set = key.split('\u0000')[0];
-        const live = await scanLive({ ...ctx, set }, { project, lb, set, wanted: new Set(), regions: [] });
-        const o = observedFrom(live, lb, set);
-        if (!o.exists) continue;
-        out.push({ kind: KIND, name: lb, identity: { project, name: lb, fullName: `projects/${project}/global/urlMaps/${lbNames(lb).urlMap}` }, labels: o.labels ?? {}, spec: o.spec ?? {}, status: o.status, etag: o.etag });
+        const live = await scanLive({ ...ctx, set }, { project, lb, set, wanted: new Set(), regions: [], claimUsed: true });
+        const o = observedFrom(live, lb, set, partsFromLive(live, lb));
+        if (!o.exists || !o.spec) continue;
+        out.push({ kind: KIND, name: lb, identity: identityOf(project, lb, o.spec), labels: o.labels ?? {}, spec: o.spec, status: o.status, etag: o.etag });
+      }
+      const { chains } = await foreignChains(ctx, project, new Set(owners.values()));
+      for (const c of chains) {
+        out.push({ kind: KIND, name: c.name, identity: identityOf(project, c.name, c.spec), labels: c.labels, spec: c.spec, status: c.status, etag: digest(c.tokens.join('\n'), 16) });
       }
     }
     return out;
   },
+
+  /**
+   * The listed spec as it is, with the Services it routes to (`related`, so `export
+   * loadbalancers` brings them: a LoadBalancer names Services of its set), and for one
+   * made outside runctl what its manifest cannot express.
+   */
+  async exportSpec(r, ctx): Promise<ExportedSpec> {
+    const spec = r.spec as LbSpec;
+    const services = [...new Set([spec.defaultService, ...(spec.routes ?? []).map((x) => x.service)])].sort();
+    const related = services.map((name) => ({ kind: 'Service', name, spec: {} }));
+    const owned = r.labels['managed-by'] === 'runctl';
+    const chain = owned ? undefined : (await foreignChains(ctx, r.identity.project, new Set())).chains.find((c) => c.name === r.name);
+    // false is the default of both switches: a person leaves them out.
+    const { httpsRedirect, staticIp, ...rest } = spec;
+    const out = { ...rest, ...(httpsRedirect ? { httpsRedirect } : {}), ...(staticIp ? { staticIp } : {}) };
+    return { spec: out, related, unexpressed: chain?.unexpressed ?? [] };
+  },
+
+  async unexportable(scopes, ctx): Promise<string[]> {
+    const out: string[] = [];
+    for (const project of projectsOf(scopes)) {
+      for (const p of (await foreignChains(ctx, project, new Set())).problems) out.push(`${KIND} with urlMap ${p.urlMap} (project ${project}): ${p.reason}`);
+    }
+    return out;
+  },
 };
+
+const projectsOf = (scopes: Scope[]) => [...new Set(scopes.map((s) => s.project))].sort();
+
+function identityOf(project: string, lb: string, spec: LbSpec): Identity {
+  return { project, name: lb, fullName: `projects/${project}/global/urlMaps/${partNames(lb, spec.parts).urlMap}` };
+}

@@ -4,10 +4,12 @@
  * object, so that planning is a diff of views. References in views are short names
  * (`gradio-lb-bs-gradio`), in bodies project-relative paths.
  */
+import type { LoadBalancerParts } from '../generated/manifests';
+import { LABEL_MANAGED_BY } from '../../src/engine/ownership';
 import { lastSegment, relPath } from './compute-ops';
-import { describeOwner, LABEL_LB, lbNames, matcherName, type SubKind } from './names';
+import { describeOwner, LABEL_LB, markerOf, matcherName, partNames, type PartNames, type SubKind } from './names';
 import type { ComputeResource, LiveModel, LiveSub } from './live';
-import type { LbSpec } from './spec';
+import { normalizeRoutes, routesOfUrlMap, type LbRoute, type LbSpec } from './spec';
 
 export type { ComputeResource, LiveModel, LiveSub };
 
@@ -46,10 +48,12 @@ export type SubView = {
   service?: string;
   /** Backend service: its NEGs as `regions/r/networkEndpointGroups/n`. */
   backends?: string[];
-  description?: string;
+  /** The ownership marker found in `description` (see `ownerOf`); compared only when runctl owns the load balancer. */
+  owner?: string;
+  /** URL map: the backend service of requests no route matches. */
   defaultService?: string;
-  hostRules?: HostRuleView[];
-  pathMatchers?: PathMatcherView[];
+  /** URL map: its routing in manifest terms, services as backend service names (see `routingView`). */
+  routes?: LbRoute[];
   defaultUrlRedirect?: { httpsRedirect: boolean; redirectResponseCode?: string };
   /** Certificate: its managed domains. */
   domains?: string[];
@@ -72,6 +76,39 @@ export interface ModelInput {
   labels: Record<string, string>;
   /** Region of each Service the load balancer routes to. */
   regionOf(service: string): string;
+  /** Existing Compute resources the spec names as its parts (`spec.parts`). */
+  parts?: LoadBalancerParts;
+  /** The managed domains of a live certificate, when known (pinned certificates are used while they cover the domains). */
+  certDomains?(name: string): string[] | undefined;
+}
+
+/**
+ * The ownership marker a description carries, in one canonical spelling, or undefined
+ * when it carries none (a resource made outside runctl).
+ */
+export function ownerOf(description: string | null | undefined): string | undefined {
+  const m = markerOf({ description });
+  return m.managedBy ? `managed-by=${m.managedBy} runctl-set=${m.set ?? ''} lb=${m.lb ?? ''}` : undefined;
+}
+
+/**
+ * A description carrying `marker`: the text a person wrote (gcloud's `--description`) is
+ * kept, and only runctl's marker tokens are replaced, so adopting writes nothing but the mark.
+ */
+export function withOwner(description: string | null | undefined, marker: string): string {
+  const keys = new Set(['managed-by', 'runctl-set', 'lb']);
+  const text = (description ?? '').split(/\s+/).filter((w) => w && !keys.has(w.split('=')[0])).join(' ');
+  return text ? `${text} ${marker}` : marker;
+}
+
+/**
+ * A URL map's routing in manifest terms, services named by their backend service: equal
+ * for two maps that route every host and path alike, whatever their path matchers are
+ * called or however their hosts are grouped (a map made with gcloud's
+ * `add-path-matcher` against one runctl made).
+ */
+export function routingView(defaultService: string, routes: LbRoute[] | undefined): Pick<SubView, 'defaultService' | 'routes'> {
+  return { defaultService, routes: normalizeRoutes(routes, defaultService) ?? [] };
 }
 
 export const REDIRECT = { httpsRedirect: true, redirectResponseCode: 'MOVED_PERMANENTLY_DEFAULT' };
@@ -109,13 +146,32 @@ export function urlMapView(spec: LbSpec, bs: (service: string) => string): UrlMa
   return { defaultService: bs(spec.defaultService), hostRules, pathMatchers: matchers };
 }
 
+/**
+ * The certificates the HTTPS proxy should serve: the pinned ones (`spec.parts.certificates`)
+ * while their managed domains together are exactly `domains` (unknown ones are assumed to,
+ * when only names are asked for), otherwise one runctl certificate for `domains`.
+ */
+function certificatesOf(n: PartNames, domains: string[], input: ModelInput): Array<{ name: string; domains: string[] }> {
+  if (n.certificates?.length) {
+    const known = n.certificates.map((name) => ({ name, domains: input.certDomains?.(name) }));
+    if (known.every((c) => !c.domains)) return known.map((c) => ({ name: c.name, domains }));
+    const covered = [...new Set(known.flatMap((c) => c.domains ?? []))].sort();
+    if (known.every((c) => c.domains) && JSON.stringify(covered) === JSON.stringify([...domains].sort())) return known.map((c) => ({ name: c.name, domains: c.domains! }));
+  }
+  return [{ name: n.cert(domains), domains }];
+}
+
 /** Everything the spec asks for, in creation order. */
 export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
   const { project, lb } = input;
-  const n = lbNames(lb);
+  const n = partNames(lb, input.parts);
   const description = describeOwner(input.set, lb);
+  // Ownership marks are wanted when planning as the owner (the engine adds managed-by to the
+  // labels); without them (is an unowned chain already what the spec says?) they are not compared.
+  const marks = !!input.labels[LABEL_MANAGED_BY];
+  const owner = marks ? { owner: description } : {};
   const g = (collection: string, name: string) => `projects/${project}/global/${collection}/${name}`;
-  const labels = { ...input.labels, [LABEL_LB]: lb };
+  const labels = marks ? { ...input.labels, [LABEL_LB]: lb } : { ...input.labels };
   const out: WantSub[] = [];
   const services = [...new Set([spec.defaultService, ...(spec.routes ?? []).map((r) => r.service)])].sort();
   for (const s of services) {
@@ -130,7 +186,7 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
     out.push({
       kind: 'backendService', name: n.backend(s),
       body: { name: n.backend(s), description, loadBalancingScheme: 'EXTERNAL_MANAGED', backends: [{ group: `projects/${project}/${group}` }] },
-      view: { backends: [group], description },
+      view: { backends: [group], ...owner },
     });
   }
   const routing = urlMapView(spec, n.backend);
@@ -147,30 +203,30 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
         pathRules: pm.pathRules.map((r) => ({ paths: r.paths, service: toPath(r.service) })),
       })),
     },
-    view: { ...routing, description },
+    view: { ...routingView(n.backend(spec.defaultService), (spec.routes ?? []).map((r) => ({ ...r, service: n.backend(r.service) }))), ...owner },
   });
   const https = !!spec.domains?.length;
   const redirect = https && spec.httpsRedirect;
   if (redirect) {
-    out.push({ kind: 'urlMap', name: n.redirect, body: { name: n.redirect, description, defaultUrlRedirect: { ...REDIRECT, stripQuery: false } }, view: { defaultUrlRedirect: REDIRECT, description } });
+    out.push({ kind: 'urlMap', name: n.redirect, body: { name: n.redirect, description, defaultUrlRedirect: { ...REDIRECT, stripQuery: false } }, view: { defaultUrlRedirect: REDIRECT, ...owner } });
   }
   if (https) {
     // Google strips a trailing dot from managed domains (and reports them stripped): want them so.
     const domains = spec.domains!.map((d: string) => d.replace(/\.$/, ''));
-    const cert = n.cert(domains);
-    out.push({ kind: 'sslCertificate', name: cert, body: { name: cert, description, type: 'MANAGED', managed: { domains } }, view: { domains } });
+    const certs = certificatesOf(n, domains, input);
+    for (const c of certs) out.push({ kind: 'sslCertificate', name: c.name, body: { name: c.name, description, type: 'MANAGED', managed: { domains: c.domains } }, view: { domains: c.domains } });
     out.push({
       kind: 'targetHttpsProxy', name: n.httpsProxy,
-      body: { name: n.httpsProxy, description, urlMap: g('urlMaps', n.urlMap), sslCertificates: [g('sslCertificates', cert)] },
-      view: { urlMap: n.urlMap, sslCertificates: [cert], description },
+      body: { name: n.httpsProxy, description, urlMap: g('urlMaps', n.urlMap), sslCertificates: certs.map((c) => g('sslCertificates', c.name)) },
+      view: { urlMap: n.urlMap, sslCertificates: certs.map((c) => c.name), ...owner },
     });
   }
   if (!https || redirect) {
     const target = redirect ? n.redirect : n.urlMap;
-    out.push({ kind: 'targetHttpProxy', name: n.httpProxy, body: { name: n.httpProxy, description, urlMap: g('urlMaps', target) }, view: { urlMap: target, description } });
+    out.push({ kind: 'targetHttpProxy', name: n.httpProxy, body: { name: n.httpProxy, description, urlMap: g('urlMaps', target) }, view: { urlMap: target, ...owner } });
   }
   if (spec.staticIp) {
-    out.push({ kind: 'address', name: n.ip, body: { name: n.ip, description, ipVersion: 'IPV4', labels }, view: { labels } });
+    out.push({ kind: 'address', name: n.ip, body: { name: n.ip, description, ipVersion: 'IPV4', labels }, view: { labels: { ...labels } } });
   }
   const rule = (name: string, proxy: string, collection: string, port: string): WantSub => ({
     kind: 'forwardingRule', name,
@@ -178,7 +234,7 @@ export function desiredModel(spec: LbSpec, input: ModelInput): WantSub[] {
       name, description, labels, loadBalancingScheme: 'EXTERNAL_MANAGED', IPProtocol: 'TCP', networkTier: 'PREMIUM', portRange: port,
       target: g(collection, proxy), ...(spec.staticIp ? { IPAddress: g('addresses', n.ip) } : {}),
     },
-    view: { target: `${collection}/${proxy}`, ip: spec.staticIp ? `address ${n.ip}` : 'ephemeral', portRange: `${port}-${port}`, loadBalancingScheme: 'EXTERNAL_MANAGED', labels },
+    view: { target: `${collection}/${proxy}`, ip: spec.staticIp ? `address ${n.ip}` : 'ephemeral', portRange: `${port}-${port}`, loadBalancingScheme: 'EXTERNAL_MANAGED', labels: { ...labels } },
   });
   if (https) out.push(rule(n.httpsRule, n.httpsProxy, 'targetHttpsProxies', '443'));
   if (!https || redirect) out.push(rule(n.httpRule, n.httpProxy, 'targetHttpProxies', '80'));
@@ -191,40 +247,31 @@ function opt<T>(v: T | null | undefined): T | undefined {
 }
 
 /** The view of a live sub-resource (same shape as `WantSub.view`). */
-export function liveView(sub: LiveSub, lb: string, live: LiveModel): SubView {
+export function liveView(sub: LiveSub, lb: string, live: LiveModel, names: PartNames = partNames(lb, undefined)): SubView {
   const r = sub.raw;
-  const description = opt(r.description);
+  const owner = ownerOf(r.description);
   switch (sub.kind) {
     case 'networkEndpointGroup':
       return { service: opt(r.cloudRun?.service) };
     case 'backendService':
-      return { backends: (r.backends ?? []).map((b) => local(b.group)), description };
+      return { backends: (r.backends ?? []).map((b) => local(b.group)), owner };
     case 'urlMap': {
       if (r.defaultUrlRedirect && !opt(r.defaultService)) {
-        return { defaultUrlRedirect: { httpsRedirect: !!r.defaultUrlRedirect.httpsRedirect, redirectResponseCode: opt(r.defaultUrlRedirect.redirectResponseCode) ?? 'MOVED_PERMANENTLY_DEFAULT' }, description };
+        return { defaultUrlRedirect: { httpsRedirect: !!r.defaultUrlRedirect.httpsRedirect, redirectResponseCode: opt(r.defaultUrlRedirect.redirectResponseCode) ?? 'MOVED_PERMANENTLY_DEFAULT' }, owner };
       }
-      const view: SubView = { defaultService: lastSegment(r.defaultService) || undefined, description };
-      // A host rule's pathMatcher and a path matcher's name are required by the API.
-      const hostRules = (r.hostRules ?? []).map((h) => ({ hosts: [...(h.hosts ?? [])].sort(), pathMatcher: h.pathMatcher as string }));
-      const matchers = (r.pathMatchers ?? []).map((pm) => ({
-        name: pm.name as string,
-        defaultService: lastSegment(pm.defaultService) || undefined,
-        pathRules: (pm.pathRules ?? []).map((x) => ({ paths: x.paths ?? [], service: lastSegment(x.service) || undefined })),
-      }));
-      view.hostRules = hostRules.sort((a, b) => a.pathMatcher.localeCompare(b.pathMatcher));
-      view.pathMatchers = matchers.sort((a, b) => a.name.localeCompare(b.name));
-      return view;
+      const routing = routesOfUrlMap(r, (link) => lastSegment(link) || undefined);
+      return { ...routingView(routing.defaultService ?? '', routing.routes), owner };
     }
     case 'sslCertificate':
       return { domains: (r.managed?.domains ?? []).map((d) => d.replace(/\.$/, '')).sort() };
     case 'targetHttpsProxy':
-      return { urlMap: lastSegment(r.urlMap), sslCertificates: (r.sslCertificates ?? []).map(lastSegment), description };
+      return { urlMap: lastSegment(r.urlMap), sslCertificates: (r.sslCertificates ?? []).map(lastSegment), owner };
     case 'targetHttpProxy':
-      return { urlMap: lastSegment(r.urlMap), description };
+      return { urlMap: lastSegment(r.urlMap), owner };
     case 'address':
       return { labels: { ...(r.labels ?? {}) } };
     case 'forwardingRule': {
-      const ip = lbNames(lb).ip;
+      const ip = names.ip;
       const address = live.subs.find((s) => s.kind === 'address' && s.name === ip)?.raw.address;
       const parts = relPath(r.target).split('/');
       return {

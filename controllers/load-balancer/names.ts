@@ -4,6 +4,7 @@
  * making duplicates; and the ownership marker written into `description` (most Compute
  * resources here have no labels).
  */
+import type { LoadBalancerParts } from '../generated/manifests';
 import { digest } from '../shared/digest';
 import { fitName } from './compute-ops';
 
@@ -51,6 +52,34 @@ export function lbNames(lb: string) {
     ip: `${lb}-ip`,
     httpsRule: `${lb}-https-fr`,
     httpRule: `${lb}-http-fr`,
+  };
+}
+
+/** The names of a load balancer's sub-resources: runctl's scheme (`lbNames`) or the ones `spec.parts` pins. */
+export type PartNames = ReturnType<typeof lbNames> & {
+  /** Certificates pinned by `spec.parts.certificates` (used while they cover the domains). */
+  certificates?: string[];
+};
+
+/**
+ * The names of load balancer `lb`'s sub-resources, `spec.parts` winning over runctl's
+ * scheme: a load balancer made outside runctl keeps the names it was made with.
+ */
+export function partNames(lb: string, parts: LoadBalancerParts | undefined): PartNames {
+  const n = lbNames(lb);
+  if (!parts) return n;
+  return {
+    neg: (service: string) => parts.networkEndpointGroups?.[service] ?? n.neg(service),
+    backend: (service: string) => parts.backendServices?.[service] ?? n.backend(service),
+    urlMap: parts.urlMap ?? n.urlMap,
+    cert: n.cert,
+    httpsProxy: parts.httpsProxy ?? n.httpsProxy,
+    httpProxy: parts.httpProxy ?? n.httpProxy,
+    redirect: parts.redirectUrlMap ?? n.redirect,
+    ip: parts.address ?? n.ip,
+    httpsRule: parts.httpsForwardingRule ?? n.httpsRule,
+    httpRule: parts.httpForwardingRule ?? n.httpRule,
+    ...(parts.certificates?.length ? { certificates: [...parts.certificates] } : {}),
   };
 }
 

@@ -86,6 +86,12 @@ export interface ScanInput {
   /** Regions to look for NEGs in (the backing Services' regions). */
   regions: string[];
   fresh?: boolean;
+  /**
+   * Claim every unmarked NEG and certificate an owned backend service or HTTPS proxy uses,
+   * whatever its name (listing, where no spec names the parts: an adopted load balancer's
+   * NEGs and certificates keep the names they were made with).
+   */
+  claimUsed?: boolean;
 }
 
 export const subKey = (kind: string, name: string, region?: string) => `${kind}/${region ?? ''}/${name}`;
@@ -116,8 +122,24 @@ export async function scanLive(ctx: ObserveContext, input: ScanInput): Promise<L
   const usedCerts = new Set(
     subs.filter((s) => s.kind === 'targetHttpsProxy' && s.owned).flatMap((s) => ((s.raw.sslCertificates ?? []) as string[]).map(lastSegment)),
   );
+  // Unmarked NEGs and certificates an owned parent uses, when listing (named only there).
+  if (input.claimUsed) {
+    for (const r of regions) {
+      for (const raw of negLists[regions.indexOf(r)]) {
+        const name = raw.name as string;
+        if (!markerOf(raw).managedBy && usedGroups.has(`projects/${project}/regions/${r}/networkEndpointGroups/${name}`) && !subs.some((s) => s.kind === 'networkEndpointGroup' && s.name === name && s.region === r)) {
+          subs.push({ kind: 'networkEndpointGroup', name, region: r, raw, owned: false });
+        }
+      }
+    }
+    for (const raw of lists[globals.indexOf('sslCertificate')]) {
+      if (!markerOf(raw).managedBy && usedCerts.has(raw.name as string) && !subs.some((s) => s.kind === 'sslCertificate' && s.name === raw.name)) subs.push({ kind: 'sslCertificate', name: raw.name as string, raw, owned: false });
+    }
+  }
   for (const s of subs) {
-    if (s.owned || !s.name.startsWith(`${lb}-`) || markerOf(s.raw).managedBy) continue;
+    // Named by runctl's scheme, pinned by the spec (`wanted`), or (listing) simply in use.
+    const named = s.name.startsWith(`${lb}-`) || wanted.has(subKey(s.kind, s.name, s.region)) || !!input.claimUsed;
+    if (s.owned || !named || markerOf(s.raw).managedBy) continue;
     if (s.kind === 'networkEndpointGroup' && usedGroups.has(`projects/${project}/regions/${s.region}/networkEndpointGroups/${s.name}`)) s.owned = true;
     if (s.kind === 'sslCertificate' && usedCerts.has(s.name)) s.owned = true;
   }

@@ -10,8 +10,8 @@
  */
 import type { FieldChange, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { liveView, type ComputeResource, type LiveModel, type LiveSub, type WantSub } from './model';
-import { RANK, type SubKind } from './names';
+import { liveView, withOwner, type ComputeResource, type LiveModel, type LiveSub, type SubView, type WantSub } from './model';
+import { RANK, type PartNames, type SubKind } from './names';
 
 /** One API call of a step (bodies and references as in the Compute v1 messages). */
 export type Op =
@@ -43,6 +43,8 @@ export interface StepContext {
   lb: string;
   /** The load balancer's IP when known. */
   ip?: string;
+  /** Its parts' names, when `spec.parts` pins some (runctl's scheme otherwise). */
+  names?: PartNames;
 }
 
 const keyOf = (s: { kind: string; name: string; region?: string }) => `${s.kind}/${s.region ?? ''}/${s.name}`;
@@ -53,19 +55,23 @@ const CERT_NOTE = (domains: string[], ip?: string) =>
 /** The calls that turn the live object into the desired one, given the changed top-level fields. */
 function updateOps(want: WantSub, live: LiveSub, fields: Set<string>): { ops: Op[]; replace?: string } {
   const b = want.body;
+  // The ownership mark joins whatever description a person gave the resource.
+  const description = want.view.owner ? withOwner(live.raw.description, want.view.owner) : undefined;
+  const marksOnly = fields.size === 1 && fields.has('owner');
   switch (want.kind) {
     case 'networkEndpointGroup':
       return { ops: [{ op: 'refuse', message: `networkEndpointGroup ${want.name} serves Cloud Run service "${live.raw.cloudRun?.service}", not "${want.view.service}"; NEGs cannot change: delete it by hand and apply again` }], replace: 'NEGs cannot change in place' };
     case 'sslCertificate':
       return { ops: [{ op: 'refuse', message: `sslCertificate ${want.name} has domains that do not match its name; certificates cannot change: delete it by hand and apply again` }], replace: 'certificates cannot change in place' };
     case 'backendService':
-      return { ops: [{ op: 'patch', body: { backends: b.backends, description: b.description } }] };
+      return { ops: [{ op: 'patch', body: marksOnly ? { description } : { backends: b.backends, ...(description ? { description } : {}) } }] };
     case 'urlMap':
-      return { ops: [{ op: 'update', body: b }] };
+      // Marking an adopted map is a patch of its description; a routing change rewrites it.
+      return { ops: [marksOnly ? { op: 'patch', body: { description } } : { op: 'update', body: { ...b, ...(description ? { description } : {}) } }] };
     case 'targetHttpsProxy':
     case 'targetHttpProxy': {
       const ops: Op[] = [];
-      if (fields.has('description')) ops.push({ op: 'patch', body: { description: b.description } });
+      if (fields.has('owner')) ops.push({ op: 'patch', body: { description } });
       if (fields.has('urlMap')) ops.push({ op: 'setUrlMap', urlMap: b.urlMap });
       if (fields.has('sslCertificates')) ops.push({ op: 'setSslCertificates', sslCertificates: b.sslCertificates });
       return { ops };
@@ -84,11 +90,23 @@ function updateOps(want: WantSub, live: LiveSub, fields: Set<string>): { ops: Op
   }
 }
 
+/**
+ * The live view as far as the spec can speak of it: a backend service that also has
+ * backends no Service of the spec stands for (a second region's NEG added by hand) is
+ * compared on the one the spec wants, the others being what `export` lists as not
+ * expressible, kept until the backends must change.
+ */
+function comparable(want: WantSub, view: SubView): SubView {
+  const wanted = want.view.backends?.[0];
+  if (want.kind === 'backendService' && wanted && view.backends?.includes(wanted)) return { ...view, backends: [wanted] };
+  return view;
+}
+
 function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx: StepContext): Step {
   const base = { kind: want.kind, name: want.name, region: want.region };
   if (!live) {
     // The ownership marker (the same everywhere) and empty lists are not worth a line per create.
-    const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'description' && !(Array.isArray(c.new) && !c.new.length));
+    const changes = diffDeclared(want.view, {}, {}, '').changes.filter((c) => c.path !== 'owner' && !(Array.isArray(c.new) && !c.new.length));
     // A certificate's view always lists its domains (desiredModel).
     const notes = want.kind === 'sslCertificate' ? [CERT_NOTE(want.view.domains as string[], ctx.ip)] : [];
     // Google ignores labels sent when inserting a global address: set them after it exists.
@@ -96,7 +114,7 @@ function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx
     const ops: Op[] = [{ op: 'insert', body: want.body }, ...(Object.keys(labels).length ? [{ op: 'setLabels' as const, labels }] : [])];
     return { ...base, action: 'create', changes, notes, ops, want };
   }
-  const { changes } = diffDeclared(want.view, liveView(live, ctx.lb, model), {}, '');
+  const { changes } = diffDeclared(want.view, comparable(want, liveView(live, ctx.lb, model, ctx.names)), {}, '');
   if (!changes.length) return { ...base, action: 'noop', changes, notes: [], ops: [] };
   const fields = new Set(changes.map((c) => c.path.split('.')[0]));
   const { ops, replace } = updateOps(want, live, fields);

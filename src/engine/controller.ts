@@ -363,6 +363,13 @@ export interface Controller<S = unknown, L = unknown, F extends Form = Form> {
   exportSpec?(r: LiveResource, ctx: ObserveContext, opts?: ExportOptions): Promise<ExportedSpec>;
 
   /**
+   * Live objects that look like this kind but that no manifest of it can stand for (a
+   * load balancer whose default is a backend bucket): `export` reports each line instead
+   * of half-exporting them. Default: none.
+   */
+  unexportable?(scopes: Scope[], ctx: ObserveContext): Promise<string[]>;
+
+  /**
    * This kind is a specialised form of another kind's objects (a GpuModel is a Cloud Run
    * service that `Service` lists too): where both list one object (same `fullName`),
    * `export` keeps this kind's manifest only.

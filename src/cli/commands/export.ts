@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunctlError } from '../../engine/types';
-import { exportFileName, exportResources, headerLines, type ExportedResource } from '../../lib/actions/export';
+import { exportFileName, exportResources, headerLines, unexportable, type ExportedResource } from '../../lib/actions/export';
 import type { Io } from '../../lib/io';
 import { findKind } from '../../lib/registry';
 import { withSession, type GlobalFlags } from './common';
@@ -52,6 +52,9 @@ export async function exportCommand(kindName: string | undefined, names: string[
     }
     const adopt = exported.filter((e) => e.adoption.action === 'label' || e.adoption.action === 'take-over');
     if (adopt.length) io.stderr.write(`${adopt.length} of ${exported.length} resources are not managed by runctl set "${set}": apply --adopt labels them (${adopt.map((e) => e.key).join(', ')})\n`);
+    // Names given: only those were asked for, and they were found.
+    const skipped = names.length ? [] : await unexportable(o, { kinds, region: flags.region });
+    for (const line of skipped) io.stderr.write(`not exported: ${line}\n`);
     if (!exported.length) io.stderr.write(`No ${kinds?.[0] ?? ''}${kinds ? ' ' : ''}resources found.\n`);
     return 0;
   });

@@ -152,6 +152,19 @@ export async function exportResources(o: Opened, req: ExportRequest): Promise<Ex
   return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
+/**
+ * Live objects of the kinds asked for that no manifest can stand for (see
+ * `Controller.unexportable`), one line each: reported, never half-exported.
+ */
+export async function unexportable(o: Opened, req: Pick<ExportRequest, 'kinds' | 'region'>): Promise<string[]> {
+  const all = [...o.session.controllers.values()];
+  const wanted = req.kinds ? all.filter((c) => req.kinds!.includes(c.kind)) : all;
+  const ctx = o.session.observeContext();
+  const where = scopes(o, req.region);
+  const lines = await Promise.all(wanted.map((c) => c.unexportable?.(c.regional ? where : where.map(({ project }) => ({ project })), ctx) ?? Promise.resolve([])));
+  return lines.flat();
+}
+
 /** A file name for one resource: `kind-name.yaml`, safe on every file system. */
 export function exportFileName(e: ExportedResource, ext: 'yaml' | 'json'): string {
   const safe = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '_');
