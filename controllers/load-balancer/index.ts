@@ -58,14 +58,20 @@ async function scan(m: Manifest<LoadBalancerSpec>, project: string, ctx: Observe
   });
 }
 
-/** Labels that stand for the whole load balancer: a foreign sub-resource's (so the engine refuses), else the forwarding rules'. */
+/**
+ * Labels that stand for the whole load balancer: the labelled parts' (address, forwarding
+ * rules), and ownership as a foreign part's marker says (so the engine refuses, or sees an
+ * unowned chain that may match its manifest), else runctl's.
+ */
 function labelsOf(live: LiveModel, set: string): Record<string, string> {
+  const labelled = live.subs.find((s) => LABELLED.has(s.kind) && s.raw.labels && Object.keys(s.raw.labels).length);
   const foreign = live.subs.find((s) => !s.owned);
   if (foreign) {
     const m = markerOf(foreign.raw);
-    return m.managedBy ? { 'managed-by': m.managedBy, 'runctl-set': m.set ?? '' } : {};
+    // A person's labels only: runctl's marks on an owned part say nothing of the foreign one.
+    const user = Object.fromEntries(Object.entries(labelled?.raw.labels ?? {}).filter(([k]) => k !== 'managed-by' && !k.startsWith('runctl-')));
+    return { ...user, ...(m.managedBy ? { 'managed-by': m.managedBy, 'runctl-set': m.set ?? '' } : {}) };
   }
-  const labelled = live.subs.find((s) => LABELLED.has(s.kind) && s.raw.labels && Object.keys(s.raw.labels).length);
   return { ...(labelled?.raw.labels ?? {}), 'managed-by': 'runctl', 'runctl-set': set };
 }
 

@@ -176,6 +176,12 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
   it('diff --adopt changes ownership marks only; apply --adopt writes only them, keeping every other field; then diff exits 0', async () => {
     const names = await inventory();
     const before = await snapshot(names);
+    // Unowned and as the manifests say: no difference, nothing written, marked unowned.
+    await h.resetStats();
+    const clean = await h.cli(['diff', '-f', out, '-o', 'json']);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    for (const e of JSON.parse(clean.stdout).entries) expect([e.key, e.action, !!e.unowned]).toEqual([e.key, 'noop', true]);
+    expect((await h.stats()).writes).toBe(0);
     const plan = await h.cli(['diff', '-f', out, '--adopt', '-o', 'json']);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);
     const entries = JSON.parse(plan.stdout).entries as Array<{ key: string; changes: Array<{ path: string }>; children?: Array<{ name: string; action: string; changes?: Array<{ path: string }> }> }>;
