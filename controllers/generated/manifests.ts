@@ -77,7 +77,7 @@ export type BinaryAuthorization = 'default' | Breakglass;
  */
 export type Goal = number;
 /**
- * Rolling window in whole days, 1d to 30d.
+ * Rolling window in whole days, 1d to 30d; or a calendar period: calendar-day, calendar-week, calendar-fortnight, calendar-month.
  */
 export type Window = string;
 
@@ -1183,6 +1183,18 @@ export interface SloSpec {
    * Name of the Service in these manifests the SLO measures.
    */
   service: string;
+  /**
+   * The SLO's display name in Cloud Monitoring. Default: runctl's description of it (`NAME: 99% of requests succeed over 28d`). Export writes it for an SLO made elsewhere.
+   */
+  displayName?: string;
+  /**
+   * The SLO's ID in Cloud Monitoring when it is not metadata.name: an SLO made in the console or without an ID has one the server assigned. Default: metadata.name.
+   */
+  sloId?: string;
+  /**
+   * ID of the Cloud Monitoring service the SLO belongs to. Default: the project's monitored service for the Cloud Run service (a cloudRun one, reused when it exists, else run-SERVICE-REGION is made). Export writes it for an SLO under another one (a custom service, one the console made); made as a Cloud Run monitored service with this ID when missing.
+   */
+  monitoredService?: string;
   availability?: AvailabilitySli;
   latency?: LatencySli;
   /**
@@ -1199,7 +1211,7 @@ export interface AvailabilitySli {
    */
   goal: Goal;
   /**
-   * Rolling window in whole days, 1d to 30d, e.g. 28d.
+   * Rolling window in whole days, 1d to 30d, e.g. 28d; or a calendar period (calendar-month, ...).
    */
   window: Window;
 }
@@ -1216,7 +1228,7 @@ export interface LatencySli {
    */
   goal: Goal;
   /**
-   * Rolling window in whole days, 1d to 30d, e.g. 28d.
+   * Rolling window in whole days, 1d to 30d, e.g. 28d; or a calendar period (calendar-month, ...).
    */
   window: Window;
 }
@@ -1236,6 +1248,10 @@ export interface BurnRateAlert {
    * Notification channels, e.g. email:oncall@example.com.
    */
   notify?: string[];
+  /**
+   * The alert policy's display name. Default: runctl's description of it (`NAME: error budget burn rate above 10x over 5m`). Export writes it for a policy made elsewhere.
+   */
+  displayName?: string;
 }
 /**
  * Storage that Services mount: a Cloud Storage bucket, an NFS share, or an in-memory volume (exactly one).

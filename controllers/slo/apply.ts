@@ -12,9 +12,9 @@ import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/e
 import { toProtoDuration } from '../../src/util/duration';
 import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
-import { alertIndexOf, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';
-import { alertIdentity, alertView, channelBody, channelIdentity, comparableAlerts, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
-import { addressesOf, channelFor, desiredPolicies, monitoredName, needsIdentity, sharedLabels, type DesiredSlo } from './plan';
+import { channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, splitChannels, type LiveSlo } from './live';
+import { alertIdentity, burnConditionIndex, channelBody, channelIdentity, comparableSlo, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
+import { addressesOf, adoptsMonitored, channelFor, desiredPolicies, monitoredName, needsIdentity, policiesByIndex, policyDiff, sharedLabels, sloDiff, type DesiredSlo } from './plan';
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
@@ -22,12 +22,22 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 function sloRequest(d: DesiredSlo, live: LiveSlo): Obj {
   const body = sloBody(d.form, d.target, d.id);
-  return { ...body, rollingPeriod: toProtoDuration(body.rollingPeriod), userLabels: { ...(live.slo?.userLabels ?? {}), ...d.labels } };
+  return { ...body, ...(body.rollingPeriod ? { rollingPeriod: toProtoDuration(body.rollingPeriod) } : {}), userLabels: { ...(live.slo?.userLabels ?? {}), ...d.labels } };
 }
 
+/** Update only the user labels of a Monitoring object (adopting it, or giving it its identity): nothing else is sent. */
+const labelsOnly = { updateMask: { paths: ['user_labels'] } };
+
 async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<void> {
-  if (live.monitored) return;
   const sm = clients.monitoring('ServiceMonitoringServiceClient');
+  if (live.monitored) {
+    if (!adoptsMonitored(d, live)) return;
+    t.progress(`labelling monitored service ${live.monitored.name} (adopted)`);
+    t.own++;
+    const userLabels = { ...(live.monitored.userLabels ?? {}), ...sharedLabels(d) };
+    await write(() => sm.updateService({ service: { name: live.monitored!.name, userLabels }, ...labelsOnly }));
+    return;
+  }
   const serviceId = monitoredServiceId(d.target);
   t.progress(`creating monitored service ${serviceId}`);
   try {
@@ -48,18 +58,18 @@ async function ensureMonitored(clients: Clients, d: DesiredSlo, live: LiveSlo, t
   }
 }
 
-const wantSlo = (d: DesiredSlo, req: Obj) => ({ ...sloBody(d.form, d.target, d.id), userLabels: req.userLabels });
-const haveSlo = (slo: Obj) => ({ ...liveSloBody(slo), userLabels: slo.userLabels ?? {} });
+const wantSlo = (d: DesiredSlo, req: Obj) => ({ ...comparableSlo(sloBody(d.form, d.target, d.id)), userLabels: req.userLabels });
+const haveSlo = (slo: Obj) => ({ ...comparableSlo(liveSloBody(slo)), userLabels: slo.userLabels ?? {} });
 
 async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tally): Promise<void> {
   const sm = clients.monitoring('ServiceMonitoringServiceClient');
   const parent = monitoredName(d, live);
   const req = sloRequest(d, live);
-  const name = `${parent}/serviceLevelObjectives/${d.id}`;
+  const name = `${parent}/serviceLevelObjectives/${d.sloId}`;
   if (!live.slo || !sameMonitoringName(live.slo.name, name)) {
-    t.progress(`creating SLO ${d.id}`);
+    t.progress(`creating SLO ${d.sloId}`);
     try {
-      await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.id, serviceLevelObjective: req }));
+      await write(() => sm.createServiceLevelObjective({ parent, serviceLevelObjectiveId: d.sloId, serviceLevelObjective: req }));
       t.own++;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -71,13 +81,20 @@ async function ensureSlo(clients: Clients, d: DesiredSlo, live: LiveSlo, t: Tall
     }
     return;
   }
-  if (same(wantSlo(d, req), haveSlo(live.slo))) return;
-  t.progress(`updating SLO ${d.id}`);
+  const diff = sloDiff(d, live.slo, req.userLabels);
+  if (!diff.body && !diff.labels) return;
   t.own++;
+  if (!diff.body) {
+    // Only labels differ (adopting it): send nothing else, so nothing else can change.
+    t.progress(`labelling SLO ${d.sloId}`);
+    await write(() => sm.updateServiceLevelObjective({ serviceLevelObjective: { name: live.slo!.name, userLabels: req.userLabels }, ...labelsOnly }));
+    return;
+  }
+  t.progress(`updating SLO ${d.sloId}`);
   await write(() =>
     sm.updateServiceLevelObjective({
       serviceLevelObjective: { ...req, name: live.slo!.name },
-      updateMask: { paths: ['display_name', 'service_level_indicator', 'goal', 'rolling_period', 'user_labels'] },
+      updateMask: { paths: ['display_name', 'service_level_indicator', 'goal', req.calendarPeriod ? 'calendar_period' : 'rolling_period', 'user_labels'] },
     }),
   );
 }
@@ -87,13 +104,14 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t:
   const names = new Map<string, string>();
   for (const address of addressesOf(d)) {
     const identity = channelIdentity(d.set, address);
-    const existing = channelFor(live.channels, address, d.set);
+    const existing = channelFor(live, address, d.set);
     if (existing) {
       names.set(address, existing.name);
       if (needsIdentity(existing, d.set, address)) {
-        t.progress(`labelling notification channel for ${address} with its identity`);
+        t.progress(`labelling notification channel ${existing.name} for ${address} with its identity`);
         t.own++;
-        await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } }, updateMask: { paths: ['user_labels'] } }));
+        await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } }, ...labelsOnly }));
+        existing.userLabels = { ...(existing.userLabels ?? {}), ...identity };
       }
       continue;
     }
@@ -115,7 +133,7 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t:
 
 async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, channels: Map<string, string>, t: Tally): Promise<void> {
   const ap = clients.monitoring('AlertPolicyServiceClient');
-  const byIndex = new Map(live.policies.map((p) => [alertIndexOf(p), p]));
+  const byIndex = policiesByIndex(live);
   const bodies = desiredPolicies(d, live, (a) => channels.get(a));
   for (const [i, body] of bodies.entries()) {
     const p = byIndex.get(i);
@@ -133,17 +151,17 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
       continue;
     }
     const userLabels = { ...(p.userLabels ?? {}), ...body.userLabels };
-    if (same(...comparableAlerts(alertView(body), alertView(p))) && same(userLabels, p.userLabels ?? {})) continue;
-    t.progress(`updating alert policy #${i}`);
+    const diff = policyDiff({ ...body, userLabels }, p, live.channels);
+    if (!diff.view && !diff.labels) continue;
     t.own++;
-    // Keep the live condition's name, so the condition's incident history stays attached.
-    const conditions = body.conditions.map((c: Obj, j: number) => ({ ...c, name: p.conditions?.[j]?.name || undefined }));
-    await write(() =>
-      ap.updateAlertPolicy({
-        alertPolicy: { ...body, conditions, userLabels, name: p.name },
-        updateMask: { paths: ['display_name', 'combiner', 'conditions', 'notification_channels', 'user_labels', 'enabled'] },
-      }),
-    );
+    if (!diff.view) {
+      // Only labels differ (adopting it, or an identity to add): send nothing else.
+      t.progress(`labelling alert policy #${i} (${p.name})`);
+      await write(() => ap.updateAlertPolicy({ alertPolicy: { name: p.name, userLabels }, ...labelsOnly }));
+      continue;
+    }
+    t.progress(`updating alert policy #${i}`);
+    await write(() => ap.updateAlertPolicy({ alertPolicy: { ...policyUpdate(body, p, live.channels), userLabels, name: p.name }, updateMask: { paths: ['display_name', 'combiner', 'conditions', 'notification_channels', 'user_labels', 'enabled'] } }));
   }
   for (const [i, p] of byIndex) {
     if (i < bodies.length) continue;
@@ -151,6 +169,32 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
     t.own++;
     await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
   }
+}
+
+/**
+ * A policy's managed fields as wanted, keeping what runctl does not model: the burn-rate
+ * condition takes the desired filter, comparison, threshold and duration but keeps its
+ * name (so its incident history stays attached), display name and trigger; further
+ * conditions and the combiner joining them stay; channels of other types stay.
+ */
+const RUNCTL_CONDITION = /^burn rate > \S+ over \S+$/;
+
+function policyUpdate(body: Obj, p: Obj, channels: Obj[]): Obj {
+  const want = body.conditions[0];
+  const live = (p.conditions ?? []) as Obj[];
+  const at = burnConditionIndex(p);
+  // runctl's own condition names describe the threshold, so they follow it; others' stay.
+  const displayName = RUNCTL_CONDITION.test(live[at]?.displayName ?? '') ? want.displayName : live[at]?.displayName;
+  const burn = live[at] ? { ...live[at], displayName, conditionThreshold: { ...(live[at].conditionThreshold ?? {}), ...want.conditionThreshold } } : want;
+  const conditions = live.length ? live.map((c, j) => (j === at ? burn : c)) : [want];
+  const kept = splitChannels(p.notificationChannels, channels).kept;
+  return {
+    displayName: body.displayName,
+    combiner: conditions.length > 1 ? p.combiner : body.combiner,
+    conditions,
+    notificationChannels: [...body.notificationChannels, ...kept],
+    enabled: body.enabled,
+  };
 }
 
 /**
@@ -205,7 +249,7 @@ export function plannedWork(children: SubChange[] | undefined): PlannedWork {
 export async function applySlo(clients: Clients, d: DesiredSlo, work: PlannedWork, progress: (m: string) => void): Promise<{ live: LiveSlo; byOthers: boolean }> {
   const t = new Tally(progress);
   return withLock(lockKey(d.target.project), async () => {
-    const live = await readLive(freshReader(clients), d.target, d.id, d.set);
+    const live = await readLive(freshReader(clients), d.target, d.sloId, d.set, d.id);
     const slo = work.get('serviceLevelObjective');
     const moved = slo?.has('replace') && live.slo && !sameMonitoringName(live.sloParent?.name, monitoredName(d, live)) ? live.slo : undefined;
     if (work.has('monitoredService')) await ensureMonitored(clients, d, live, t);
@@ -219,7 +263,7 @@ export async function applySlo(clients: Clients, d: DesiredSlo, work: PlannedWor
       t.own++;
       await deleteIgnoringMissing(() => clients.monitoring('ServiceMonitoringServiceClient').deleteServiceLevelObjective({ name: moved.name }));
     }
-    return { live: await readLive(freshReader(clients), d.target, d.id, d.set), byOthers: t.own === 0 && t.concurrent > 0 };
+    return { live: await readLive(freshReader(clients), d.target, d.sloId, d.set, d.id), byOthers: t.own === 0 && t.concurrent > 0 };
   });
 }
 
@@ -227,8 +271,9 @@ export async function applySlo(clients: Clients, d: DesiredSlo, work: PlannedWor
  * Delete a Slo: its alert policies, the SLO, the set's email channels no policy uses
  * no longer, and the set's monitored service once no SLO is left under it.
  */
-export async function deleteSlo(clients: Clients, project: string, sloName: string, set: string, progress: (m: string) => void): Promise<void> {
-  const id = sloName.split('/').pop()!;
+export async function deleteSlo(clients: Clients, project: string, sloName: string, set: string, progress: (m: string) => void, name?: string): Promise<void> {
+  // The Slo's metadata.name (its policies' identity) is the SLO's ID unless `sloId` is set.
+  const id = name ?? sloName.split('/').pop()!;
   const parent = sloName.slice(0, sloName.indexOf('/serviceLevelObjectives/'));
   await withLock(lockKey(project), async () => {
     const ap = clients.monitoring('AlertPolicyServiceClient');

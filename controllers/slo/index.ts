@@ -13,8 +13,9 @@ import { digestOf } from '../../src/engine/saved-plan';
 import type { Manifest } from '../../src/engine/types';
 import { locationOf, projectOf } from '../../src/engine/location';
 import { applySlo, deleteSlo, plannedWork } from './apply';
-import { cloudRunOf, listMonitoredServices, listSlos, liveForm, readLive, type LiveSlo, type Reader } from './live';
-import { monitoredServiceId, sameMonitoringName, sloForm, type SloForm, type Target } from './model';
+import { listAlertPolicies, liveForm, readLive, type LiveSlo, type Reader } from './live';
+import { exportedSlo, listedFullName, listedSlos } from './inventory';
+import { monitoredServiceId, sloForm, type SloForm, type Target } from './model';
 import { planSlo, type DesiredSlo } from './plan';
 
 const KIND = 'Slo';
@@ -22,8 +23,12 @@ const KIND = 'Slo';
 function target(m: Manifest<SloSpec>, ctx: PlanContext): Target {
   // The Slo lives with the Service it measures unless it names its own project.
   const loc = locationOf(`Service/${m.spec.service}`, ctx);
-  return { project: projectOf(m, ctx.target, loc.explicitProject), service: m.spec.service, location: loc.region };
+  const t: Target = { project: projectOf(m, ctx.target, loc.explicitProject), service: m.spec.service, location: loc.region };
+  return m.spec.monitoredService ? { ...t, monitoredService: m.spec.monitoredService } : t;
 }
+
+/** The SLO's ID in Cloud Monitoring: `spec.sloId`, else metadata.name. */
+const sloIdOf = (m: Manifest<SloSpec>) => m.spec.sloId ?? m.metadata.name;
 
 function status(live: LiveSlo): ResourceStatus {
   const ok = !!live.slo;
@@ -47,14 +52,14 @@ function etagOf(live: LiveSlo): string {
   return digestOf({ slo: live.slo, policies: live.policies }).slice('sha256:'.length, 'sha256:'.length + 16);
 }
 
-function observed(live: LiveSlo): Observed<LiveSlo, SloForm> {
-  const spec = liveForm(live);
+function observed(live: LiveSlo, name: string): Observed<LiveSlo, SloForm> {
+  const spec = liveForm(live, name);
   if (!live.slo || !spec) return { exists: false, raw: live };
   return { exists: true, spec, labels: { ...(live.slo.userLabels ?? {}) }, etag: etagOf(live), raw: live, status: status(live) };
 }
 
 function desiredSlo(m: Manifest<SloSpec>, ctx: PlanContext, form?: SloForm): DesiredSlo {
-  return { form: form ?? sloForm(m.spec), target: target(m, ctx), id: m.metadata.name, labels: { ...(m.metadata.labels ?? {}) }, set: ctx.set };
+  return { form: form ?? sloForm(m.spec), target: target(m, ctx), id: m.metadata.name, sloId: sloIdOf(m), labels: { ...(m.metadata.labels ?? {}) }, set: ctx.set };
 }
 
 export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
@@ -64,11 +69,11 @@ export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
 
   identify(m, ctx): Identity {
     const t = target(m, ctx);
-    return { project: t.project, name: m.metadata.name, fullName: `projects/${t.project}/services/${monitoredServiceId(t)}/serviceLevelObjectives/${m.metadata.name}` };
+    return { project: t.project, name: m.metadata.name, fullName: `projects/${t.project}/services/${monitoredServiceId(t)}/serviceLevelObjectives/${sloIdOf(m)}` };
   },
 
   async observe({ manifest: m }, ctx) {
-    return observed(await readLive(ctx, target(m, ctx), m.metadata.name, ctx.set));
+    return observed(await readLive(ctx, target(m, ctx), sloIdOf(m), ctx.set, m.metadata.name), m.metadata.name);
   },
 
   desired({ manifest: m }) {
@@ -82,30 +87,27 @@ export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
 
   async apply({ manifest: m, desired, plan }, ctx) {
     const { live, byOthers } = await applySlo(ctx.clients, desiredSlo(m, ctx, desired), plannedWork(plan.children), ctx.progress);
-    return { ...observed(live), ...(byOthers ? { writtenByOthers: true } : {}) };
+    return { ...observed(live, m.metadata.name), ...(byOthers ? { writtenByOthers: true } : {}) };
   },
 
   async delete({ id, observed: obs }, ctx) {
     const name = obs.raw?.slo?.name ?? id.fullName;
-    await deleteSlo(ctx.clients, id.project, name, ctx.set, ctx.progress);
+    await deleteSlo(ctx.clients, id.project, name, ctx.set, ctx.progress, id.name);
   },
 
   async list(scopes: Scope[], ctx): Promise<LiveResource[]> {
-    const out: LiveResource[] = [];
     const r: Reader = ctx;
-    for (const project of new Set(scopes.map((s) => s.project))) {
-      for (const svc of await listMonitoredServices(r, project)) {
-        const cr = cloudRunOf(svc);
-        if (!cr) continue;
-        const t: Target = { project, service: cr.service, location: cr.location };
-        for (const slo of await listSlos(r, svc.name)) {
-          const name = slo.name.split('/').pop();
-          const live = await readLive(r, t, name, ctx.set);
-          const o = observed(sameMonitoringName(live.slo?.name, slo.name) ? live : { ...live, slo, sloParent: svc });
-          out.push({ kind: KIND, name, identity: { project, name, fullName: slo.name }, labels: { ...(slo.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status, etag: o.etag });
-        }
-      }
-    }
-    return out;
+    return (await listedSlos(scopes, r, ctx.set)).map((l) => {
+      const o = observed(l.live, l.name);
+      const identity = { project: l.target.project, region: l.target.location, name: l.name, fullName: listedFullName(l) };
+      return { kind: KIND, name: l.name, identity, labels: { ...(l.live.slo?.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status, etag: o.etag };
+    });
+  },
+
+  async exportSpec(r, ctx, opts) {
+    // Listed again through the run's memoised lists (no further API reads), for the parts.
+    const l = (await listedSlos([{ project: r.identity.project }], ctx, ctx.set)).find((x) => x.name === r.name && listedFullName(x) === r.identity.fullName);
+    if (!l) return { spec: r.spec };
+    return exportedSlo(l, r.spec as SloForm, await listAlertPolicies(ctx, r.identity.project), opts);
   },
 };

@@ -41,10 +41,12 @@ export interface Target {
   project: string;
   service: string;
   location: string;
+  /** The monitored service's ID when the manifest names one (`spec.monitoredService`). */
+  monitoredService?: string;
 }
 
-/** ID of the monitored service runctl creates for a Cloud Run service. */
-export const monitoredServiceId = (t: Target) => `run-${t.service}-${t.location}`;
+/** ID of the monitored service of a Slo: the one the manifest names, else the one runctl creates for the Cloud Run service. */
+export const monitoredServiceId = (t: Target) => t.monitoredService ?? `run-${t.service}-${t.location}`;
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -53,37 +55,106 @@ export function runFilter(metric: string, t: Target, extra = ''): string {
   return `metric.type=${q(`run.googleapis.com/${metric}`)} resource.type="cloud_run_revision" resource.labels.service_name=${q(t.service)} resource.labels.location=${q(t.location)}${extra}`;
 }
 
+/** One burn-rate alert in manifest form. */
+export type AlertForm = { burnRate: number; lookback: string; notify: string[]; displayName?: string };
+
 /** The manifest form of a Slo (desired and live alike). */
 export type SloForm = {
   service: string;
+  /** Set only where it is not runctl's default text (see `sloBody`). */
+  displayName?: string;
+  /** Set only where the SLO's ID is not metadata.name. */
+  sloId?: string;
+  /** Set only where the manifest names the monitored service. */
+  monitoredService?: string;
   availability?: { goal: number; window: string };
   latency?: { threshold: string; goal: number; window: string };
-  alerts: Array<{ burnRate: number; lookback: string; notify: string[] }>;
+  alerts: AlertForm[];
 };
 
+/** Calendar periods as `window` spells them (`calendar-month`) and as the API does (`MONTH`). */
+const CALENDAR = /^calendar-(day|week|fortnight|month)$/;
+const isCalendar = (window: string) => CALENDAR.test(window);
+/** A window as the form holds it: `Nd`, or `calendar-PERIOD`. */
+const windowOf = (window: string) => (isCalendar(window) ? window : `${Number(String(window).replace(/d$/, ''))}d`);
 const days = (window: string) => Number(window.replace(/d$/, ''));
 const pct = (goal: number) => `${Math.round(goal * 10000) / 100}%`;
+/** The SLO's period fields for a window (`rollingPeriod` text, or `calendarPeriod`). */
+const periodOf = (window: string): Obj => (isCalendar(window) ? { calendarPeriod: window.replace('calendar-', '').toUpperCase() } : { rollingPeriod: normalizeDuration(`${days(window)}d`) });
+const windowText = (window: string) => (isCalendar(window) ? `each calendar ${window.replace('calendar-', '')}` : `over ${window}`);
 
 /** Manifest spec → normalised form. */
 export function sloForm(spec: Obj): SloForm {
   const form: SloForm = { service: spec.service, alerts: [] };
-  if (spec.availability) form.availability = { goal: Number(spec.availability.goal), window: `${days(spec.availability.window)}d` };
-  if (spec.latency) form.latency = { threshold: normalizeDuration(spec.latency.threshold)!, goal: Number(spec.latency.goal), window: `${days(spec.latency.window)}d` };
+  for (const k of ['displayName', 'sloId', 'monitoredService'] as const) if (spec[k]) form[k] = String(spec[k]);
+  if (spec.availability) form.availability = { goal: Number(spec.availability.goal), window: windowOf(spec.availability.window) };
+  if (spec.latency) form.latency = { threshold: normalizeDuration(spec.latency.threshold)!, goal: Number(spec.latency.goal), window: windowOf(spec.latency.window) };
   form.alerts = ((spec.alerts ?? []) as Obj[]).map((a) => ({
     burnRate: Number(a.burnRate),
     lookback: normalizeDuration(a.lookback)!,
     notify: [...new Set<string>(a.notify ?? [])].sort(),
+    ...(a.displayName ? { displayName: String(a.displayName) } : {}),
   }));
   return form;
 }
 
+/** The display name runctl gives an SLO of this form (`name` is metadata.name). */
+export function defaultSloDisplayName(form: Pick<SloForm, 'availability' | 'latency'>, name: string): string {
+  if (form.latency) return `${name}: ${pct(form.latency.goal)} of requests faster than ${form.latency.threshold} ${windowText(form.latency.window)}`;
+  const a = form.availability!;
+  return `${name}: ${pct(a.goal)} of requests succeed ${windowText(a.window)}`;
+}
+
+/** The display name runctl gives the policy of a burn-rate alert (`name` is metadata.name). */
+export const defaultAlertDisplayName = (name: string, alert: Pick<AlertForm, 'burnRate' | 'lookback'>) => `${name}: error budget burn rate above ${alert.burnRate}x over ${alert.lookback}`;
+
+/**
+ * A Monitoring filter in a canonical spelling, so two filters that select the same
+ * series compare equal: terms sorted, `AND` between juxtaposed terms dropped (Monitoring
+ * ANDs juxtaposed terms), no blanks around `=`, and `metric.label.K` / `resource.label.K`
+ * spelled `.labels.` (gcp-apis.md §5.2). A filter with `OR`, `NOT` or parentheses is
+ * left as it is (compared as text).
+ */
+export function canonicalFilter(filter: string | undefined | null): string | undefined | null {
+  if (!filter) return filter;
+  const terms = filter.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g) ?? [];
+  const joined: string[] = [];
+  for (let i = 0; i < terms.length; i++) {
+    // `a = "b"` written with blanks: glue the three tokens back into one term.
+    if (terms[i + 1] === '=' && i + 2 < terms.length) {
+      joined.push(`${terms[i]}=${terms[i + 2]}`);
+      i += 2;
+    } else joined.push(terms[i]);
+  }
+  if (joined.some((t) => /^(OR|NOT)$/.test(t) || /^[-(]|\)$/.test(t))) return filter;
+  return joined
+    .filter((t) => t !== 'AND')
+    .map((t) => t.replace(/^(metric|resource)\.label\./, '$1.labels.').replace(/\s*=\s*/, '='))
+    .sort()
+    .join(' ');
+}
+
+/** A request-based SLI with its filters canonical (see `canonicalFilter`), for comparison. */
+export function canonicalSli(sli: Obj | undefined): Obj | undefined {
+  const rb = sli?.requestBased;
+  if (rb?.goodTotalRatio) {
+    const r = rb.goodTotalRatio;
+    const out: Obj = {};
+    for (const k of ['goodServiceFilter', 'badServiceFilter', 'totalServiceFilter']) if (r[k]) out[k] = canonicalFilter(r[k]);
+    return { requestBased: { goodTotalRatio: out } };
+  }
+  if (rb?.distributionCut) return { requestBased: { distributionCut: { ...rb.distributionCut, distributionFilter: canonicalFilter(rb.distributionCut.distributionFilter) } } };
+  return sli;
+}
+
 /** The SLI, goal and period an SLO carries (normalised: no empty strings, period as text). */
 export function sloBody(form: SloForm, t: Target, name: string): Obj {
+  const displayName = form.displayName ?? defaultSloDisplayName(form, name);
   if (form.latency) {
     return {
-      displayName: `${name}: ${pct(form.latency.goal)} of requests faster than ${form.latency.threshold} over ${form.latency.window}`,
+      displayName,
       goal: form.latency.goal,
-      rollingPeriod: normalizeDuration(`${days(form.latency.window)}d`),
+      ...periodOf(form.latency.window),
       serviceLevelIndicator: {
         requestBased: { distributionCut: { distributionFilter: runFilter('request_latencies', t), range: { min: 0, max: durationSeconds(form.latency.threshold) * 1000 } } },
       },
@@ -91,9 +162,9 @@ export function sloBody(form: SloForm, t: Target, name: string): Obj {
   }
   const a = form.availability!;
   return {
-    displayName: `${name}: ${pct(a.goal)} of requests succeed over ${a.window}`,
+    displayName,
     goal: a.goal,
-    rollingPeriod: normalizeDuration(`${days(a.window)}d`),
+    ...periodOf(a.window),
     // Request-based availability: 2xx good, 5xx bad (4xx count as neither).
     serviceLevelIndicator: {
       requestBased: {
@@ -122,18 +193,23 @@ export function liveSloBody(slo: Obj): Obj {
     sli = { requestBased: { distributionCut: { distributionFilter: rb.distributionCut.distributionFilter, range: { min: Number(rb.distributionCut.range?.min ?? 0), max: Number(rb.distributionCut.range?.max ?? 0) } } } };
   }
   delete sli.type;
+  const calendar = slo.calendarPeriod && slo.calendarPeriod !== 'CALENDAR_PERIOD_UNSPECIFIED' ? String(slo.calendarPeriod) : undefined;
   return {
     displayName: slo.displayName,
     goal: Number(slo.goal),
-    rollingPeriod: slo.rollingPeriod ? normalizeDuration(slo.rollingPeriod) : undefined,
+    ...(calendar ? { calendarPeriod: calendar } : { rollingPeriod: slo.rollingPeriod ? normalizeDuration(slo.rollingPeriod) : undefined }),
     serviceLevelIndicator: sli,
   };
 }
 
+/** An SLO body (desired or live, see `liveSloBody`) with its SLI canonical, for comparison. */
+export const comparableSlo = (body: Obj): Obj => ({ ...body, serviceLevelIndicator: canonicalSli(body.serviceLevelIndicator) });
+
 /** Manifest form of the objective part of a live SLO (`availability` or `latency`). */
 export function readObjective(slo: Obj): Pick<SloForm, 'availability' | 'latency'> {
   const secs = durationSeconds(slo.rollingPeriod ?? 0);
-  const window = secs && secs % 86400 === 0 ? `${secs / 86400}d` : normalizeDuration(secs)!;
+  const calendar = slo.calendarPeriod && slo.calendarPeriod !== 'CALENDAR_PERIOD_UNSPECIFIED' ? `calendar-${String(slo.calendarPeriod).toLowerCase()}` : undefined;
+  const window = calendar ?? (secs && secs % 86400 === 0 ? `${secs / 86400}d` : normalizeDuration(secs)!);
   const cut = slo.serviceLevelIndicator?.requestBased?.distributionCut;
   if (cut) return { latency: { threshold: normalizeDuration(`${Number(cut.range?.max ?? 0)}ms`)!, goal: Number(slo.goal), window } };
   return { availability: { goal: Number(slo.goal), window } };
@@ -173,7 +249,7 @@ export function comparableAlerts(want: Obj, have: Obj): [Obj, Obj] {
 /** One desired alert policy (API shape, channels resolved). */
 export function alertPolicyBody(sloName: string, sloId: string, index: number, alert: SloForm['alerts'][number], channels: string[], labels: Obj, set: string): Obj {
   return {
-    displayName: `${sloId}: error budget burn rate above ${alert.burnRate}x over ${alert.lookback}`,
+    displayName: alert.displayName ?? defaultAlertDisplayName(sloId, alert),
     combiner: 'OR',
     conditions: [
       {
@@ -189,14 +265,26 @@ export function alertPolicyBody(sloName: string, sloId: string, index: number, a
   };
 }
 
-/** The compared part of an alert policy (desired body or live policy). */
+/**
+ * Index of a policy's burn-rate condition: the first threshold condition on
+ * `select_slo_burn_rate` (a policy made elsewhere may hold others too), else 0.
+ */
+export function burnConditionIndex(p: Obj): number {
+  const i = ((p.conditions ?? []) as Obj[]).findIndex((c) => parseBurnRateFilter(c.conditionThreshold?.filter));
+  return i < 0 ? 0 : i;
+}
+
+/**
+ * The compared part of an alert policy (desired body or live policy): its display name,
+ * its burn-rate condition, channels and whether it is enabled. What runctl does not model
+ * (further conditions and the combiner joining them, documentation, severity, the alert
+ * strategy, labels of other tools) is neither compared nor written: updates keep it.
+ */
 export function alertView(p: Obj): Obj {
-  const c = p.conditions?.[0];
+  const c = p.conditions?.[burnConditionIndex(p)];
   const th = c?.conditionThreshold ?? {};
   return {
     displayName: p.displayName,
-    combiner: p.combiner,
-    conditions: (p.conditions ?? []).length,
     filter: th.filter,
     comparison: th.comparison,
     thresholdValue: th.thresholdValue === undefined ? undefined : Number(th.thresholdValue),

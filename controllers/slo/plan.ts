@@ -5,15 +5,17 @@
 import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
 import { hasIdentity } from '../../src/engine/ownership';
-import { alertIndexOf, channelsFor, liveAlerts, type LiveSlo } from './live';
-import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, comparableAlerts, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
+import { channelsFor, liveAlerts, ownedBySet, policyIndex, splitChannels, type LiveSlo } from './live';
+import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, comparableAlerts, comparableSlo, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
 
 /** Everything the desired state depends on. */
 export interface DesiredSlo {
   form: SloForm;
   target: Target;
-  /** The SLO ID (metadata.name). */
+  /** The Slo's metadata.name: its alert policies' identity and runctl's default display names. */
   id: string;
+  /** The SLO's ID in Cloud Monitoring (`spec.sloId`, else metadata.name). */
+  sloId: string;
   /** Ownership and user labels (the engine's). */
   labels: Record<string, string>;
   set: string;
@@ -22,10 +24,38 @@ export interface DesiredSlo {
 /** Name of the monitored service runctl would use (the live one, else its own ID). */
 export const monitoredName = (d: DesiredSlo, live: LiveSlo) => live.monitored?.name ?? `projects/${d.target.project}/services/${monitoredServiceId(d.target)}`;
 
-/** The email channel runctl owns for an address, or undefined (the keeper when there are duplicates). */
-export function channelFor(channels: Obj[], address: string, set: string): Obj | undefined {
-  return channelsFor(channels, address, set)[0];
+/** The email channel runctl owns (or, adopting, adopts) for an address, or undefined (the keeper when there are duplicates). */
+export function channelFor(live: Pick<LiveSlo, 'channels' | 'adoptableChannels'>, address: string, set: string): Obj | undefined {
+  return channelsFor(live.channels, address, set, live.adoptableChannels)[0];
 }
+
+/** The live policies by alert index (see `policyIndex`). */
+export const policiesByIndex = (live: LiveSlo) => new Map(live.policies.map((p) => [policyIndex(live, p), p]));
+
+/**
+ * How a live policy differs from its desired body: in what runctl manages (display name,
+ * burn-rate condition, email channels, enabled; `changes`) and in its labels. Channels of
+ * other types are kept, so they are not compared.
+ */
+export function policyDiff(body: Obj, p: Obj, channels: Obj[]): { view: boolean; labels: boolean; changes: FieldChange[] } {
+  const have = { ...p, notificationChannels: splitChannels(p.notificationChannels, channels).modelled };
+  const [wantView, haveView] = comparableAlerts(alertView(body), alertView(have));
+  const view = diffDeclared(wantView, haveView, {}, 'alertPolicy').changes;
+  const labels = diffDeclared({ userLabels: body.userLabels }, { userLabels: p.userLabels ?? {} }, {}, 'alertPolicy').changes;
+  return { view: view.length > 0, labels: labels.length > 0, changes: [...view, ...labels] };
+}
+
+/** The SLO as wanted and as live, comparable (SLI filters canonical, see `canonicalFilter`). */
+export function sloDiff(d: DesiredSlo, slo: Obj, labels: Record<string, string>): { body: boolean; labels: boolean; changes: FieldChange[] } {
+  const want = comparableSlo(sloBody(d.form, d.target, d.id));
+  const have = comparableSlo(liveSloBody(slo));
+  const body = diffDeclared(want, have, { exact: ['serviceLevelIndicator'] }, 'slo').changes;
+  const lab = diffDeclared({ userLabels: labels }, { userLabels: slo.userLabels ?? {} }, {}, 'slo').changes;
+  return { body: body.length > 0, labels: lab.length > 0, changes: [...body, ...lab] };
+}
+
+/** Whether adopting this Slo labels its monitored service (made outside runctl, not yet the set's). */
+export const adoptsMonitored = (d: DesiredSlo, live: LiveSlo) => !!(live.adopting && live.sloParent && live.sloParent === live.monitored && !ownedBySet(live.sloParent.userLabels, d.set));
 
 /** Whether a live channel lacks the identity labels (made by an earlier version): they are added. */
 export const needsIdentity = (c: Obj, set: string, address: string) => !hasIdentity(c.userLabels, set, CHANNEL_OWNER, channelRole(address));
@@ -38,7 +68,7 @@ export const sharedLabels = (d: DesiredSlo) => ({ 'managed-by': d.labels['manage
 
 /** Desired alert policies, with channel names (a placeholder where a channel is still to be made). */
 export function desiredPolicies(d: DesiredSlo, live: LiveSlo, channelName: (address: string) => string | undefined): Obj[] {
-  const sloName = `${monitoredName(d, live)}/serviceLevelObjectives/${d.id}`;
+  const sloName = `${monitoredName(d, live)}/serviceLevelObjectives/${d.sloId}`;
   return d.form.alerts.map((a, i) => {
     const channels = a.notify.map((n) => channelName(emailOf(n)) ?? `(new channel for ${emailOf(n)})`);
     return alertPolicyBody(sloName, d.id, i, a, channels, d.labels, d.set);
@@ -50,31 +80,29 @@ const label = (i: number, p: Obj) => `alertPolicy #${i} "${p.displayName}"`;
 function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
   const out: SubChange[] = [];
   if (!live.monitored) out.push({ name: `monitoredService ${monitoredServiceId(d.target)} (Cloud Run ${d.target.service} in ${d.target.location})`, action: 'create' });
-  const want = { ...sloBody(d.form, d.target, d.id), userLabels: d.labels };
-  if (!live.slo) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'create' });
-  else if (!sameMonitoringName(live.sloParent?.name, monitoredName(d, live))) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'replace', notes: [`moves from ${live.sloParent?.name ?? 'another service'}`] });
+  else if (adoptsMonitored(d, live)) out.push({ name: `monitoredService ${String(live.monitored.name).split('/').pop()}`, action: 'update', notes: ['adopted: gets the ownership labels only'] });
+  if (!live.slo) out.push({ name: `serviceLevelObjective ${d.sloId}`, action: 'create' });
+  else if (!sameMonitoringName(live.sloParent?.name, monitoredName(d, live))) out.push({ name: `serviceLevelObjective ${d.sloId}`, action: 'replace', notes: [`moves from ${live.sloParent?.name ?? 'another service'}`] });
   else {
-    const have = { ...liveSloBody(live.slo), userLabels: live.slo.userLabels ?? {} };
-    const { changes } = diffDeclared(want, have, { exact: ['serviceLevelIndicator'] }, 'slo');
-    if (changes.length) out.push({ name: `serviceLevelObjective ${d.id}`, action: 'update', changes });
+    const { changes } = sloDiff(d, live.slo, d.labels);
+    if (changes.length) out.push({ name: `serviceLevelObjective ${d.sloId}`, action: 'update', changes });
   }
   for (const a of addressesOf(d)) {
-    const [keep, ...extra] = channelsFor(live.channels, a, d.set);
+    const [keep, ...extra] = channelsFor(live.channels, a, d.set, live.adoptableChannels);
     if (!keep) out.push({ name: `notificationChannel email:${a}`, action: 'create' });
-    else if (needsIdentity(keep, d.set, a)) out.push({ name: `notificationChannel email:${a}`, action: 'update', notes: ['made by an earlier runctl: gets its identity labels'] });
+    else if (needsIdentity(keep, d.set, a)) out.push({ name: `notificationChannel email:${a}`, action: 'update', notes: [ownedBySet(keep.userLabels, d.set) ? 'made by an earlier runctl: gets its identity labels' : `adopted (${keep.name}): gets the ownership labels only`] });
     for (const x of extra) out.push({ name: `notificationChannel email:${a} (${x.name})`, action: 'delete', notes: [`duplicate of ${keep.name}`] });
   }
-  const byIndex = new Map(live.policies.map((p) => [alertIndexOf(p), p]));
-  desiredPolicies(d, live, (a) => channelFor(live.channels, a, d.set)?.name).forEach((body, i) => {
+  const byIndex = policiesByIndex(live);
+  desiredPolicies(d, live, (a) => channelFor(live, a, d.set)?.name).forEach((body, i) => {
     const p = byIndex.get(i);
     if (!p) return out.push({ name: label(i, body), action: 'create' });
-    const [wantView, haveView] = comparableAlerts(alertView(body), alertView(p));
-    const { changes } = diffDeclared({ ...wantView, userLabels: body.userLabels }, { ...haveView, userLabels: p.userLabels ?? {} }, {}, 'alertPolicy');
-    if (changes.length) out.push({ name: label(i, body), action: 'update', changes });
+    const { changes } = policyDiff(body, p, live.channels);
+    if (changes.length) out.push({ name: label(i, body), action: 'update', changes, ...(live.adopting ? { notes: [`adopted: ${p.name}`] } : {}) });
   });
   for (const [i, p] of byIndex) if (i >= d.form.alerts.length) out.push({ name: label(i, p), action: 'delete' });
   for (const p of live.duplicates) {
-    const i = alertIndexOf(p);
+    const i = policyIndex(live, p);
     out.push({ name: `${label(i, p)} (${p.name})`, action: 'delete', notes: [`duplicate of ${byIndex.get(i)?.name ?? 'another policy'}`] });
   }
   return out;
@@ -88,7 +116,7 @@ function specChanges(d: DesiredSlo, live: LiveSlo, have: SloForm): FieldChange[]
   for (const kind of ['availability', 'latency'] as const) {
     if (haveObjective[kind] && !objective[kind]) changes.push({ path: `spec.${kind}`, op: 'remove', old: haveObjective[kind] });
   }
-  const byIndex = liveAlerts(live);
+  const byIndex = liveAlerts(live, d.id);
   alerts.forEach((a, i) => {
     const l = byIndex.get(i);
     if (!l) changes.push({ path: `spec.alerts.${i}`, op: 'add', new: a });

@@ -402,7 +402,16 @@ export interface ExportedSpec {
    * Other resources this one implies, as manifests (a Service's Cloud Storage mount as a
    * `Volume`): exported too unless a resource of that kind and name already is.
    */
-  related?: Array<{ kind: string; name: string; spec: Form }>;
+  related?: Array<{
+    kind: string;
+    name: string;
+    spec: Form;
+    /**
+     * Exported only as its kind lists it (the Service an Slo measures): when it is not
+     * found, nothing is made up and the referencing manifest's comment says so.
+     */
+    listedOnly?: boolean;
+  }>;
 }
 
 /**

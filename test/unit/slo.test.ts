@@ -22,7 +22,7 @@ function liveFor(s: Record<string, any>): LiveSlo {
   const monitored = { name: MON, cloudRun: { serviceName: 'jokes', location: 'europe-north1' }, userLabels: OWNER };
   return { target: T, monitored, sloParent: monitored, slo: { ...body, name: SLO, rollingPeriod: { seconds: '86400', nanos: 0 }, userLabels: OWNER }, policies, duplicates: [], channels: [channel] };
 }
-const desired = (s: Record<string, any>): DesiredSlo => ({ form: sloForm(s), target: T, id: 'jokes-availability', labels: OWNER, set: 'default' });
+const desired = (s: Record<string, any>): DesiredSlo => ({ form: sloForm(s), target: T, id: 'jokes-availability', sloId: 'jokes-availability', labels: OWNER, set: 'default' });
 
 describe('Slo: Monitoring objects', () => {
   it('measures availability from run.googleapis.com/request_count: 2xx good, 5xx bad', () => {
@@ -50,7 +50,7 @@ describe('Slo: Monitoring objects', () => {
   });
 
   it('reads live objects back to the manifest form', () => {
-    expect(liveForm(liveFor(spec))).toEqual(sloForm(spec));
+    expect(liveForm(liveFor(spec), 'jokes-availability')).toEqual(sloForm(spec));
     expect(liveSloBody(liveFor(spec).slo!)).toEqual(sloBody(sloForm(spec), T, 'jokes-availability'));
   });
 });
@@ -120,7 +120,7 @@ describe('Slo: plan', () => {
   ];
   it.each(cases)('$reason', ({ live, want, action, paths, children }) => {
     const l = live();
-    const plan = planSlo(desired(want ?? spec), l, liveForm(l));
+    const plan = planSlo(desired(want ?? spec), l, liveForm(l, 'jokes-availability'));
     expect(plan.action).toBe(action);
     expect(plan.changes.map((c) => c.path).sort()).toEqual(paths);
     expect((plan.children ?? []).map((c) => [c.name.split(' ')[0], c.action])).toEqual(children);
@@ -129,7 +129,7 @@ describe('Slo: plan', () => {
   it('re-creates the SLO under the new service when `service` changes', () => {
     const l = liveFor(spec);
     l.monitored = undefined;
-    const plan = planSlo({ ...desired({ ...spec, service: 'jokes2' }), target: { ...T, service: 'jokes2' } }, l, liveForm(l));
+    const plan = planSlo({ ...desired({ ...spec, service: 'jokes2' }), target: { ...T, service: 'jokes2' } }, l, liveForm(l, 'jokes-availability'));
     expect(plan.action).toBe('replace');
     expect(plan.changes.map((c) => c.path)).toEqual(['spec.service']);
     expect(plan.children!.map((c) => c.action)).toEqual(['create', 'replace', 'update']);
@@ -141,7 +141,7 @@ describe('Slo: plan', () => {
     l.monitored = { ...l.monitored!, name: byNumber(MON) };
     l.sloParent = l.monitored;
     l.slo = { ...l.slo!, name: byNumber(SLO) };
-    const plan = planSlo(desired(spec), l, liveForm(l));
+    const plan = planSlo(desired(spec), l, liveForm(l, 'jokes-availability'));
     expect(plan.action).toBe('noop');
     expect(plan.children ?? []).toEqual([]);
   });

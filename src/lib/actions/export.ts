@@ -147,6 +147,10 @@ export async function exportResources(o: Opened, req: ExportRequest): Promise<Ex
       await exportOne(own, [...live, own]);
       continue;
     }
+    if (rel.listedOnly) {
+      out.find((e) => e.key === from)?.unexpressed.push(`${key} is not found in project ${where[0].project}: declare it with the manifests, as this one refers to it`);
+      continue;
+    }
     out.push({ key, manifest: manifestOf(rel.kind, rel.name, {}, {}, rel.spec), unexpressed: [], adoption: { action: 'none' }, impliedBy: from });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));

@@ -1,0 +1,256 @@
+/**
+ * Slos recognised from Monitoring parts made outside runctl: monitored services, SLOs,
+ * burn-rate alert policies and channels created through the official Monitoring client
+ * the way the console, gcloud and Terraform make them (their IDs and display names, no
+ * runctl labels), then `runctl export slos` -> one minimal Slo per SLO (what it cannot
+ * express listed at the top) -> the plan with --adopt changes labels only -> `apply
+ * --adopt` writes only labels (counted, and every object compared before and after) ->
+ * `diff` exits 0 and nothing is ever duplicated.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness';
+
+const P = 'projects/local-project';
+const REGION = 'europe-north1';
+const RUN = `${P}/locations/${REGION}`;
+type Obj = Record<string, any>;
+
+/** A Cloud Run metric filter as people write it: `AND`-joined, in their own order. */
+const runFilter = (metric: string, service: string, extra: string[] = []) =>
+  [`resource.type="cloud_run_revision"`, `resource.labels.location="${REGION}"`, `resource.labels.service_name="${service}"`, `metric.type="run.googleapis.com/${metric}"`, ...extra].join(' AND ');
+const burn = (slo: string, lookback: string, threshold: number, displayName: string) => ({
+  displayName,
+  conditionThreshold: { filter: `select_slo_burn_rate("${slo}", "${lookback}")`, comparison: 'COMPARISON_GT' as const, thresholdValue: threshold, duration: { seconds: 0 } },
+});
+
+describe('export and adopt Slos made in the console, with gcloud or Terraform', () => {
+  let h: Harness;
+  let out: string;
+  let other: string;
+  const ids: Obj = {};
+  const sm = () => h.clients.monitoring('ServiceMonitoringServiceClient');
+  const ap = () => h.clients.monitoring('AlertPolicyServiceClient');
+  const nc = () => h.clients.monitoring('NotificationChannelServiceClient');
+  const all = async <T>(it: AsyncIterable<T>) => {
+    const xs: T[] = [];
+    for await (const x of it) xs.push(x);
+    return xs;
+  };
+  /** Every Monitoring object of the project, by name. */
+  const world = async (): Promise<Map<string, Obj>> => {
+    const objs: Obj[] = [];
+    const services = (await all(sm().listServicesAsync({ parent: P }))) as Obj[];
+    objs.push(...services);
+    for (const s of services) objs.push(...((await all(sm().listServiceLevelObjectivesAsync({ parent: s.name }))) as Obj[]));
+    objs.push(...((await all(ap().listAlertPoliciesAsync({ name: P }))) as Obj[]));
+    objs.push(...((await all(nc().listNotificationChannelsAsync({ name: P }))) as Obj[]));
+    return new Map(objs.map((o) => [o.name, o]));
+  };
+  /** An object without what every write renews (its labels, its mutation records). */
+  const unlabelled = (o: Obj) => {
+    const { userLabels: _l, mutationRecord: _m, mutationRecords: _ms, ...rest } = o;
+    return rest;
+  };
+
+  beforeAll(async () => {
+    h = await startHarness();
+    for (const name of ['checkout', 'search']) {
+      const [op] = await h.clients.runServices().createService({ parent: RUN, serviceId: name, service: { client: 'gcloud', template: { containers: [{ image: `gcr.io/acme/${name}:1` }] } } });
+      await op.promise();
+    }
+    // The console: "Define service" on the Cloud Run candidate (a basic service, ID chosen by
+    // the server), an SLO without an ID, an email channel and two burn-rate alerts.
+    const [checkout] = await sm().createService({ parent: P, service: { displayName: 'checkout', basicService: { serviceType: 'CLOUD_RUN', serviceLabels: { service_name: 'checkout', location: REGION } } } });
+    const [avail] = await sm().createServiceLevelObjective({
+      parent: checkout.name!,
+      serviceLevelObjective: {
+        displayName: 'Checkout availability',
+        goal: 0.995,
+        calendarPeriod: 'MONTH',
+        serviceLevelIndicator: { requestBased: { goodTotalRatio: { badServiceFilter: runFilter('request_count', 'checkout', ['metric.labels.response_code_class="5xx"']), goodServiceFilter: runFilter('request_count', 'checkout', ['metric.labels.response_code_class="2xx"']) } } },
+      },
+    });
+    const [oncall] = await nc().createNotificationChannel({ name: P, notificationChannel: { type: 'email', displayName: 'On-call', labels: { email_address: 'oncall@acme.example' } } });
+    for (const [lookback, rate, title] of [['3600s', 10, 'Checkout fast burn'], ['21600s', 2, 'Checkout slow burn']] as const) {
+      await ap().createAlertPolicy({ name: P, alertPolicy: { displayName: title, combiner: 'OR', conditions: [burn(avail.name!, lookback, rate, `Burn rate above ${rate}`)], notificationChannels: [oncall.name!] } });
+    }
+    // Terraform: a custom service with an SLO it names, a latency SLI, a multi-window alert
+    // (two burn-rate conditions joined by AND) with documentation and a severity, notifying
+    // email and Slack; and a budget alert on the same SLO.
+    const [search] = await sm().createService({ parent: P, serviceId: 'search-custom', service: { displayName: 'Search', custom: {} } });
+    const [latency] = await sm().createServiceLevelObjective({
+      parent: search.name!,
+      serviceLevelObjectiveId: 'search-latency',
+      serviceLevelObjective: {
+        displayName: 'Search p95 under 300ms',
+        goal: 0.95,
+        rollingPeriod: { seconds: 7 * 86400 },
+        serviceLevelIndicator: { requestBased: { distributionCut: { distributionFilter: runFilter('request_latencies', 'search'), range: { max: 300 } } } },
+      },
+    });
+    const [team] = await nc().createNotificationChannel({ name: P, notificationChannel: { type: 'email', displayName: 'Search team', labels: { email_address: 'search@acme.example' } } });
+    const [slack] = await nc().createNotificationChannel({ name: P, notificationChannel: { type: 'slack', displayName: 'Slack #search', labels: { channel_name: '#search' } } });
+    await ap().createAlertPolicy({
+      name: P,
+      alertPolicy: {
+        displayName: 'Search latency burn',
+        combiner: 'AND',
+        conditions: [burn(latency.name!, '3600s', 5, 'long window'), burn(latency.name!, '300s', 5, 'short window')],
+        notificationChannels: [team.name!, slack.name!],
+        documentation: { content: 'Check the search index.', mimeType: 'text/markdown' },
+        severity: 'WARNING',
+      },
+    });
+    await ap().createAlertPolicy({
+      name: P,
+      alertPolicy: { displayName: 'Search budget half gone', combiner: 'OR', conditions: [{ displayName: 'budget', conditionThreshold: { filter: `select_slo_budget_fraction("${latency.name}")`, comparison: 'COMPARISON_LT' as const, thresholdValue: 0.5, duration: { seconds: 0 } } }] },
+    });
+    // A windows-based SLO (no Slo expresses it), under the console's service.
+    const [windows] = await sm().createServiceLevelObjective({
+      parent: checkout.name!,
+      serviceLevelObjectiveId: 'checkout-windows',
+      serviceLevelObjective: {
+        displayName: 'Checkout good minutes',
+        goal: 0.99,
+        rollingPeriod: { seconds: 86400 },
+        serviceLevelIndicator: { windowsBased: { windowPeriod: { seconds: 60 }, goodTotalRatioThreshold: { threshold: 0.9, performance: { goodTotalRatio: { goodServiceFilter: runFilter('request_count', 'checkout', ['metric.labels.response_code_class="2xx"']), totalServiceFilter: runFilter('request_count', 'checkout') } } } } },
+      },
+    });
+    Object.assign(ids, { checkout: checkout.name, avail: avail.name, oncall: oncall.name, search: search.name, latency: latency.name, team: team.name, slack: slack.name, windows: windows.name });
+
+    out = path.join(h.dir, 'exported');
+    other = path.join(h.dir, 'windows');
+    const avId = String(avail.name).split('/').pop()!;
+    const list = await h.cli(['export', 'slos', '-o', 'json']);
+    expect(list.code, list.stderr).toBe(0);
+    const names = (JSON.parse(list.stdout) as Obj[]).filter((m) => m.kind === 'Slo').map((m) => m.metadata.name);
+    expect(names).toHaveLength(3);
+    const availName = (JSON.parse(list.stdout) as Obj[]).find((m) => m.spec.sloId === avId)!.metadata.name;
+    const r = await h.cli(['export', 'slos', availName, 'search-latency', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await h.cli(['export', 'slos', 'checkout-windows', '--out', other])).code).toBe(0);
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  const docs = (dir: string) => fs.readdirSync(dir).map((f) => ({ file: f, text: fs.readFileSync(path.join(dir, f), 'utf8'), doc: YAML.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Obj }));
+  const header = (text: string) => text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+
+  it("exports one minimal Slo per SLO, with the console's IDs and display names, and the Services they measure", () => {
+    const files = docs(out);
+    expect(files.map((f) => `${f.doc.kind}/${f.doc.spec.service ?? f.doc.metadata.name}`).sort()).toEqual(['Service/checkout', 'Service/search', 'Slo/checkout', 'Slo/search']);
+    const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!.doc;
+    expect(avail.metadata.name).toMatch(/^slo-[a-z0-9-]+$/);
+    expect(avail.spec).toEqual({
+      service: 'checkout',
+      displayName: 'Checkout availability',
+      sloId: String(ids.avail).split('/').pop(),
+      monitoredService: String(ids.checkout).split('/').pop(),
+      availability: { goal: 0.995, window: 'calendar-month' },
+      alerts: [
+        { burnRate: 10, lookback: '1h', notify: ['email:oncall@acme.example'], displayName: 'Checkout fast burn' },
+        { burnRate: 2, lookback: '6h', notify: ['email:oncall@acme.example'], displayName: 'Checkout slow burn' },
+      ],
+    });
+    const search = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'search')!;
+    expect(search.doc).toEqual({
+      apiVersion: 'runctl.dev/v1alpha1',
+      kind: 'Slo',
+      metadata: { name: 'search-latency' },
+      spec: {
+        service: 'search',
+        displayName: 'Search p95 under 300ms',
+        monitoredService: 'search-custom',
+        latency: { threshold: '300ms', goal: 0.95, window: '7d' },
+        alerts: [{ burnRate: 5, lookback: '1h', notify: ['email:search@acme.example'], displayName: 'Search latency burn' }],
+      },
+    });
+    for (const f of files) expect(YAML.stringify(f.doc), f.file).not.toMatch(/managed-by|runctl-/);
+    expect(fs.readdirSync(out).sort()).toContain('service-checkout.yaml');
+  });
+
+  it('lists at the top what a Slo cannot express: nothing for the console group, the rest for the others', () => {
+    const files = docs(out);
+    const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!;
+    expect(header(avail.text)).not.toContain('Not expressible');
+    const search = header(files.find((f) => f.doc.metadata.name === 'search-latency')!.text);
+    for (const what of ['condition "short window"', 'joined by AND: kept', 'documentation: kept', 'severity WARNING: kept', '"Slack #search" (type slack', '"Search budget half gone"', 'not its burn rate']) {
+      expect(search).toContain(what);
+    }
+    const windows = header(docs(other).find((f) => f.doc.kind === 'Slo')!.text);
+    expect(windows).toContain('serviceLevelIndicator: a windows-based SLI');
+    expect(windows).toContain('applying it replaces the SLI');
+  });
+
+  it('the plan with --adopt changes labels only; apply --adopt writes only labels, once per object; then diff exits 0', async () => {
+    const plan = await h.cli(['diff', '-f', out, '--adopt', '-o', 'json']);
+    expect(plan.code, plan.stderr).toBe(2);
+    const entries = JSON.parse(plan.stdout).entries as Obj[];
+    for (const e of entries) {
+      expect(e.changes.map((c: Obj) => c.path).filter((p: string) => !p.startsWith('metadata.labels')), e.key).toEqual([]);
+      for (const c of e.children ?? []) {
+        expect(c.action, `${e.key} ${c.name}`).toBe('update');
+        expect((c.changes ?? []).map((x: Obj) => x.path).filter((p: string) => !/\.userLabels/.test(p)), `${e.key} ${c.name}`).toEqual([]);
+      }
+    }
+
+    const before = await world();
+    await h.resetStats();
+    const adopted = await h.cli(['apply', '-f', out, '--adopt']);
+    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
+    const stats = await h.stats();
+    const writes = Object.fromEntries(Object.entries(stats.calls).filter(([m]) => /\.(Create|Update|Delete|Set|Insert|Patch)/.test(m)));
+    expect(writes).toEqual({
+      'Services.UpdateService': 2, // the Cloud Run services' labels
+      'ServiceMonitoringService.UpdateService': 2, // the monitored services
+      'ServiceMonitoringService.UpdateServiceLevelObjective': 2,
+      'AlertPolicyService.UpdateAlertPolicy': 3, // the burn-rate alerts; the budget alert is not the Slo's
+      'NotificationChannelService.UpdateNotificationChannel': 2, // the email channels; Slack is kept as it is
+    });
+    expect(stats.writes).toBe(11);
+
+    // Every object is as it was but for its labels; nothing was made or removed.
+    const after = await world();
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    const owned = { 'managed-by': 'runctl', 'runctl-set': 'default' };
+    for (const [name, o] of after) {
+      expect(unlabelled(o), name).toEqual(unlabelled(before.get(name)!));
+      const untouched = [ids.slack, ids.windows].includes(name) || o.displayName === 'Search budget half gone';
+      if (untouched) expect(o.userLabels ?? {}, name).toEqual(before.get(name)!.userLabels ?? {});
+      else expect(o.userLabels, name).toMatchObject(owned);
+    }
+
+    await h.resetStats();
+    const diff = await h.cli(['diff', '-f', out]);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+    const again = await h.cli(['apply', '-f', out]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect((await h.stats()).writes).toBe(0);
+    expect([...(await world()).keys()].sort()).toEqual([...before.keys()].sort());
+  });
+
+  it('once adopted, the Slos are managed: exported again they are the same manifests, and a change is planned in place', async () => {
+    const again = path.join(h.dir, 'again');
+    const names = docs(out).filter((f) => f.doc.kind === 'Slo').map((f) => f.doc.metadata.name);
+    expect((await h.cli(['export', 'slos', ...names, '--out', again])).code).toBe(0);
+    for (const f of docs(out).filter((x) => x.doc.kind === 'Slo')) {
+      const g = docs(again).find((x) => x.doc.metadata.name === f.doc.metadata.name)!;
+      expect(g.doc, f.file).toEqual(f.doc);
+      expect(header(g.text)).toContain('already managed by runctl set "default"');
+    }
+    // A changed burn rate updates the adopted policy in place, keeping what runctl does not model.
+    const file = docs(out).find((f) => f.doc.metadata.name === 'search-latency')!;
+    file.doc.spec.alerts[0].burnRate = 6;
+    fs.writeFileSync(path.join(out, file.file), YAML.stringify(file.doc));
+    expect((await h.cli(['apply', '-f', out])).code).toBe(0);
+    const pols = (await all(ap().listAlertPoliciesAsync({ name: P }))) as Obj[];
+    const p = pols.find((x) => x.displayName === 'Search latency burn')!;
+    expect(pols).toHaveLength(4);
+    expect(p.conditions.map((c: Obj) => [c.displayName, c.conditionThreshold.thresholdValue])).toEqual([['long window', 6], ['short window', 5]]);
+    expect(p).toMatchObject({ combiner: 'AND', severity: 'WARNING', documentation: { content: 'Check the search index.' } });
+    expect([...p.notificationChannels].sort()).toEqual([ids.team, ids.slack].sort());
+    expect((await h.cli(['diff', '-f', out])).code).toBe(0);
+  });
+});
