@@ -14,7 +14,7 @@ import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
 import { channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, splitChannels, type LiveSlo } from './live';
 import { alertIdentity, burnConditionIndex, channelBody, channelIdentity, comparableSlo, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
-import { addressesOf, adoptsMonitored, channelFor, desiredPolicies, monitoredName, needsIdentity, policiesByIndex, policyDiff, sharedLabels, sloDiff, type DesiredSlo } from './plan';
+import { addressesOf, adoptsMonitored, channelFor, channelNeedsLabels, desiredPolicies, monitoredName, policiesByIndex, policyDiff, sharedLabels, sloDiff, type DesiredSlo } from './plan';
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
@@ -107,7 +107,7 @@ async function ensureChannels(clients: Clients, d: DesiredSlo, live: LiveSlo, t:
     const existing = channelFor(live, address, d.set);
     if (existing) {
       names.set(address, existing.name);
-      if (needsIdentity(existing, d.set, address)) {
+      if (channelNeedsLabels(d, existing, address)) {
         t.progress(`labelling notification channel ${existing.name} for ${address} with its identity`);
         t.own++;
         await write(() => nc.updateNotificationChannel({ notificationChannel: { name: existing.name, userLabels: { ...(existing.userLabels ?? {}), ...identity } }, ...labelsOnly }));

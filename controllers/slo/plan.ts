@@ -4,7 +4,7 @@
  */
 import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { hasIdentity } from '../../src/engine/ownership';
+import { hasIdentity, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/engine/ownership';
 import { channelsFor, liveAlerts, ownedBySet, policyIndex, splitChannels, type LiveSlo } from './live';
 import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, comparableAlerts, comparableSlo, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
 
@@ -54,8 +54,18 @@ export function sloDiff(d: DesiredSlo, slo: Obj, labels: Record<string, string>)
   return { body: body.length > 0, labels: lab.length > 0, changes: [...body, ...lab] };
 }
 
+/**
+ * Whether this plan takes ownership: the desired labels carry runctl's markers. The engine
+ * also plans an unowned Slo with the manifest's own labels only, to see whether it already
+ * matches; then the ownership labels adopting would write on the parts are no difference.
+ */
+export const owning = (d: DesiredSlo) => d.labels[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+
 /** Whether adopting this Slo labels its monitored service (made outside runctl, not yet the set's). */
-export const adoptsMonitored = (d: DesiredSlo, live: LiveSlo) => !!(live.adopting && live.sloParent && live.sloParent === live.monitored && !ownedBySet(live.sloParent.userLabels, d.set));
+export const adoptsMonitored = (d: DesiredSlo, live: LiveSlo) => !!(owning(d) && live.adopting && live.sloParent && live.sloParent === live.monitored && !ownedBySet(live.sloParent.userLabels, d.set));
+
+/** Whether a channel needs labels written: an earlier runctl's without identity, or one being adopted. */
+export const channelNeedsLabels = (d: DesiredSlo, c: Obj, address: string) => needsIdentity(c, d.set, address) && (ownedBySet(c.userLabels, d.set) || owning(d));
 
 /** Whether a live channel lacks the identity labels (made by an earlier version): they are added. */
 export const needsIdentity = (c: Obj, set: string, address: string) => !hasIdentity(c.userLabels, set, CHANNEL_OWNER, channelRole(address));
@@ -90,14 +100,15 @@ function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
   for (const a of addressesOf(d)) {
     const [keep, ...extra] = channelsFor(live.channels, a, d.set, live.adoptableChannels);
     if (!keep) out.push({ name: `notificationChannel email:${a}`, action: 'create' });
-    else if (needsIdentity(keep, d.set, a)) out.push({ name: `notificationChannel email:${a}`, action: 'update', notes: [ownedBySet(keep.userLabels, d.set) ? 'made by an earlier runctl: gets its identity labels' : `adopted (${keep.name}): gets the ownership labels only`] });
+    else if (channelNeedsLabels(d, keep, a)) out.push({ name: `notificationChannel email:${a}`, action: 'update', notes: [ownedBySet(keep.userLabels, d.set) ? 'made by an earlier runctl: gets its identity labels' : `adopted (${keep.name}): gets the ownership labels only`] });
     for (const x of extra) out.push({ name: `notificationChannel email:${a} (${x.name})`, action: 'delete', notes: [`duplicate of ${keep.name}`] });
   }
   const byIndex = policiesByIndex(live);
   desiredPolicies(d, live, (a) => channelFor(live, a, d.set)?.name).forEach((body, i) => {
     const p = byIndex.get(i);
     if (!p) return out.push({ name: label(i, body), action: 'create' });
-    const { changes } = policyDiff(body, p, live.channels);
+    // Not taking ownership (see `owning`): the manifest's own labels are what must be there.
+    const { changes } = policyDiff(owning(d) ? body : { ...body, userLabels: d.labels }, p, live.channels);
     if (changes.length) out.push({ name: label(i, body), action: 'update', changes, ...(live.adopting ? { notes: [`adopted: ${p.name}`] } : {}) });
   });
   for (const [i, p] of byIndex) if (i >= d.form.alerts.length) out.push({ name: label(i, p), action: 'delete' });

@@ -184,6 +184,32 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
     expect(windows).toContain('applying it replaces the SLI');
   });
 
+  it('without --adopt: diff exits 0 and marks each Slo not managed; apply writes nothing to them', async () => {
+    const json = await h.cli(['diff', '-f', out, '-o', 'json']);
+    expect(json.code, json.stdout + json.stderr).toBe(0);
+    const entries = JSON.parse(json.stdout).entries as Obj[];
+    expect(entries.filter((e) => e.kind === 'Slo')).toHaveLength(2);
+    for (const e of entries) expect(e, e.key).toMatchObject({ action: 'noop', unowned: { adoptable: true } });
+    const before = await world();
+    await h.resetStats();
+    const applied = await h.cli(['apply', '-f', out]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Slo/search-latency (unchanged: not managed by runctl, not written');
+    expect((await h.stats()).writes).toBe(0);
+    expect(await world()).toEqual(before);
+  });
+
+  it('a manifest that differs from the parts made elsewhere stays blocked without --adopt', async () => {
+    const file = docs(out).find((f) => f.doc.metadata.name === 'search-latency')!;
+    const changed = path.join(h.dir, 'changed');
+    fs.mkdirSync(changed, { recursive: true });
+    for (const f of docs(out)) fs.writeFileSync(path.join(changed, f.file), f.text);
+    fs.writeFileSync(path.join(changed, file.file), YAML.stringify({ ...file.doc, spec: { ...file.doc.spec, latency: { ...file.doc.spec.latency, goal: 0.9 } } }));
+    const diff = await h.cli(['diff', '-f', changed]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout + diff.stderr).toMatch(/Slo\/search-latency[^\n]*(NotOwned|--adopt)|NotOwned[^\n]*Slo\/search-latency/);
+  });
+
   it('the plan with --adopt changes labels only; apply --adopt writes only labels, once per object; then diff exits 0', async () => {
     const plan = await h.cli(['diff', '-f', out, '--adopt', '-o', 'json']);
     expect(plan.code, plan.stderr).toBe(2);
