@@ -172,6 +172,21 @@ describe('compute: load balancer chain', () => {
     expect(found.map((r) => r.name)).toEqual(['upd-fr']);
   });
 
+  it("keeps a served managed certificate's expireTime when only labels or descriptions change (adopting the chain)", async () => {
+    const c = env.clients;
+    const cert = async () => (await c.compute('SslCertificatesClient').get({ project: PROJECT, sslCertificate: 'jokes-cert' }))[0];
+    const before = await cert();
+    expect(before.managed?.status).toBe('ACTIVE');
+    await fetch(`http://${env.emu.http}/__emulator/clock/advance`, { method: 'POST', body: JSON.stringify({ seconds: 3600 }) });
+    const rules = c.compute('GlobalForwardingRulesClient');
+    const [fr] = await rules.get({ project: PROJECT, forwardingRule: 'jokes-fr' });
+    await done(c, await rules.setLabels({ project: PROJECT, resource: 'jokes-fr', globalSetLabelsRequestResource: { labels: { team: 'web' }, labelFingerprint: fr.labelFingerprint } }));
+    const proxies = c.compute('TargetHttpsProxiesClient');
+    const [p] = await proxies.get({ project: PROJECT, targetHttpsProxy: 'jokes-https' });
+    await done(c, await proxies.patch({ project: PROJECT, targetHttpsProxy: 'jokes-https', targetHttpsProxyResource: { description: 'adopted', fingerprint: p.fingerprint } }));
+    expect((await cert()).expireTime).toBe(before.expireTime);
+  });
+
   it('deletes the chain in reverse order', async () => {
     const c = env.clients;
     await lbBase(c, 'del');

@@ -289,8 +289,6 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
 /** A part without what adopting may change: its marks and the fingerprints they bump. */
 function strip(r: any): any {
   // `_field` keys are protobufjs's oneof markers for optional fields, present when the field is set.
-  // A managed certificate's expireTime is simulated from when its proxy and forwarding rule last
-  // changed (src/emulator/modules/compute/types/ssl-certificates.ts), so a label change moves it.
-  const skip = new Set(['description', 'labels', 'fingerprint', 'labelFingerprint', 'expireTime']);
+  const skip = new Set(['description', 'labels', 'fingerprint', 'labelFingerprint']);
   return Object.fromEntries(Object.entries(r).filter(([k]) => !skip.has(k) && !skip.has(k.replace(/^_/, ''))));
 }

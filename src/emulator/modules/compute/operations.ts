@@ -83,6 +83,27 @@ export function startOperation(core: EmulatorCore, req: HttpRequest, spec: Opera
   return clone(op);
 }
 
+/** Fields whose change is bookkeeping, not configuration: a certificate keeps serving through it. */
+const BOOKKEEPING = new Set(['description', 'labels', 'labelFingerprint', 'fingerprint', 'id', 'creationTimestamp']);
+
+/** A resource's configuration as comparable text (keys sorted at every depth, bookkeeping left out). */
+function configOf(r: Record<string, any>): string {
+  const sortDeep = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sortDeep) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(sortDeep(Object.fromEntries(Object.entries(r).filter(([k]) => !BOOKKEEPING.has(k) && !k.startsWith('_')))));
+}
+
+/**
+ * Simulated time since which a resource has had its present configuration: a change of
+ * labels or description alone (adopting it, say) keeps the earlier time, so what derives
+ * from how long things have been linked (a managed certificate's provisioning) does not
+ * start over.
+ */
+function linkedAt(prev: Record<string, any> | undefined, next: Record<string, any>, now: number): number {
+  if (prev && configOf(prev) === configOf(next)) return Number(prev._linkedAt ?? prev._updatedAt ?? now);
+  return now;
+}
+
 /** Complete an operation (idempotent): apply its writes, or record its failure. */
 function finish(core: EmulatorCore, st: ComputeState, rec: OpRecord): void {
   if (rec.op.status === 'DONE') return;
@@ -95,7 +116,7 @@ function finish(core: EmulatorCore, st: ComputeState, rec: OpRecord): void {
   } else {
     for (const w of rec.writes) {
       if (w.value === null) delete st.resources[w.path];
-      else st.resources[w.path] = { ...w.value, _updatedAt: core.clock.now() };
+      else st.resources[w.path] = { ...w.value, _updatedAt: core.clock.now(), _linkedAt: linkedAt(st.resources[w.path], w.value, core.clock.now()) };
     }
   }
   rec.op.status = 'DONE';

@@ -29,7 +29,8 @@ function certificateExpiry(pem: string): string | undefined {
 /** Simulated time since which the certificate is served by a forwarding rule, if it is. */
 function servingSince(certRel: string, ctx: ReadContext): number | undefined {
   let since: number | undefined;
-  const at = (rel: string) => Number(ctx.st.resources[rel]?._updatedAt ?? 0);
+  // Since each was last configured: labels or a description added later change nothing here.
+  const at = (rel: string) => Number(ctx.st.resources[rel]?._linkedAt ?? ctx.st.resources[rel]?._updatedAt ?? 0);
   for (const proxy of ctx.usersOf(certRel)) {
     for (const rule of ctx.usersOf(proxy)) {
       const t = Math.max(at(certRel), at(proxy), at(rule));
