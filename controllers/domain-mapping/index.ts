@@ -170,8 +170,11 @@ export const domainMappingController: Controller<DomainMappingSpec, Mapping, Map
     return out;
   },
 
-  async exportSpec(r) {
+  async exportSpec(r, _ctx, opts) {
     const { certificateMode, ...rest } = r.spec as MappingForm;
-    return { spec: { ...rest, ...(certificateMode === 'none' ? { certificateMode } : {}) } };
+    const service = typeof rest.service === 'string' ? rest.service : undefined;
+    // A mapping's manifest needs its Service in the set: exported alone, it brings it along.
+    const related = service && !opts?.exported.some((x) => x.kind === 'Service' && x.name === service) ? [{ kind: 'Service', name: service, spec: {}, listedOnly: true }] : [];
+    return { spec: { ...rest, ...(certificateMode === 'none' ? { certificateMode } : {}) }, related };
   },
 };

@@ -110,6 +110,9 @@ export function liveForm(svc: RunService, iam?: IamView): GpuForm {
     count: Number(limits['nvidia.com/gpu'] ?? 0),
     zonalRedundancy: !t.gpuZonalRedundancyDisabled,
   });
+  // Unspecified (gcloud and the console send none): Cloud Run selects the environment by
+  // the features used, and a GPU runs only in the second generation; runctl writes gen2.
+  if (form.executionEnvironment === undefined) form.executionEnvironment = 'gen2';
   const env = recordOf(s.env) ?? {};
   form.runtime = env.OLLAMA_HOST !== undefined ? 'ollama' : env.MODEL !== undefined ? 'vllm' : 'custom';
   if (env.MODEL !== undefined) form.model = env.MODEL;

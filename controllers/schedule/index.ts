@@ -113,7 +113,12 @@ function exportedForm(listed: Record<string, unknown>, exported: LiveResource[])
       const { url: _dropped, ...rest } = spec.target;
       const path = url.slice(base.length);
       spec.target = { service: svc.name, ...(path && path !== '/' ? { path } : {}), ...rest };
-      if (spec.audience === base) delete spec.audience;
+      // With a URL target the audience defaults to the URL (so the listing leaves an equal
+      // one out); with a service target it defaults to the service's base URL. Keep the
+      // live audience whenever it is not that base URL (Google's default is the full URI).
+      const audience = spec.audience ?? (spec.serviceAccount ? url : undefined);
+      if (audience === undefined || audience === base) delete spec.audience;
+      else spec.audience = audience;
       break;
     }
   }

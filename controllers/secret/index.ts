@@ -191,8 +191,9 @@ export const secretController: Controller<SecretSpec, SecretRaw, SecretForm> = {
     const out: LiveResource[] = [];
     for (const project of [...new Set(scopes.map((s) => s.project))].sort()) {
       for (const s of (await listSecrets(ctx, project)).values()) {
+        // Every secret, as Services and Repositories: `get` and `export` show what runctl
+        // does not own too (prune and delete act only on the set's own).
         const labels = labelsOf(s);
-        if (labels['managed-by'] !== 'runctl') continue;
         const name = secretId(s);
         out.push({
           kind: KIND,

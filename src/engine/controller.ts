@@ -407,8 +407,9 @@ export interface ExportedSpec {
     name: string;
     spec: Form;
     /**
-     * Exported only as its kind lists it (the Service an Slo measures): when it is not
-     * found, nothing is made up and the referencing manifest's comment says so.
+     * Exported only as its kind lists it (the Service an Slo measures, the Service a
+     * DomainMapping routes to): when it is not found, nothing is made up and the
+     * referencing manifest's comment says so.
      */
     listedOnly?: boolean;
   }>;

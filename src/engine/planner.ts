@@ -3,7 +3,7 @@
  * apply the engine-wide rules (ownership, adoption, paused, ignore-changes, labels)
  * and ask each controller for its plan. Pure apart from the reads.
  */
-import type { AnyController, Form, Identity, Observed, ResourcePlan, Scope } from './controller';
+import type { AnyController, FieldChange, Form, Identity, Observed, ResourcePlan, Scope } from './controller';
 import { diffDeclared, getPath, setPath } from './diff';
 import { buildGraph } from '../validate/graph';
 import { limiter } from './limit';
@@ -148,10 +148,9 @@ export function withReplacements(controller: Pick<AnyController, 'replaceOn'>, r
  * Whether a live object runctl does not own already is what its manifest says, ownership
  * markers aside: the controller's plan for it (with the manifest's own labels only, so
  * `managed-by`/`runctl-set` are not a difference) changes nothing, nothing is still
- * unknown, and the labels the manifest declares are there.
+ * unknown, and the labels the manifest declares are there. Also returns what differs.
  */
-function matchesUnowned(session: Session, m: Manifest, id: Identity, observed: Observed, unknown: string[]): boolean {
-  if (unknown.length) return false;
+function matchesUnowned(session: Session, m: Manifest, id: Identity, observed: Observed, unknown: string[]): { matches: boolean; changes: FieldChange[] } {
   const controller = session.controllerFor(m.kind);
   const resolved = resolveManifest(session, m).manifest;
   const labels = { ...(resolved.metadata.labels ?? {}) };
@@ -159,8 +158,9 @@ function matchesUnowned(session: Session, m: Manifest, id: Identity, observed: O
   const desired = controller.desired({ manifest, id }, session.planContext());
   for (const p of ignoredPaths(m)) setPath(desired, p, getPath(observed.spec, p));
   const rp = withReplacements(controller, controller.plan({ manifest, id, desired, observed }, session.planContext()));
-  if (rp.refuse || rp.action !== 'noop' || rp.changes.length || rp.operations?.length || (rp.children ?? []).some((c) => c.action !== 'noop')) return false;
-  return diffDeclared(labels, observed.labels ?? {}, {}, 'metadata.labels').changes.length === 0;
+  const changes = [...rp.changes, ...diffDeclared(labels, observed.labels ?? {}, {}, 'metadata.labels').changes];
+  const children = (rp.children ?? []).some((c) => c.action !== 'noop');
+  return { matches: !unknown.length && !rp.refuse && rp.action === 'noop' && !changes.length && !rp.operations?.length && !children, changes };
 }
 
 /**
@@ -228,7 +228,7 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
     // Not this set's: runctl never writes to it without --adopt. When it already is what
     // the manifest says, nothing needs writing either, so the plan is `noop` and says so
     // (`diff` exits 0); when it differs, the plan is `blocked`.
-    const matches = matchesUnowned(session, m, id, observed, unknown);
+    const { matches, changes } = matchesUnowned(session, m, id, observed, unknown);
     const inPlace = controller.labelsInPlace !== false;
     if (matches && (!opts.adopt || !inPlace)) return unownedEntry(base, observed, session.set, !!opts.adopt, inPlace, withLabels, desired);
     if (!opts.adopt) {
@@ -236,10 +236,11 @@ export function planResource(session: Session, m: Manifest, opts: PlanOptions = 
       return {
         ...base,
         action: 'blocked',
-        changes: [],
+        // What differs, shown as the plan would with --adopt (nothing of it is written now).
+        changes,
         patch: [],
         notes: [],
-        reason: `NotOwned: ${key} already exists, is not managed by runctl set "${session.set}"${other} and differs from the manifest; re-run with --adopt to manage it`,
+        reason: `NotOwned: ${key} already exists, is not managed by runctl set "${session.set}"${other} and differs from the manifest${changes.length ? ` (${[...new Set(changes.map((c) => c.path))].join(', ')})` : ''}; re-run with --adopt to manage it`,
       };
     }
     adopt = true;
