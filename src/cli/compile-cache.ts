@@ -1,18 +1,209 @@
 /**
- * V8's compile cache for runctl's own and its dependencies' modules, where the Node
- * version has it (`module.enableCompileCache`, Node >= 22.1): a start then skips most
- * of the JavaScript parsing and compiling that loading ~700 modules costs. Imported
- * first by `main.ts`, so the modules after it are cached. The cache lives in Node's
- * default place (the OS temp directory, or NODE_COMPILE_CACHE); NODE_DISABLE_COMPILE_CACHE=1
- * turns it off. On older Node this does nothing.
+ * V8's compile cache for runctl's own and its dependencies' modules: a start then skips
+ * most of the JavaScript parsing and compiling that loading ~700 modules costs. Imported
+ * first by `main.ts`, so every module loaded after it is cached.
+ *
+ * - Node >= 22.1 has it built in (`module.enableCompileCache`): runctl turns it on, in
+ *   Node's default place (the OS temp directory, or NODE_COMPILE_CACHE).
+ * - On older Node (20) runctl keeps its own (`installCodeCache` below), and it caches more
+ *   than V8's usual compile-time cache: the code is serialised when the process exits, so
+ *   it also holds the functions that ran (V8 compiles a function's body only when it is
+ *   first called; a cache made right after compiling holds little more than the top
+ *   level, which is why the `v8-compile-cache` approach measured within noise).
+ *
+ * NODE_DISABLE_COMPILE_CACHE=1 turns either off. A cache that cannot be read or written
+ * only costs speed; a cached entry is used only for the same file (path, size and
+ * modification time), Node version and V8 flags — V8 itself rejects data made by another
+ * version or with other flags, and the module is then compiled as usual.
  */
+import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { createHash } from 'node:crypto';
 
-const enable = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
-if (typeof enable === 'function') {
+/** The file format's version: a different one is ignored and rewritten. */
+const FORMAT = 1;
+/** A cache beyond this size is not written (it would cost more to read than it saves). */
+const MAX_BYTES = 64 * 1024 * 1024;
+/** Caches of other installs or Node versions not written for this long are removed. */
+const MAX_AGE_MS = 14 * 24 * 3600 * 1000;
+
+interface Entry {
+  /** `size:mtimeMs` of the file the data was made from. */
+  key: string;
+  data: Buffer;
+}
+
+interface Compiled {
+  script: vm.Script;
+  key: string;
+}
+
+/** The internals of `Module` this relies on (public in practice, untyped in @types/node). */
+interface ModuleInternals {
+  prototype: { _compile(this: ModuleLike, content: string, filename: string): unknown };
+  wrap(script: string): string;
+  _resolveFilename(request: string, parent: ModuleLike, isMain: boolean, options?: { paths?: string[] }): string;
+  _resolveLookupPaths(request: string, parent: ModuleLike): string[] | null;
+  _extensions: unknown;
+  _cache: unknown;
+}
+
+interface ModuleLike {
+  exports: unknown;
+  require(id: string): unknown;
+}
+
+/** Where the cache file lives: one per Node version, architecture and runctl install. */
+export function codeCacheFile(dir: string, entry: string): string {
+  const install = createHash('sha256').update(entry).digest('hex').slice(0, 12);
+  return path.join(dir, `runctl-v8-${FORMAT}-${process.version}-${process.arch}-${install}.bin`);
+}
+
+/** Read a cache file: `[u32 header length][JSON header [name, key, length][]][data...]`. */
+export function readCodeCache(file: string): Map<string, Entry> {
+  const entries = new Map<string, Entry>();
+  let buf: Buffer;
   try {
-    enable();
+    buf = fs.readFileSync(file);
   } catch {
-    /* an unwritable cache directory only costs speed */
+    return entries;
+  }
+  try {
+    const headerLength = buf.readUInt32LE(0);
+    const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString('utf8')) as Array<[string, string, number]>;
+    let offset = 4 + headerLength;
+    for (const [name, key, length] of header) {
+      if (offset + length > buf.length) return new Map();
+      entries.set(name, { key, data: buf.subarray(offset, offset + length) });
+      offset += length;
+    }
+  } catch {
+    return new Map();
+  }
+  return entries;
+}
+
+/** Write a cache file atomically (a concurrent reader sees the old file or the new one). */
+export function writeCodeCache(file: string, entries: Map<string, Entry>): void {
+  const header: Array<[string, string, number]> = [];
+  const data: Buffer[] = [];
+  let total = 0;
+  for (const [name, e] of entries) {
+    header.push([name, e.key, e.data.length]);
+    data.push(e.data);
+    total += e.data.length;
+  }
+  if (total > MAX_BYTES) return;
+  const head = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(head.length);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, Buffer.concat([length, head, ...data]));
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  removeOldCaches(path.dirname(file));
+}
+
+/** Remove caches nobody wrote for two weeks (other installs, other Node versions). */
+function removeOldCaches(dir: string): void {
+  const now = Date.now();
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith('runctl-v8-')) continue;
+    const file = path.join(dir, name);
+    try {
+      if (now - fs.statSync(file).mtimeMs > MAX_AGE_MS) fs.rmSync(file, { force: true });
+    } catch {
+      /* raced with another process */
+    }
   }
 }
+
+/**
+ * Compile CommonJS modules through `vm.Script` with cached data, and at exit write the
+ * code of every module this process compiled (when something was missing or stale).
+ * Modules that use `import()` (which needs Node's own loader callback) and files Node
+ * compiles as ES modules keep Node's own path.
+ */
+export function installCodeCache(file: string): void {
+  const Module = nodeModule as unknown as ModuleInternals;
+  const original = Module.prototype._compile;
+  const cached = readCodeCache(file);
+  const compiled = new Map<string, Compiled>();
+  let stale = false;
+
+  Module.prototype._compile = function compile(this: ModuleLike, content: string, filename: string): unknown {
+    if (content.includes('import(')) return original.call(this, content, filename);
+    let key: string;
+    try {
+      const st = fs.statSync(filename);
+      key = `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return original.call(this, content, filename);
+    }
+    const hit = cached.get(filename);
+    const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
+    let script: vm.Script;
+    try {
+      script = new vm.Script(source, { filename, cachedData: hit?.key === key ? hit.data : undefined });
+    } catch {
+      // Not CommonJS after all (Node retries such files as ES modules), or a real syntax
+      // error, which Node's own path reports as it always does.
+      return original.call(this, content, filename);
+    }
+    if (hit?.key !== key || script.cachedDataRejected) stale = true;
+    compiled.set(filename, { script, key });
+    const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
+    return wrapper.call(this.exports, this.exports, requireFor(Module, this), this, filename, path.dirname(filename));
+  };
+
+  process.once('exit', () => {
+    if (!stale) return;
+    try {
+      const next = new Map<string, Entry>();
+      for (const [name, e] of cached) if (!compiled.has(name)) next.set(name, e);
+      for (const [name, c] of compiled) next.set(name, { key: c.key, data: c.script.createCachedData() });
+      writeCodeCache(file, next);
+    } catch {
+      /* an unwritable cache only costs speed */
+    }
+  });
+}
+
+/** The `require` a module's code receives, as Node makes it. */
+function requireFor(Module: ModuleInternals, mod: ModuleLike): NodeJS.Require {
+  const req = ((id: string) => mod.require(id)) as NodeJS.Require;
+  const resolve = ((request: string, options?: { paths?: string[] }) => Module._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+  resolve.paths = (request: string) => Module._resolveLookupPaths(request, mod);
+  req.resolve = resolve;
+  req.main = require.main;
+  req.extensions = Module._extensions as NodeJS.RequireExtensions;
+  req.cache = Module._cache as NodeJS.Dict<NodeJS.Module>;
+  return req;
+}
+
+function enable(): void {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE === '1') return;
+  const builtIn = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
+  try {
+    if (typeof builtIn === 'function') {
+      builtIn();
+      return;
+    }
+    // Source maps (--enable-source-maps) are registered by Node's own compile path only.
+    if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled || process.execArgv.some((a) => a.startsWith('--enable-source-maps'))) return;
+    const dir = process.env.RUNCTL_COMPILE_CACHE || path.join(os.tmpdir(), 'runctl-compile-cache');
+    installCodeCache(codeCacheFile(dir, require.main?.filename ?? __filename));
+  } catch {
+    /* an unusable cache only costs speed */
+  }
+}
+
+enable();

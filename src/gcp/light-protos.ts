@@ -12,7 +12,7 @@
  * (`fallback`, a different GrpcClient) are gax's own. `test/unit/light-protos.test.ts`
  * checks the definitions against proto-loader's.
  */
-import { grpcNamespace, lazyRoot, type Conversion } from '../util/grpc-defs';
+import { grpcNamespace, lazyCodegen, lazyRoot, type Conversion } from '../util/grpc-defs';
 
 /** google-gax's `GrpcClient.defaultOptions()` conversions. */
 export const GAX_CONVERSION: Conversion = { longs: String, enums: String, defaults: true, oneofs: true };
@@ -24,6 +24,8 @@ export function installLightProtos(): void {
   if (installed) return;
   installed = true;
   const gax = require('google-gax') as typeof import('google-gax');
+  // The REST transport's messages (google-gax's fallback) are protobufjs types too.
+  lazyCodegen(gax.protobuf);
   const proto = gax.GrpcClient?.prototype as unknown as { loadProtoJSON?: (json: object, ignoreCache?: boolean) => unknown; grpc?: typeof import('google-gax').grpc };
   // A gax without the method (another major) keeps its own loader.
   if (!proto || typeof proto.loadProtoJSON !== 'function' || proto.loadProtoJSON.length > 2) return;

@@ -62,12 +62,64 @@ export function serviceDefinition(service: protobuf.Service, conversion: Convers
   return def;
 }
 
+/** protobufjs internals `Type.prototype.setup` uses (all exported by its full build). */
+interface CodegenInternals {
+  encoder(type: protobuf.Type): (scope: object) => unknown;
+  decoder(type: protobuf.Type): (scope: object) => unknown;
+  verifier(type: protobuf.Type): (scope: object) => unknown;
+  converter: { fromObject(type: protobuf.Type): (scope: object) => unknown; toObject(type: protobuf.Type): (scope: object) => unknown };
+  wrappers: Record<string, unknown>;
+}
+
+const lazySetups = new WeakSet<object>();
+
+/**
+ * Generate a message type's functions when each is first called, not all five at once.
+ * protobufjs's `Type#setup` compiles `encode`, `decode`, `verify`, `fromObject` and
+ * `toObject` together (each a `new Function` of generated source) the first time any of
+ * them is used; a gRPC call needs two of them per message type (a request: `fromObject`
+ * and `encode`; a response: `decode` and `toObject`), and a no-op plan decodes the whole
+ * tree of types of every listed resource. The generated functions are protobufjs's own,
+ * made from the same generators with the same scope; only when they are made changes.
+ * Types with a custom wrapper (`google.protobuf.Any`, ...) keep protobufjs's setup.
+ */
+export function lazyCodegen(pb: typeof protobuf): void {
+  const TypeProto = pb.Type.prototype as unknown as Record<string, unknown> & { setup(): protobuf.Type };
+  if (lazySetups.has(TypeProto)) return;
+  const gen = pb as unknown as CodegenInternals;
+  if (typeof gen.encoder !== 'function' || typeof gen.decoder !== 'function' || typeof gen.verifier !== 'function' || !gen.converter || !gen.wrappers) return;
+  lazySetups.add(TypeProto);
+  const eager = TypeProto.setup;
+  TypeProto.setup = function setup(this: protobuf.Type & Record<string, unknown>): protobuf.Type {
+    if (gen.wrappers[this.fullName]) return eager.call(this);
+    const types: unknown[] = [];
+    for (const field of this.fieldsArray) types.push(field.resolve().resolvedType);
+    const make: Record<string, () => unknown> = {
+      encode: () => gen.encoder(this)({ Writer: pb.Writer, types, util: pb.util }),
+      decode: () => gen.decoder(this)({ Reader: pb.Reader, types, util: pb.util }),
+      verify: () => gen.verifier(this)({ types, util: pb.util }),
+      fromObject: () => gen.converter.fromObject(this)({ types, util: pb.util }),
+      toObject: () => gen.converter.toObject(this)({ types, util: pb.util }),
+    };
+    for (const [name, build] of Object.entries(make)) {
+      const type = this;
+      type[name] = function firstCall(this: unknown, ...args: unknown[]): unknown {
+        const fn = build() as (...a: unknown[]) => unknown;
+        type[name] = fn;
+        return fn.apply(this, args);
+      };
+    }
+    return this;
+  };
+}
+
 /**
  * A Root from a JSON descriptor without resolving it: `Root.fromJSON` resolves every
  * type of the file (most of its cost); a type used for encoding resolves its own fields
  * when first set up, and a method its request and response types when asked.
  */
 export function lazyRoot(pb: typeof protobuf, json: { nested?: Record<string, unknown>; options?: Record<string, unknown> }): protobuf.Root {
+  lazyCodegen(pb);
   const root = new pb.Root();
   if (json.options) root.setOptions(json.options);
   return root.addJSON((json.nested ?? {}) as never) as protobuf.Root;
