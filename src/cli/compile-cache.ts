@@ -11,7 +11,14 @@
  *   first called; a cache made right after compiling holds little more than the top
  *   level, which is why the `v8-compile-cache` approach measured within noise).
  *
- * NODE_DISABLE_COMPILE_CACHE=1 turns either off. A cache that cannot be read or written
+ * Module resolution is remembered too, on every Node version (`installResolveCache`):
+ * a no-op `diff` resolves ~1,900 `require` specifiers, each a walk of stats, real paths
+ * and package.json reads. The remembered answers are used only while the install is the
+ * one they were made in (the fingerprint: runctl's package.json, its build and npm's
+ * record of the node_modules tree, `node_modules/.package-lock.json`, which npm rewrites
+ * whenever it changes the tree); anything else resolves as usual.
+ *
+ * NODE_DISABLE_COMPILE_CACHE=1 turns all of it off. A cache that cannot be read or written
  * only costs speed; a cached entry is used only for the same file (path, size and
  * modification time), Node version and V8 flags — V8 itself rejects data made by another
  * version or with other flags, and the module is then compiled as usual.
@@ -43,15 +50,18 @@ interface Compiled {
 
 /** The internals of `Module` this relies on (public in practice, untyped in @types/node). */
 interface ModuleInternals {
+  _resolveFilename: ResolveFilename;
   prototype: { _compile(this: ModuleLike, content: string, filename: string): unknown };
   wrap(script: string): string;
-  _resolveFilename(request: string, parent: ModuleLike, isMain: boolean, options?: { paths?: string[] }): string;
   _resolveLookupPaths(request: string, parent: ModuleLike): string[] | null;
   _extensions: unknown;
   _cache: unknown;
 }
 
+type ResolveFilename = (request: string, parent: ModuleLike | undefined, isMain: boolean, options?: { paths?: string[] }) => string;
+
 interface ModuleLike {
+  filename?: string;
   exports: unknown;
   require(id: string): unknown;
 }
@@ -133,7 +143,7 @@ function removeOldCaches(dir: string): void {
  * compiles as ES modules keep Node's own path.
  */
 export function installCodeCache(file: string): void {
-  const Module = nodeModule as unknown as ModuleInternals;
+  const Module = require('node:module') as ModuleInternals; // the module itself: an import is a read-only namespace
   const original = Module.prototype._compile;
   const cached = readCodeCache(file);
   const compiled = new Map<string, Compiled>();
@@ -177,6 +187,86 @@ export function installCodeCache(file: string): void {
   });
 }
 
+/**
+ * What identifies an install for the resolution cache: the modification times and sizes
+ * of runctl's package.json, its built entry point and every `node_modules/.package-lock.json`
+ * from runctl's directory up (npm rewrites that file whenever it changes the tree below
+ * it). Undefined when no such record exists: then nothing is remembered.
+ */
+export function installFingerprint(entry: string): string | undefined {
+  let dir = path.dirname(entry);
+  let root: string | undefined;
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) {
+      root = d;
+      break;
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+  const parts: string[] = [];
+  const stamp = (file: string): boolean => {
+    try {
+      const st = fs.statSync(file);
+      parts.push(`${file}:${st.size}:${st.mtimeMs}`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  stamp(path.join(root, 'package.json'));
+  stamp(path.join(root, 'dist', '.build-stamp'));
+  stamp(entry);
+  let records = 0;
+  for (dir = root; ; dir = path.dirname(dir)) {
+    if (stamp(path.join(dir, 'node_modules', '.package-lock.json'))) records++;
+    if (path.dirname(dir) === dir) break;
+  }
+  return records ? createHash('sha256').update(parts.join('\n')).digest('hex') : undefined;
+}
+
+/**
+ * Remember `require` resolutions across runs of the same install (see the file's
+ * comment). Only plain resolutions are remembered: not the main module, not calls with
+ * explicit lookup `paths`, not built-in modules, never failures.
+ */
+export function installResolveCache(file: string, fingerprint: string): void {
+  const Module = require('node:module') as ModuleInternals; // the module itself: an import is a read-only namespace
+  const original = Module._resolveFilename;
+  let known: Record<string, string> = {};
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: number; fingerprint?: string; entries?: Record<string, string> };
+    if (saved.format === FORMAT && saved.fingerprint === fingerprint && saved.entries) known = saved.entries;
+  } catch {
+    /* none yet */
+  }
+  const entries: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, known);
+  let added = 0;
+  Module._resolveFilename = function resolveFilename(this: unknown, request, parent, isMain, options): string {
+    if (isMain || options || typeof request !== 'string' || !parent?.filename) return original.call(this, request, parent, isMain, options);
+    const key = `${path.dirname(parent.filename)}\0${request}`;
+    const hit = entries[key];
+    // A module not loaded yet must still be there (a file removed by hand, outside npm).
+    if (hit !== undefined && ((Module._cache as Record<string, unknown>)[hit] || fs.existsSync(hit))) return hit;
+    const resolved = original.call(this, request, parent, isMain, options);
+    if (path.isAbsolute(resolved)) {
+      entries[key] = resolved;
+      added++;
+    }
+    return resolved;
+  };
+  process.once('exit', () => {
+    if (!added) return;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ format: FORMAT, fingerprint, entries }));
+      fs.renameSync(tmp, file);
+    } catch {
+      /* an unwritable cache only costs speed */
+    }
+  });
+}
+
 /** The `require` a module's code receives, as Node makes it. */
 function requireFor(Module: ModuleInternals, mod: ModuleLike): NodeJS.Require {
   const req = ((id: string) => mod.require(id)) as NodeJS.Require;
@@ -191,6 +281,14 @@ function requireFor(Module: ModuleInternals, mod: ModuleLike): NodeJS.Require {
 
 function enable(): void {
   if (process.env.NODE_DISABLE_COMPILE_CACHE === '1') return;
+  const entry = require.main?.filename ?? __filename;
+  const dir = process.env.RUNCTL_COMPILE_CACHE || path.join(os.tmpdir(), 'runctl-compile-cache');
+  try {
+    const fingerprint = installFingerprint(entry);
+    if (fingerprint) installResolveCache(codeCacheFile(dir, entry).replace(/\.bin$/, '.resolve.json'), fingerprint);
+  } catch {
+    /* an unusable cache only costs speed */
+  }
   const builtIn = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
   try {
     if (typeof builtIn === 'function') {
@@ -199,8 +297,7 @@ function enable(): void {
     }
     // Source maps (--enable-source-maps) are registered by Node's own compile path only.
     if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled || process.execArgv.some((a) => a.startsWith('--enable-source-maps'))) return;
-    const dir = process.env.RUNCTL_COMPILE_CACHE || path.join(os.tmpdir(), 'runctl-compile-cache');
-    installCodeCache(codeCacheFile(dir, require.main?.filename ?? __filename));
+    installCodeCache(codeCacheFile(dir, entry));
   } catch {
     /* an unusable cache only costs speed */
   }

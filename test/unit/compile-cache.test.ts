@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCodeCache, writeCodeCache } from '../../src/cli/compile-cache';
+import { installFingerprint, readCodeCache, writeCodeCache } from '../../src/cli/compile-cache';
 
 const DIST = path.resolve(__dirname, '../../dist/src/cli/compile-cache.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-cc-test-'));
@@ -90,5 +90,49 @@ describe('modules compiled through the cache', () => {
     fs.writeFileSync(lib, 'exports.twice = (n) => n * 2 + 1000;\nexports.where = __filename;\n');
     expect((run(entry, cacheFile) as { twice: number }).twice).toBe(1042);
     expect(readCodeCache(cacheFile).get(lib)!.key).not.toBe(first.get(lib)!.key);
+  });
+});
+
+describe('resolution cache', () => {
+  const app = write('app/package.json', '{"name":"app"}');
+  write('app/node_modules/.package-lock.json', '{}');
+  write('app/node_modules/dep/package.json', '{"name":"dep","main":"lib/main.js"}');
+  write('app/node_modules/dep/lib/main.js', 'module.exports = "dep v1";');
+  const entry = write('app/index.js', "process.stdout.write(JSON.stringify({ dep: require('dep'), at: require.resolve('dep'), fs: typeof require('node:fs').readFileSync }));");
+
+  function resolveRun(file: string, fingerprint: string) {
+    const script = `require(${JSON.stringify(DIST)}).installResolveCache(${JSON.stringify(file)}, ${JSON.stringify(fingerprint)}); require(${JSON.stringify(entry)});`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as { dep: string; at: string; fs: string };
+  }
+
+  it('remembers resolutions for the same install and forgets them for another', () => {
+    const file = path.join(tmp, 'resolve.json');
+    const depMain = path.join(path.dirname(app), 'node_modules/dep/lib/main.js');
+    expect(resolveRun(file, 'install-1')).toEqual({ dep: 'dep v1', at: depMain, fs: 'function' });
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { fingerprint: string; entries: Record<string, string> };
+    expect(saved.fingerprint).toBe('install-1');
+    expect(Object.values(saved.entries)).toContain(depMain);
+    // Built-in modules are not remembered.
+    expect(Object.keys(saved.entries).some((k) => k.endsWith('node:fs'))).toBe(false);
+    const stamp = fs.statSync(file).mtimeMs;
+    expect(resolveRun(file, 'install-1').at).toBe(depMain);
+    expect(fs.statSync(file).mtimeMs).toBe(stamp);
+
+    // Another install (npm changed the tree): the package now has another entry point.
+    write('app/node_modules/dep/package.json', '{"name":"dep","main":"lib/v2.js"}');
+    write('app/node_modules/dep/lib/v2.js', 'module.exports = "dep v2";');
+    expect(resolveRun(file, 'install-2')).toEqual({ dep: 'dep v2', at: path.join(path.dirname(app), 'node_modules/dep/lib/v2.js'), fs: 'function' });
+  });
+
+  it('fingerprints an install by npm\'s record of its tree; none without one', () => {
+    const before = installFingerprint(entry);
+    expect(before).toMatch(/^[0-9a-f]{64}$/);
+    const lock = path.join(path.dirname(app), 'node_modules/.package-lock.json');
+    fs.writeFileSync(lock, '{"changed":true}');
+    expect(installFingerprint(entry)).not.toBe(before);
+    fs.rmSync(lock);
+    expect(installFingerprint(entry)).toBeUndefined();
   });
 });
