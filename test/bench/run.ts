@@ -11,7 +11,9 @@
  *
  * Flags: `--quick` (N = 10 and 100 only), `--out DIR` (default `bench-results`),
  * `--only SECTIONS` (comma-separated, default all): `apply` (applies and no-op plans),
- * `startup` (cold one-shot commands), `watch` (save to first write), `memory`.
+ * `startup` (cold one-shot commands), `watch` (save to first write), `memory`;
+ * `--node MAJORS` (comma-separated, e.g. `22,24`): also time the start-up commands with
+ * those Node.js versions (installed from the npm registry's `node` package on first use).
  * `npm run bench -- --only startup,watch` takes about a minute.
  */
 import * as fs from 'node:fs';
@@ -21,7 +23,7 @@ import { BENCH_REGION } from './manifests';
 import { DIST } from './procs';
 import { machine, markdown, type BenchReport } from './report';
 import { applyFleet, memory, REALISTIC, type ApplyRun, type NoopRun } from './scenarios';
-import { startupTimes } from './startup';
+import { nodeOfMajor, startupTimes } from './startup';
 import { watchLatency } from './watch';
 
 const SECTIONS = ['apply', 'startup', 'watch', 'memory'] as const;
@@ -35,6 +37,15 @@ function sections(argv: string[]): Set<Section> {
   const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
   if (!asked.length || unknown.length) throw new Error(`--only: expected some of ${SECTIONS.join(',')}, got "${argv[i + 1] ?? ''}"`);
   return new Set(asked as Section[]);
+}
+
+/** The Node.js majors `--node` asks for besides the running one. */
+function otherNodes(argv: string[]): string[] {
+  const i = argv.indexOf('--node');
+  if (i < 0) return [];
+  const majors = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  if (!majors.length || majors.some((m) => !/^\d+$/.test(m))) throw new Error(`--node: expected major versions such as 22,24, got "${argv[i + 1] ?? ''}"`);
+  return majors.filter((m) => `v${m}` !== process.version.split('.')[0]);
 }
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -84,8 +95,13 @@ async function main(): Promise<void> {
 
   let startup: BenchReport['startup'];
   if (only.has('startup')) {
-    log('start-up of one-shot commands');
-    startup = await startupTimes(path.join(root, 'manifests'));
+    log(`start-up of one-shot commands, Node ${process.version}`);
+    startup = [await startupTimes(path.join(root, 'manifests'))];
+    for (const major of otherNodes(argv)) {
+      const node = nodeOfMajor(major, log);
+      log(`start-up of one-shot commands, Node ${major}`);
+      startup.push(await startupTimes(path.join(root, 'manifests'), undefined, node));
+    }
   }
   let watch: BenchReport['watch'];
   if (!only.has('watch')) {

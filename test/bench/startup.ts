@@ -5,7 +5,7 @@
  * scale. Every command runs once to warm the OS caches, then `runs` times; the commands
  * take turns (round-robin) so a change in the machine's load touches them alike.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -42,10 +42,10 @@ interface Timed {
 }
 
 /** Run `node [-r cpu-report] args` in `cwd`; wall time from spawn to exit, and the CPU time it reported. */
-function timed(preload: string, args: string[], env: Record<string, string>, cwd: string): Promise<Timed> {
+function timed(node: string, preload: string, args: string[], env: Record<string, string>, cwd: string): Promise<Timed> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', preload, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(node, ['-r', preload, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     child.once('close', (code) => {
@@ -56,19 +56,32 @@ function timed(preload: string, args: string[], env: Record<string, string>, cwd
 }
 
 export interface StartupResult {
+  /** The Node.js that ran the commands: its version, and whether it is the one running the bench. */
+  node: { version: string; machine: boolean };
+  /**
+   * Set when the environment has NODE_EXTRA_CA_CERTS: Node 20 reads and parses that file
+   * at every start, before any JavaScript runs (Node 22 and later only when TLS is first
+   * used), which the bare-node row shows.
+   */
+  extraCaCerts?: string;
   rows: StartupRow[];
   /** 1-minute load average before and after (the machine may be shared). */
   load: [number, number];
   runs: number;
 }
 
-export async function startupTimes(manifests: string, runs = 7): Promise<StartupResult> {
+/**
+ * Time the commands with the Node.js at `node` (default: the one running the bench). The
+ * commands' own caches (V8 code, module resolution) are per Node version; the warm-up
+ * run of each command fills them, as any earlier use of runctl on the machine has.
+ */
+export async function startupTimes(manifests: string, runs = 7, node = process.execPath): Promise<StartupResult> {
   const load0 = os.loadavg()[0];
   const emu = await startEmulatorChild([]);
   try {
     const preload = path.join(tmpDir('startup-cpu'), 'cpu-report.js');
     fs.writeFileSync(preload, CPU_REPORT);
-    const cli = (args: string[], env: Record<string, string>, cwd: string) => timed(preload, [CLI, ...args], env, cwd);
+    const cli = (args: string[], env: Record<string, string>, cwd: string) => timed(node, preload, [CLI, ...args], env, cwd);
     const standalone = tmpDir('startup-standalone');
     const embedded = tmpDir('startup-embedded');
     for (const d of [standalone, embedded]) fs.cpSync(manifests, path.join(d, 'manifests'), { recursive: true });
@@ -86,7 +99,7 @@ export async function startupTimes(manifests: string, runs = 7): Promise<Startup
       { name: 'diff, embedded emulator (no-op)', command: 'runctl diff -f manifests/', goalMs: 1000, run: () => cli(['diff', '-f', 'manifests'], base, embedded) },
       { name: 'validate', command: 'runctl validate -f manifests/', goalMs: 250, run: () => cli(['validate', '-f', 'manifests'], base, standalone) },
       { name: '--version', command: 'runctl --version', run: () => cli(['--version'], base, standalone) },
-      { name: 'bare node (for scale)', command: 'node -e 0', run: () => timed(preload, ['-e', '0'], base, standalone) },
+      { name: 'bare node (for scale)', command: 'node -e 0', run: () => timed(node, preload, ['-e', '0'], base, standalone) },
     ];
     for (const c of commands) await c.run(); // warm-up
     const ms = commands.map(() => [] as number[]);
@@ -111,7 +124,9 @@ export async function startupTimes(manifests: string, runs = 7): Promise<Startup
       cpuMedian: median(cpu[k]),
       code: codes[k],
     }));
-    return { rows, load: [load0, os.loadavg()[0]], runs };
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS || undefined;
+    return { node: { version, machine: node === process.execPath }, extraCaCerts, rows, load: [load0, os.loadavg()[0]], runs };
   } finally {
     await emu.stop();
   }
@@ -119,3 +134,19 @@ export async function startupTimes(manifests: string, runs = 7): Promise<Startup
 
 /** The CLI this measures (for the report). */
 export const STARTUP_CLI = path.relative(process.cwd(), CLI);
+
+/**
+ * A Node.js of another major version for `--node`, installed from the npm registry's
+ * `node` package (as .ci/smoke does) into a cache directory and reused after that.
+ */
+export function nodeOfMajor(major: string, log: (msg: string) => void): string {
+  const dir = path.join(os.tmpdir(), 'runctl-bench-node', `node${major}`);
+  const bin = path.join(dir, 'node_modules', 'node', 'bin', 'node');
+  const ok = () => fs.existsSync(bin) && spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.startsWith(`v${major}.`);
+  if (!ok()) {
+    log(`installing node@${major} from the npm registry into ${dir}`);
+    const npm = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `node@${major}`], { encoding: 'utf8' });
+    if (npm.status !== 0 || !ok()) throw new Error(`--node ${major}: could not install node@${major} (${(npm.stderr || npm.stdout).slice(-500)})`);
+  }
+  return bin;
+}
