@@ -70,8 +70,8 @@ export function subsetPath(pkg: string, root: string = packageRoot()): string {
 
 const subsets = new Map<string, ProtoSubsetFile | null>();
 
-/** The subset file of `pkg` when it matches the installed package version, else null. */
-function subsetFor(pkg: string, installedVersion: string): ProtoSubsetFile | null {
+/** The subset file of `pkg` when it matches the installed package version, else null (one parse per process, shared with the embedded emulator). */
+export function subsetFor(pkg: string, installedVersion: string): ProtoSubsetFile | null {
   if (!subsets.has(pkg)) {
     let found: ProtoSubsetFile | null = null;
     try {

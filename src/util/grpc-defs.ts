@@ -120,10 +120,19 @@ export function lazyCodegen(pb: typeof protobuf): void {
  */
 export function lazyRoot(pb: typeof protobuf, json: { nested?: Record<string, unknown>; options?: Record<string, unknown> }): protobuf.Root {
   lazyCodegen(pb);
+  // One Root per descriptor object: the embedded emulator and the clients read the same
+  // subsets, so they share the reflection and the generated code of each message type
+  // (conversions are options of each call, not of the type).
+  const known = roots.get(json);
+  if (known && known.pb === pb) return known.root;
   const root = new pb.Root();
   if (json.options) root.setOptions(json.options);
-  return root.addJSON((json.nested ?? {}) as never) as protobuf.Root;
+  root.addJSON((json.nested ?? {}) as never);
+  roots.set(json, { pb, root });
+  return root;
 }
+
+const roots = new WeakMap<object, { pb: typeof protobuf; root: protobuf.Root }>();
 
 function* servicesIn(ns: protobuf.NamespaceBase): Generator<protobuf.Service> {
   for (const nested of ns.nestedArray) {

@@ -71,7 +71,7 @@ function routes(router: Router, core: EmulatorCore): void {
 export const iamModule: EmulatorModule = {
   name: 'iam',
   grpc(server, core) {
-    loaded ??= loadProtos(['google/cloud/resourcemanager/v3/projects.proto']);
+    loaded ??= loadProtos(['google/cloud/resourcemanager/v3/projects.proto'], ['google.cloud.resourcemanager.v3.Projects']);
     const exists = (email: string) => core.directory.serviceAccountExists(email);
     server.addService(loaded.google.cloud.resourcemanager.v3.Projects.service, {
       getProject: unary(core, `${PROJECTS}.GetProject`, 'read', (req) => getProject(core, req)),

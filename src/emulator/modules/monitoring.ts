@@ -55,7 +55,7 @@ function implName(method: string): string {
 export const monitoringModule: EmulatorModule = {
   name: 'monitoring',
   grpc(server, core) {
-    loaded ??= loadProtos(PROTO_FILES);
+    loaded ??= loadProtos(PROTO_FILES, Object.keys(SERVICES).map((svc) => `google.monitoring.v3.${svc}`));
     const pkg = loaded.google.monitoring.v3;
     for (const [svc, table] of Object.entries(SERVICES)) {
       const impl: Record<string, unknown> = {};

@@ -32,7 +32,7 @@ let loaded: any;
 export const schedulerModule: EmulatorModule = {
   name: 'scheduler',
   grpc(server, core) {
-    loaded ??= loadProtos(PROTO_FILES);
+    loaded ??= loadProtos(PROTO_FILES, ['google.cloud.scheduler.v1.CloudScheduler']);
     const impl: Record<string, unknown> = {};
     for (const [method, [handler, kind]] of Object.entries(METHODS)) {
       impl[method[0].toLowerCase() + method.slice(1)] = unary(core, `CloudScheduler.${method}`, kind, (req) => handler(core, req));

@@ -56,7 +56,7 @@ function sealerOf(core: EmulatorCore): PayloadSealer {
 export const secretManagerModule: EmulatorModule = {
   name: 'secret-manager',
   grpc(server, core) {
-    loaded ??= loadProtos(['google/cloud/secretmanager/v1/service.proto']);
+    loaded ??= loadProtos(['google/cloud/secretmanager/v1/service.proto'], ['google.cloud.secretmanager.v1.SecretManagerService']);
     const impl: Record<string, unknown> = {};
     for (const [method, [handler, kind]] of Object.entries(handlers(core))) {
       impl[method[0].toLowerCase() + method.slice(1)] = unary(core, `${SERVICE}.${method}`, kind, handler);

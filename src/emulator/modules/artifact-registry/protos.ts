@@ -14,7 +14,7 @@ let service: any;
 
 /** The `google.devtools.artifactregistry.v1.ArtifactRegistry` gRPC service definition. */
 export function arService(): any {
-  service ??= loadProtos([SERVICE_PROTO]).google.devtools.artifactregistry.v1.ArtifactRegistry.service;
+  service ??= loadProtos([SERVICE_PROTO], ['google.devtools.artifactregistry.v1.ArtifactRegistry']).google.devtools.artifactregistry.v1.ArtifactRegistry.service;
   return service;
 }
 

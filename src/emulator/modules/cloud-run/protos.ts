@@ -30,7 +30,7 @@ let cached: RunProtos | undefined;
 /** Load (once) the Run, IAM and longrunning protos for gRPC and protobufjs. */
 export function runProtos(): RunProtos {
   if (cached) return cached;
-  const pkg = loadProtos(FILES);
+  const pkg = loadProtos(FILES, ['google.cloud.run.v2.Services', 'google.cloud.run.v2.Revisions']);
   const root = messageRoot(FILES[0]);
   cached = {
     services: pkg.google.cloud.run.v2.Services,

@@ -21,7 +21,7 @@ let cached: VpcProtos | undefined;
 /** Load (once) the VPC Access protos for gRPC and protobufjs. */
 export function vpcProtos(): VpcProtos {
   if (cached) return cached;
-  const pkg = loadProtos(FILES);
+  const pkg = loadProtos(FILES, [`${PKG}.VpcAccessService`]);
   const root = messageRoot(FILES[0]);
   cached = { service: pkg.google.cloud.vpcaccess.v1.VpcAccessService, root };
   return cached;
