@@ -60,3 +60,26 @@ describe('emulator protos from JSON descriptors', () => {
     expect(json[method].requestDeserialize(bytes)).toEqual(text[method].requestDeserialize(bytes));
   });
 });
+
+describe('proto subsets in the emulator', () => {
+  const file = 'google/cloud/scheduler/v1/cloudscheduler.proto';
+  const pb = require('protobufjs') as typeof import('protobufjs');
+  const version = (require('@google-cloud/scheduler/package.json') as { version: string }).version;
+
+  it('serves a package from the build\'s subset when it holds the services, sharing the clients\' Root', async () => {
+    const { subsetFor } = await import('../../src/gcp/client-modules');
+    const { lazyRoot } = await import('../../src/util/grpc-defs');
+    const { protoRootOf } = await import('../../src/emulator/grpc');
+    const subset = subsetFor('@google-cloud/scheduler', version);
+    expect(subset, 'the build writes dist/generated/protos/').toBeTruthy();
+    const pkg = loadProtos([file], ['google.cloud.scheduler.v1.CloudScheduler']);
+    expect(Object.keys(pkg.google.cloud.scheduler.v1.CloudScheduler.service)).toContain('CreateJob');
+    // The very Root a client of the package builds from the subset.
+    expect(protoRootOf(file)).toBe(lazyRoot(pb, subset!.protos as never));
+  });
+
+  it('reads the whole protos.json for a service the subset does not hold', () => {
+    const pkg = loadProtos(['google/cloud/run/v2/job.proto'], ['google.cloud.run.v2.Jobs']);
+    expect(Object.keys(pkg.google.cloud.run.v2.Jobs.service)).toContain('RunJob');
+  });
+});
