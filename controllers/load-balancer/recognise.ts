@@ -165,25 +165,24 @@ function chainOf(c: Collections, map: ComputeResource, httpsFronts: Frontend[], 
   const services = new Map<string, string>();
   const backendOf = new Map<string, ComputeResource>();
   const negOf = new Map<string, ComputeResource>();
-  const svc = (link: string): string | undefined => {
-    const bs = byName(c.backendService, link);
-    if (!bs) return undefined;
+  /** The Cloud Run service a backend service's (first) serverless NEG serves. */
+  const negFor = (bs: ComputeResource) => {
     const neg = c.negs.get(relPath(bs.backends?.[0]?.group));
-    const name = neg?.cloudRun?.service ?? undefined;
-    if (!name || neg?.networkEndpointType !== 'SERVERLESS') return undefined;
-    services.set(bs.name!, name);
-    backendOf.set(name, bs);
-    negOf.set(name, neg!);
-    return name;
+    return neg?.networkEndpointType === 'SERVERLESS' && neg.cloudRun?.service ? neg : undefined;
   };
   const links = [map.defaultService, ...(map.pathMatchers ?? []).flatMap((pm) => [pm.defaultService, ...(pm.pathRules ?? []).map((r) => r.service)])].filter((l): l is string => !!l);
   for (const link of links) {
     const bs = byName(c.backendService, link);
     if (!link.includes('/backendServices/') || !bs) return problem(`urlMap ${map.name} routes to ${relPath(link)}, which is not a backend service (a backend bucket?)`);
     if (marked(bs)) return problem(`backendService ${bs.name} is managed by runctl (${markerOf(bs).lb ?? '?'}) but urlMap ${map.name} is not`);
-    const name = svc(link);
-    if (!name) return problem(`backendService ${bs.name} has no serverless NEG of a Cloud Run service as its backend (instance groups, a URL mask, App Engine or Cloud Functions)`);
-    if (backendOf.get(name)!.name !== bs.name) return problem(`Cloud Run service ${name} is behind two backend services (${backendOf.get(name)!.name}, ${bs.name}): a LoadBalancer has one per Service`);
+    const neg = negFor(bs);
+    const name = neg?.cloudRun?.service;
+    if (!neg || !name) return problem(`backendService ${bs.name} has no serverless NEG of a Cloud Run service as its backend (instance groups, a URL mask, App Engine or Cloud Functions)`);
+    const other = backendOf.get(name);
+    if (other && other.name !== bs.name) return problem(`Cloud Run service ${name} is behind two backend services (${other.name}, ${bs.name}): a LoadBalancer has one per Service`);
+    services.set(bs.name!, name);
+    backendOf.set(name, bs);
+    negOf.set(name, neg);
   }
   for (const bs of [...backendOf.values()]) unexpressed.push(...backendExtras(bs));
   for (const [name, neg] of negOf) if (neg.cloudRun?.tag) unexpressed.push(`networkEndpointGroup ${neg.name}: cloudRun.tag ${neg.cloudRun.tag} (Service ${name}'s tagged revision)`);
