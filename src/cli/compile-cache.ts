@@ -4,7 +4,7 @@
  * first by `main.ts`, so every module loaded after it is cached.
  *
  * - Node >= 22.1 has it built in (`module.enableCompileCache`): runctl turns it on, in
- *   Node's default place (the OS temp directory, or NODE_COMPILE_CACHE).
+ *   runctl's cache directory (`privateCacheDir`).
  * - On older Node (20) runctl keeps its own (`installCodeCache` below), and it caches more
  *   than V8's usual compile-time cache: the code is serialised when the process exits, so
  *   it also holds the functions that ran (V8 compiles a function's body only when it is
@@ -279,10 +279,43 @@ function requireFor(Module: ModuleInternals, mod: ModuleLike): NodeJS.Require {
   return req;
 }
 
+/**
+ * The directory of runctl's start-up caches, or undefined when it is not this user's
+ * alone: what is read from it decides which code runs (a resolution names the file to
+ * load; V8 runs cached bytecode), so a directory others can write to is never used. The
+ * default is per user — `$XDG_CACHE_HOME/runctl`, `~/.cache/runctl` (Linux),
+ * `~/Library/Caches/runctl` (macOS), `%LOCALAPPDATA%\\runctl\\Cache` (Windows) — not the shared
+ * temporary directory; RUNCTL_COMPILE_CACHE names another.
+ */
+export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  let dir = env.RUNCTL_COMPILE_CACHE;
+  if (!dir) {
+    const home = os.homedir();
+    if (env.XDG_CACHE_HOME) dir = path.join(env.XDG_CACHE_HOME, 'runctl');
+    else if (!home) return undefined;
+    else if (process.platform === 'darwin') dir = path.join(home, 'Library', 'Caches', 'runctl');
+    else if (process.platform === 'win32') dir = path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'runctl', 'Cache');
+    else dir = path.join(home, '.cache', 'runctl');
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    if (!st.isDirectory()) return undefined;
+    if (process.platform !== 'win32') {
+      if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return undefined;
+      if ((st.mode & 0o022) !== 0) return undefined;
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
 function enable(): void {
   if (process.env.NODE_DISABLE_COMPILE_CACHE === '1') return;
   const entry = require.main?.filename ?? __filename;
-  const dir = process.env.RUNCTL_COMPILE_CACHE || path.join(os.tmpdir(), 'runctl-compile-cache');
+  const dir = privateCacheDir();
+  if (!dir) return;
   try {
     const fingerprint = installFingerprint(entry);
     if (fingerprint) installResolveCache(codeCacheFile(dir, entry).replace(/\.bin$/, '.resolve.json'), fingerprint);
@@ -292,7 +325,7 @@ function enable(): void {
   const builtIn = (nodeModule as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
   try {
     if (typeof builtIn === 'function') {
-      builtIn();
+      builtIn(path.join(dir, 'node'));
       return;
     }
     // Source maps (--enable-source-maps) are registered by Node's own compile path only.

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { installFingerprint, readCodeCache, writeCodeCache } from '../../src/cli/compile-cache';
+import { installFingerprint, privateCacheDir, readCodeCache, writeCodeCache } from '../../src/cli/compile-cache';
 
 const DIST = path.resolve(__dirname, '../../dist/src/cli/compile-cache.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runctl-cc-test-'));
@@ -134,5 +134,19 @@ describe('resolution cache', () => {
     expect(installFingerprint(entry)).not.toBe(before);
     fs.rmSync(lock);
     expect(installFingerprint(entry)).toBeUndefined();
+  });
+});
+
+describe('cache directory', () => {
+  it('is per user, and never one that others can write to', () => {
+    const xdg = path.join(tmp, 'xdg');
+    expect(privateCacheDir({ XDG_CACHE_HOME: xdg })).toBe(path.join(xdg, 'runctl'));
+    expect(fs.statSync(path.join(xdg, 'runctl')).mode & 0o077).toBe(0);
+    const shared = path.join(tmp, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o777);
+    expect(privateCacheDir({ RUNCTL_COMPILE_CACHE: shared })).toBeUndefined();
+    fs.chmodSync(shared, 0o755);
+    expect(privateCacheDir({ RUNCTL_COMPILE_CACHE: shared })).toBe(shared);
   });
 });
