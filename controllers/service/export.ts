@@ -115,12 +115,18 @@ function accountEmail(r: LiveResource): string {
   return typeof email === 'string' ? email : `${r.name}@${r.identity.project}.iam.gserviceaccount.com`;
 }
 
+/** The secret an env variable of the live service names, as the service spells it. */
+function rawSecret(svc: RunService | undefined, env: string): string | undefined {
+  const ref = svc?.template?.containers?.[0]?.env?.find((e) => e.name === env)?.valueSource?.secretKeyRef;
+  return ref?.secret ?? undefined;
+}
+
 /**
  * References towards the other exported resources: the run-as account as
  * `ServiceAccount/NAME`, env secrets by name (`latest` left out), and (only with
  * `--references`) an image under an exported Repository as `${Repository/NAME.status.url}/...`.
  */
-export function withReferences(spec: Form, project: string, opts: ExportOptions | undefined): Form {
+export function withReferences(spec: Form, project: string, opts: ExportOptions | undefined, svc?: RunService): Form {
   const out: Form = { ...spec };
   const others = opts?.exported ?? [];
   const of = (kind: string) => others.filter((r) => r.kind === kind && r.identity.project === project);
@@ -133,9 +139,12 @@ export function withReferences(spec: Form, project: string, opts: ExportOptions 
     for (const [k, v] of Object.entries(out.env as Record<string, unknown>)) {
       if (v && typeof v === 'object') {
         const ref = v as { secret?: string; version?: string };
-        // A secret is named as the live object names it (a Secret of the set shares the
-        // name); `latest` is the default version.
-        env[k] = { secret: ref.secret, ...(ref.version && ref.version !== 'latest' ? { version: ref.version } : {}) };
+        // An exported Secret of this project is referred to by its name (the reference
+        // the set resolves), also where the live service spells it `projects/P/secrets/S`;
+        // otherwise the secret is named as the live object names it. `latest` is the
+        // default version.
+        const secret = of('Secret').some((x) => x.name === ref.secret) ? ref.secret : rawSecret(svc, k) ?? ref.secret;
+        env[k] = { secret, ...(ref.version && ref.version !== 'latest' ? { version: ref.version } : {}) };
       } else env[k] = v;
     }
     out.env = env;

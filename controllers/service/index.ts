@@ -74,6 +74,7 @@ type Operation = 'redeploy' | 'rollout' | 'resume-rollout' | 'end-rollout';
 function writeContext(m: Manifest<ServiceSpec>, ctx: PlanContext): WriteContext {
   return {
     serviceName: m.metadata.name,
+    project: projectOf(m, ctx.target),
     volume: (name) => ctx.manifestOf(`Volume/${name}`)?.spec,
     connector: (ref) => connectorName(ref, ctx),
   };
@@ -430,7 +431,7 @@ export const serviceController: Controller<ServiceSpec, RunService, Form> = {
     const { view } = await readIam(ctx, r.identity.fullName);
     const { region, ...spec } = r.spec;
     const svc = (await listServices(ctx, r.identity.project, r.identity.region!)).get(r.identity.fullName);
-    const exported = withReferences(withoutImplied(withoutServerDefaults({ ...spec, public: view.public, invokers: view.invokers }), svc), r.identity.project, opts);
+    const exported = withReferences(withoutImplied(withoutServerDefaults({ ...spec, public: view.public, invokers: view.invokers }), svc), r.identity.project, opts, svc);
     return {
       spec: { region, ...exported },
       ...(svc ? { unexpressed: unexpressed(svc), related: impliedVolumes(svc) } : {}),

@@ -33,6 +33,7 @@ const KEYS = [
   'Repository/images',
   'Schedule/nightly',
   'Secret/api-key',
+  'Service/legacy',
   'Service/reporter',
   'ServiceAccount/ci-bot',
   'Volume/reports',
@@ -77,6 +78,11 @@ describe('adopting the journey kinds made by gcloud and the console', () => {
         volumes: [{ name: 'reports', gcs: { bucket: 'acme-reports' } }],
         containers: [{ image, env: [{ name: 'API_KEY', valueSource: { secretKeyRef: { secret: 'api-key', version: 'latest' } } }], volumeMounts: [{ name: 'reports', mountPath: '/reports' }] }],
       },
+    });
+    // gcloud run deploy legacy --set-secrets KEY=projects/local-project/secrets/api-key:1 (the full path)
+    await deploy(PARENT, 'legacy', {
+      ...GCLOUD,
+      template: { serviceAccount: BOT, containers: [{ image: 'gcr.io/acme/legacy:1', env: [{ name: 'KEY', valueSource: { secretKeyRef: { secret: `projects/${PROJECT}/secrets/api-key`, version: '1' } } }] }] },
     });
     // gcloud run services add-iam-policy-binding reporter --member serviceAccount:ci-bot@... --role roles/run.invoker
     await run().setIamPolicy({ resource: reporter.name!, policy: { bindings: [{ role: 'roles/run.invoker', members: [`serviceAccount:${BOT}`] }] } });
@@ -137,6 +143,16 @@ describe('adopting the journey kinds made by gcloud and the console', () => {
     expect(docs.get('Secret/api-key')!.metadata).toEqual({ name: 'api-key', labels: { team: 'api' } });
   });
 
+  it('an env secret given as projects/P/secrets/S is the Secret by name when the Secret is exported too, else the full path', async () => {
+    expect(byKey().get('Service/legacy')!.spec.env).toEqual({ KEY: { secret: 'api-key', version: '1' } });
+    const alone = await h.cli(['export', 'service', 'legacy', '-o', 'json']);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(JSON.parse(alone.stdout)[0].spec.env).toEqual({ KEY: { secret: `projects/${PROJECT}/secrets/api-key`, version: '1' } });
+    // The full path plans no change against the live service; the name does too, with the
+    // Secret in the set (the whole export's diff below).
+    expect((await h.cli(['diff', '-f', '-'], { stdin: alone.stdout })).code).toBe(0);
+  });
+
   // A Volume it only mounts is exported with its Service (the bucket is not runctl's to list);
   // a DomainMapping brings the Service it routes to along.
   it.each(KEYS.filter((k) => k !== 'Volume/reports').map((k) => k.split('/') as [string, string]))('export %s %s alone round-trips: diff exits 0', async (kind, name) => {
@@ -164,14 +180,14 @@ describe('adopting the journey kinds made by gcloud and the console', () => {
     const stats = await h.stats();
     const writes = Object.fromEntries(Object.entries(stats.calls).filter(([m]) => /\.(Create|Update|Delete|Set|Insert|Patch|Put|Add|patch|create|delete|update)/.test(m)));
     expect(writes, JSON.stringify(stats.calls)).toEqual({
-      'Services.UpdateService': 2,
+      'Services.UpdateService': 3,
       'SecretManagerService.UpdateSecret': 1,
       'ArtifactRegistry.UpdateRepository': 1,
       'CloudScheduler.UpdateJob': 1,
       'IAM.PatchServiceAccount': 1,
       'BinauthzManagementServiceV1.UpdatePolicy': 1,
     });
-    expect(stats.writes).toBe(7);
+    expect(stats.writes).toBe(8);
 
     const diff = await h.cli(['diff', '-f', out]);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { manifestForm } from '../../controllers/gpu-model/gpu-service';
-import { withoutServerDefaults } from '../../controllers/shared/cloud-run/run-service';
+import { secretInProject, withoutServerDefaults } from '../../controllers/shared/cloud-run/run-service';
 import { manifestLabels } from '../../src/engine/ownership';
 
 describe('manifestLabels', () => {
@@ -64,5 +64,17 @@ describe('manifestForm (GpuModel)', () => {
     expect(manifestForm(live)).toEqual({ region: 'europe-west4', image: 'img', runtime: 'ollama', model: 'gemma3:4b', gpu: { type: 'nvidia-l4', zonalRedundancy: false }, maxInstances: 1 });
     const vllm = { ...live, runtime: 'vllm', env: { MODEL: 'm' }, args: ['--model', 'm', '--port', '8080', '--max-num-seqs', '2'], concurrency: 8, resources: { cpu: '8', memory: '32Gi' } };
     expect(manifestForm(vllm)).toMatchObject({ runtime: 'vllm', concurrency: 8, parallelism: 2, resources: { cpu: '8', memory: '32Gi' } });
+  });
+});
+
+describe('secretInProject (env secrets)', () => {
+  it.each([
+    { reason: "the service's own project: the short name", secret: 'projects/p1/secrets/key', project: 'p1', want: 'key' },
+    { reason: 'another project: the full path', secret: 'projects/p2/secrets/key', project: 'p1', want: 'projects/p2/secrets/key' },
+    { reason: 'a project number (not known to equal the ID): the full path', secret: 'projects/123/secrets/key', project: 'p1', want: 'projects/123/secrets/key' },
+    { reason: 'a short name: as it is', secret: 'key', project: 'p1', want: 'key' },
+    { reason: 'no project known: as it is', secret: 'projects/p1/secrets/key', project: undefined, want: 'projects/p1/secrets/key' },
+  ])('$reason', ({ secret, project, want }) => {
+    expect(secretInProject(secret, project)).toBe(want);
   });
 });

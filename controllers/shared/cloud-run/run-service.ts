@@ -59,6 +59,8 @@ export interface WriteContext {
    * `projects/P/locations/R/connectors/NAME`; a full name as it is (absent: as written).
    */
   connector?(ref: string): string;
+  /** The service's project: a secret named `projects/THIS/secrets/S` is the secret `S`. */
+  project?: string;
 }
 
 const INGRESS: Record<string, IngressName> = {
@@ -113,13 +115,23 @@ const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 type EnvInput = string | number | boolean | null | undefined | { secret?: string | null; version?: string | number | null };
 type EnvValue = string | { secret: string | null | undefined; version: string };
 
-function normalizeEnv(env: Record<string, EnvInput> | undefined): Record<string, EnvValue> | undefined {
+/**
+ * A Secret Manager reference in the service's own project, by its short name: Cloud Run
+ * takes `S` and `projects/P/secrets/S` alike for a secret of the service's project, so
+ * the two compare equal. Another project's path (or a project number) stays as it is.
+ */
+export function secretInProject(secret: string | null | undefined, project: string | undefined): string | null | undefined {
+  const m = typeof secret === 'string' ? /^projects\/([^/]+)\/secrets\/([^/]+)$/.exec(secret) : null;
+  return m && project && m[1] === project ? m[2] : secret;
+}
+
+function normalizeEnv(env: Record<string, EnvInput> | undefined, project?: string): Record<string, EnvValue> | undefined {
   if (!env) return undefined;
   const out: Record<string, EnvValue> = {};
   for (const k of Object.keys(env).sort()) {
     const v = env[k];
     if (v && typeof v === 'object') {
-      out[k] = { secret: v.secret, version: String(v.version ?? 'latest') };
+      out[k] = { secret: secretInProject(v.secret, project), version: String(v.version ?? 'latest') };
     } else out[k] = v === null || v === undefined ? '' : String(v);
   }
   return out;
@@ -254,11 +266,11 @@ export const SERVICE_FIELDS: FieldSpec[] = [
         const ref = e.valueSource?.secretKeyRef;
         out[String(e.name)] = ref ? { secret: ref.secret, version: ref.version || 'latest' } : e.value ?? '';
       }
-      return normalizeEnv(out);
+      return normalizeEnv(out, s.name?.split('/')[1]);
     },
-    normalize: (v) => normalizeEnv(v),
-    write: (s, v) => {
-      const env = normalizeEnv(v) ?? {};
+    normalize: (v, ctx) => normalizeEnv(v, ctx.project),
+    write: (s, v, ctx) => {
+      const env = normalizeEnv(v, ctx.project) ?? {};
       container(s).env = Object.entries(env).map(([name, val]) =>
         typeof val === 'string' ? { name, value: val } : { name, valueSource: { secretKeyRef: { secret: val.secret, version: val.version } } },
       );
