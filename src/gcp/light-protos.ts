@@ -26,6 +26,7 @@ export function installLightProtos(): void {
   const gax = require('google-gax') as typeof import('google-gax');
   // The REST transport's messages (google-gax's fallback) are protobufjs types too.
   lazyCodegen(gax.protobuf);
+  memoiseFallbackRoots(gax);
   const proto = gax.GrpcClient?.prototype as unknown as { loadProtoJSON?: (json: object, ignoreCache?: boolean) => unknown; grpc?: typeof import('google-gax').grpc };
   // A gax without the method (another major) keeps its own loader.
   if (!proto || typeof proto.loadProtoJSON !== 'function' || proto.loadProtoJSON.length > 2) return;
@@ -38,5 +39,25 @@ export function installLightProtos(): void {
     const pkg = grpcNamespace([root], GAX_CONVERSION, (def, name) => grpc.makeClientConstructor(def as never, name));
     cache.set(json, pkg);
     return pkg;
+  };
+}
+
+/**
+ * google-gax's REST transport (`fallback.GrpcClient.protobufFromJSON`, what every
+ * Compute client calls when it is built) finds its cached Root by hashing the whole
+ * descriptor: `JSON.stringify` and SHA-1 of 217 KB per client, ten clients for a load
+ * balancer. The same descriptor object is the same Root: look it up by identity first,
+ * and hash only a descriptor not seen before (gax's own cache then still applies).
+ */
+function memoiseFallbackRoots(gax: typeof import('google-gax')): void {
+  const G = (gax.fallback as { GrpcClient?: { protobufFromJSON?: (json: object, ignoreCache?: boolean) => unknown } } | undefined)?.GrpcClient;
+  const original = G?.protobufFromJSON;
+  if (!G || typeof original !== 'function' || original.length > 2) return;
+  const byObject = new WeakMap<object, unknown>();
+  G.protobufFromJSON = function protobufFromJSON(json: object, ignoreCache = false): unknown {
+    if (ignoreCache) return original.call(this, json, ignoreCache);
+    let root = byObject.get(json);
+    if (!root) byObject.set(json, (root = original.call(this, json, false)));
+    return root;
   };
 }
