@@ -240,6 +240,7 @@ const STEPS: Record<string, Step> = {
   [`${S.bench} » npm run build && npm run bench`]: { skip: 'a 7-minute benchmark, not a test (README: "nothing fails on a timing")' },
   [`${S.bench} » npm run bench -- --quick`]: { skip: 'a benchmark, not a test' },
   [`${S.bench} » npm run bench -- --only startup,watch`]: { skip: 'a benchmark, not a test' },
+  [`${S.bench} » npm run bench -- --only startup --node 22,24`]: { skip: 'a benchmark, not a test (it installs Node.js from the npm registry)' },
   [`${S.reliability} » npx runctl emulator --port 8085 --fault '*=UNAVAILABLE:0.2' --operation-fault 'Services.*=INTERNAL:0.05' --method-latency 'Services.*=50ms+20ms' --operation-latency 2s --quota 'Services.:write=180/min' &`]: {
     skip: 'the reproduction of test/reliability/, which runs these faults in the suite',
   },
