@@ -14,7 +14,7 @@ import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
 import { channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, splitChannels, type LiveSlo } from './live';
 import { alertIdentity, burnConditionIndex, channelBody, channelIdentity, comparableSlo, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
-import { addressesOf, adoptsMonitored, channelFor, channelNeedsLabels, desiredPolicies, monitoredName, policiesByIndex, policyDiff, sharedLabels, sloDiff, type DesiredSlo } from './plan';
+import { addressesOf, adoptsMonitored, channelFor, channelNeedsLabels, desiredPolicies, monitoredName, policiesByIndex, policyDiff, runctlLabels, sharedLabels, sloDiff, type DesiredSlo } from './plan';
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
@@ -157,7 +157,8 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
     if (!diff.view) {
       // Only labels differ (adopting it, or an identity to add): send nothing else.
       t.progress(`labelling alert policy #${i} (${p.name})`);
-      await write(() => ap.updateAlertPolicy({ alertPolicy: { name: p.name, userLabels }, ...labelsOnly }));
+      const marked = { ...(p.userLabels ?? {}), ...runctlLabels(body.userLabels) };
+      await write(() => ap.updateAlertPolicy({ alertPolicy: { name: p.name, userLabels: marked }, ...labelsOnly }));
       continue;
     }
     t.progress(`updating alert policy #${i}`);

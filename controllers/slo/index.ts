@@ -14,7 +14,7 @@ import type { Manifest } from '../../src/engine/types';
 import { locationOf, projectOf } from '../../src/engine/location';
 import { applySlo, deleteSlo, plannedWork } from './apply';
 import { listAlertPolicies, liveForm, readLive, type LiveSlo, type Reader } from './live';
-import { exportedSlo, listedFullName, listedSlos } from './inventory';
+import { exportedSlo, listedFullName, listedSlos, unrecognisedSlos } from './inventory';
 import { monitoredServiceId, sloForm, type SloForm, type Target } from './model';
 import { planSlo, type DesiredSlo } from './plan';
 
@@ -102,6 +102,10 @@ export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
       const identity = { project: l.target.project, region: l.target.location, name: l.name, fullName: listedFullName(l) };
       return { kind: KIND, name: l.name, identity, labels: { ...(l.live.slo?.userLabels ?? {}) }, spec: o.spec ?? {}, status: o.status, etag: o.etag };
     });
+  },
+
+  unexportable(scopes: Scope[], ctx) {
+    return unrecognisedSlos(scopes, ctx);
   },
 
   async exportSpec(r, ctx, opts) {

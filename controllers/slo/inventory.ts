@@ -6,7 +6,7 @@
  * as one minimal Slo; what no Slo field expresses is listed, never dropped in silence.
  */
 import type { ExportedSpec, ExportOptions, LiveResource, Scope } from '../../src/engine/controller';
-import { durationSeconds, humanDuration } from '../../src/util/duration';
+import { durationSeconds, humanDuration, normalizeDuration } from '../../src/util/duration';
 import { digest } from '../shared/digest';
 import { burnsSlo, cloudRunOf, isModelledChannel, listMonitoredServices, listSlos, readLive, type LiveSlo, type Reader } from './live';
 import { alertView, burnConditionIndex, canonicalSli, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
@@ -70,13 +70,35 @@ export async function listedSlos(scopes: Scope[], r: Reader, set: string): Promi
   return out;
 }
 
+/**
+ * SLOs no Slo can stand for, one line each (see `Controller.unexportable`): those of
+ * monitored services that measure no Cloud Run service (App Engine, GKE, Istio, a custom
+ * service whose SLI selects no one Cloud Run service's series).
+ */
+export async function unrecognisedSlos(scopes: Scope[], r: Reader): Promise<string[]> {
+  const out: string[] = [];
+  for (const project of new Set(scopes.map((s) => s.project))) {
+    for (const svc of await listMonitoredServices(r, project)) {
+      for (const slo of await listSlos(r, svc.name)) {
+        if (cloudRunTarget(svc, slo)) continue;
+        out.push(`SLO "${slo.displayName || idOf(slo.name)}" (${slo.name}) of monitored service "${svc.displayName || idOf(svc.name)}": it measures no Cloud Run service (a Slo measures one Service's cloud_run_revision requests)`);
+      }
+    }
+  }
+  return out;
+}
+
 /** The full name a listed SLO is known by: project ID (as `identify` spells it), monitored service ID, SLO ID. */
 export const listedFullName = (l: ListedSlo) => `projects/${l.target.project}/services/${idOf(l.live.sloParent?.name ?? l.live.slo!.name)}/serviceLevelObjectives/${idOf(l.live.slo!.name)}`;
 
 /** One SLI described for a person: its kind and filters. */
 function describeSli(sli: Obj | undefined): string {
   const rb = sli?.requestBased;
-  if (sli?.windowsBased) return `a windows-based SLI (${JSON.stringify(sli.windowsBased)})`;
+  if (sli?.windowsBased) {
+    const w = sli.windowsBased;
+    const criterion = Object.keys(w).find((k) => k !== 'windowPeriod' && k !== 'windowCriterion' && w[k]) ?? w.windowCriterion;
+    return `a windows-based SLI (windows of ${normalizeDuration(w.windowPeriod) ?? '?'}, ${criterion})`;
+  }
   if (sli?.basicSli) return `a basic SLI (${JSON.stringify(sli.basicSli)})`;
   if (rb?.goodTotalRatio) return `a request-based ratio (${Object.entries(rb.goodTotalRatio).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join('; ')})`;
   if (rb?.distributionCut) return `a request-based distribution cut (${JSON.stringify(rb.distributionCut)})`;

@@ -4,7 +4,7 @@
  */
 import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { hasIdentity, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/engine/ownership';
+import { hasIdentity, LABEL_MANAGED_BY, MANAGED_BY_VALUE, RUNCTL_LABEL_PREFIX } from '../../src/engine/ownership';
 import { channelsFor, liveAlerts, ownedBySet, policyIndex, splitChannels, type LiveSlo } from './live';
 import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, comparableAlerts, comparableSlo, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
 
@@ -32,16 +32,21 @@ export function channelFor(live: Pick<LiveSlo, 'channels' | 'adoptableChannels'>
 /** The live policies by alert index (see `policyIndex`). */
 export const policiesByIndex = (live: LiveSlo) => new Map(live.policies.map((p) => [policyIndex(live, p), p]));
 
+/** runctl's own labels among user labels: ownership and identity (`managed-by`, `runctl-*`). */
+export const runctlLabels = (labels: Record<string, string> = {}) => Object.fromEntries(Object.entries(labels).filter(([k]) => k === LABEL_MANAGED_BY || k.startsWith(RUNCTL_LABEL_PREFIX)));
+
 /**
  * How a live policy differs from its desired body: in what runctl manages (display name,
- * burn-rate condition, email channels, enabled; `changes`) and in its labels. Channels of
- * other types are kept, so they are not compared.
+ * burn-rate condition, email channels, enabled; `changes`) and in its ownership labels.
+ * Channels of other types are kept, so they are not compared; so are a policy's other
+ * user labels: the manifest's labels go on every policy runctl makes or updates, but a
+ * policy made elsewhere keeps its own, and adopting it writes ownership only.
  */
 export function policyDiff(body: Obj, p: Obj, channels: Obj[]): { view: boolean; labels: boolean; changes: FieldChange[] } {
   const have = { ...p, notificationChannels: splitChannels(p.notificationChannels, channels).modelled };
   const [wantView, haveView] = comparableAlerts(alertView(body), alertView(have));
   const view = diffDeclared(wantView, haveView, {}, 'alertPolicy').changes;
-  const labels = diffDeclared({ userLabels: body.userLabels }, { userLabels: p.userLabels ?? {} }, {}, 'alertPolicy').changes;
+  const labels = diffDeclared({ userLabels: runctlLabels(body.userLabels) }, { userLabels: p.userLabels ?? {} }, {}, 'alertPolicy').changes;
   return { view: view.length > 0, labels: labels.length > 0, changes: [...view, ...labels] };
 }
 
@@ -107,7 +112,7 @@ function children(d: DesiredSlo, live: LiveSlo): SubChange[] {
   desiredPolicies(d, live, (a) => channelFor(live, a, d.set)?.name).forEach((body, i) => {
     const p = byIndex.get(i);
     if (!p) return out.push({ name: label(i, body), action: 'create' });
-    // Not taking ownership (see `owning`): the manifest's own labels are what must be there.
+    // Not taking ownership (see `owning`): no ownership label is a difference.
     const { changes } = policyDiff(owning(d) ? body : { ...body, userLabels: d.labels }, p, live.channels);
     if (changes.length) out.push({ name: label(i, body), action: 'update', changes, ...(live.adopting ? { notes: [`adopted: ${p.name}`] } : {}) });
   });

@@ -30,6 +30,7 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
   let h: Harness;
   let out: string;
   let other: string;
+  let unexported = '';
   const ids: Obj = {};
   const sm = () => h.clients.monitoring('ServiceMonitoringServiceClient');
   const ap = () => h.clients.monitoring('AlertPolicyServiceClient');
@@ -68,6 +69,7 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
       parent: checkout.name!,
       serviceLevelObjective: {
         displayName: 'Checkout availability',
+        userLabels: { team: 'checkout' },
         goal: 0.995,
         calendarPeriod: 'MONTH',
         serviceLevelIndicator: { requestBased: { goodTotalRatio: { badServiceFilter: runFilter('request_count', 'checkout', ['metric.labels.response_code_class="5xx"']), goodServiceFilter: runFilter('request_count', 'checkout', ['metric.labels.response_code_class="2xx"']) } } },
@@ -119,6 +121,13 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
         serviceLevelIndicator: { windowsBased: { windowPeriod: { seconds: 60 }, goodTotalRatioThreshold: { threshold: 0.9, performance: { goodTotalRatio: { goodServiceFilter: runFilter('request_count', 'checkout', ['metric.labels.response_code_class="2xx"']), totalServiceFilter: runFilter('request_count', 'checkout') } } } } },
       },
     });
+    // A custom service measuring something else than Cloud Run: no Slo stands for its SLO.
+    const [batch] = await sm().createService({ parent: P, serviceId: 'batch', service: { displayName: 'Batch jobs', custom: {} } });
+    await sm().createServiceLevelObjective({
+      parent: batch.name!,
+      serviceLevelObjectiveId: 'batch-success',
+      serviceLevelObjective: { goal: 0.9, rollingPeriod: { seconds: 86400 }, serviceLevelIndicator: { requestBased: { goodTotalRatio: { goodServiceFilter: 'metric.type="custom.googleapis.com/batch/ok"', totalServiceFilter: 'metric.type="custom.googleapis.com/batch/all"' } } } },
+    });
     Object.assign(ids, { checkout: checkout.name, avail: avail.name, oncall: oncall.name, search: search.name, latency: latency.name, team: team.name, slack: slack.name, windows: windows.name });
 
     out = path.join(h.dir, 'exported');
@@ -128,6 +137,7 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
     expect(list.code, list.stderr).toBe(0);
     const names = (JSON.parse(list.stdout) as Obj[]).filter((m) => m.kind === 'Slo').map((m) => m.metadata.name);
     expect(names).toHaveLength(3);
+    unexported = list.stderr;
     const availName = (JSON.parse(list.stdout) as Obj[]).find((m) => m.spec.sloId === avId)!.metadata.name;
     const r = await h.cli(['export', 'slos', availName, 'search-latency', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
@@ -142,7 +152,7 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
     const files = docs(out);
     expect(files.map((f) => `${f.doc.kind}/${f.doc.spec.service ?? f.doc.metadata.name}`).sort()).toEqual(['Service/checkout', 'Service/search', 'Slo/checkout', 'Slo/search']);
     const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!.doc;
-    expect(avail.metadata.name).toMatch(/^slo-[a-z0-9-]+$/);
+    expect(avail.metadata).toEqual({ name: expect.stringMatching(/^slo-[a-z0-9-]+$/), labels: { team: 'checkout' } });
     expect(avail.spec).toEqual({
       service: 'checkout',
       displayName: 'Checkout availability',
@@ -171,6 +181,10 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
     expect(fs.readdirSync(out).sort()).toContain('service-checkout.yaml');
   });
 
+  it('names on stderr an SLO that measures no Cloud Run service, and does not export it', () => {
+    expect(unexported).toMatch(/not exported: SLO "batch-success" .*batch-success\) of monitored service "Batch jobs": it measures no Cloud Run service/);
+  });
+
   it('lists at the top what a Slo cannot express: nothing for the console group, the rest for the others', () => {
     const files = docs(out);
     const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!;
@@ -180,7 +194,7 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
       expect(search).toContain(what);
     }
     const windows = header(docs(other).find((f) => f.doc.kind === 'Slo')!.text);
-    expect(windows).toContain('serviceLevelIndicator: a windows-based SLI');
+    expect(windows).toContain('serviceLevelIndicator: a windows-based SLI (windows of 60s, goodTotalRatioThreshold)');
     expect(windows).toContain('applying it replaces the SLI');
   });
 
@@ -243,9 +257,11 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
     const owned = { 'managed-by': 'runctl', 'runctl-set': 'default' };
     for (const [name, o] of after) {
       expect(unlabelled(o), name).toEqual(unlabelled(before.get(name)!));
-      const untouched = [ids.slack, ids.windows].includes(name) || o.displayName === 'Search budget half gone';
+      const untouched = [ids.slack, ids.windows].includes(name) || o.displayName === 'Search budget half gone' || name.includes('/services/batch');
       if (untouched) expect(o.userLabels ?? {}, name).toEqual(before.get(name)!.userLabels ?? {});
       else expect(o.userLabels, name).toMatchObject(owned);
+      // Labels are ownership marks only: the SLO's own label is not copied onto its policies.
+      if (String(o.displayName).startsWith('Checkout ') && name.includes('alertPolicies')) expect(o.userLabels.team, name).toBeUndefined();
     }
 
     await h.resetStats();

@@ -178,3 +178,54 @@ describe('Monitoring write lock', () => {
     expect(events.indexOf('other project')).toBeLessThan(events.indexOf('end a'));
   });
 });
+
+describe('Slo: parts made outside runctl', () => {
+  it('compares filters by their terms: order, AND, blanks around = and label/labels spellings do not matter', async () => {
+    const { canonicalFilter } = await import('../../controllers/slo/model');
+    const ours = 'metric.type="run.googleapis.com/request_count" resource.type="cloud_run_revision" resource.labels.service_name="jokes"';
+    expect(canonicalFilter('resource.label.service_name = "jokes" AND resource.type="cloud_run_revision" AND metric.type="run.googleapis.com/request_count"')).toBe(canonicalFilter(ours));
+    expect(canonicalFilter(`${ours} metric.labels.response_code_class="2xx"`)).not.toBe(canonicalFilter(ours));
+    // OR, NOT and parentheses change the meaning of juxtaposition: compared as written.
+    expect(canonicalFilter(`${ours} OR metric.labels.x="y"`)).toBe(`${ours} OR metric.labels.x="y"`);
+  });
+
+  it('names an SLO by its ID when that is a valid name, else by a stable name derived from the ID alone', async () => {
+    const { sloNameOf } = await import('../../controllers/slo/inventory');
+    expect(sloNameOf('search-latency')).toBe('search-latency');
+    const derived = sloNameOf('3ePC5fOJ_SWyYUzvkabDvzQ');
+    expect(derived).toMatch(/^slo-3epc5foj-swyyuzvkabdvzq-[0-9a-f]{8}$/);
+    expect(sloNameOf('3ePC5fOJ_SWyYUzvkabDvzQ')).toBe(derived);
+    expect(sloNameOf('3epc5foj-SWyYUzvkabDvzQ')).not.toBe(derived);
+  });
+
+  it('reads a calendar period back as calendar-PERIOD and writes it as calendarPeriod', () => {
+    const form = sloForm({ ...spec, availability: { goal: 0.995, window: 'calendar-month' } });
+    const body = sloBody(form, T, 'jokes-availability');
+    expect(body).toMatchObject({ calendarPeriod: 'MONTH', displayName: 'jokes-availability: 99.5% of requests succeed each calendar month' });
+    expect(body.rollingPeriod).toBeUndefined();
+    expect(readObjective({ ...body })).toEqual({ availability: { goal: 0.995, window: 'calendar-month' } });
+  });
+
+  it('adopting: the policies on the SLO and the email channel they notify change labels only; other channels are kept, not compared', () => {
+    const l = liveFor(spec);
+    const foreign = { 'team': 'web' };
+    l.slo!.userLabels = foreign;
+    l.channels = [
+      { ...l.channels[0], userLabels: {} },
+      { name: 'projects/p/notificationChannels/9', type: 'slack', labels: { channel_name: '#ops' } },
+    ];
+    l.policies = l.policies.map((p) => ({ ...p, displayName: 'Fast burn', userLabels: {}, notificationChannels: [...p.notificationChannels, 'projects/p/notificationChannels/9'] }));
+    l.monitored = { ...l.monitored!, userLabels: {} };
+    l.sloParent = l.monitored;
+    Object.assign(l, { adopting: true, adoptableChannels: new Set(['projects/p/notificationChannels/1', 'projects/p/notificationChannels/9']) });
+    const want = { ...spec, alerts: [{ ...spec.alerts[0], displayName: 'Fast burn' }] };
+    const form = liveForm(l, 'jokes-availability')!;
+    expect(form.alerts).toEqual([{ burnRate: 10, lookback: '300s', notify: ['email:oncall@example.com'], displayName: 'Fast burn' }]);
+    const plan = planSlo({ ...desired(want), labels: { ...foreign, ...OWNER } }, l, form);
+    expect(plan.changes).toEqual([]);
+    expect(plan.children!.map((c) => [c.name.split(' ')[0], c.action])).toEqual([['monitoredService', 'update'], ['serviceLevelObjective', 'update'], ['notificationChannel', 'update'], ['alertPolicy', 'update']]);
+    for (const c of plan.children!) expect((c.changes ?? []).every((x) => x.path.includes('userLabels')), c.name).toBe(true);
+    // Planned with the manifest's own labels (the engine's "does it already match?"): nothing.
+    expect(planSlo({ ...desired(want), labels: foreign }, l, form).action).toBe('noop');
+  });
+});
