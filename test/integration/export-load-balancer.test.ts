@@ -163,6 +163,16 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     expect(header('loadbalancer-web-map.yaml')).not.toContain('Not expressible');
   });
 
+  it('get lists them as they run, with their IP, before runctl manages them', async () => {
+    const got = await h.cli(['get', 'loadbalancers', '-o', 'json']);
+    expect(got.code, got.stderr).toBe(0);
+    const items = JSON.parse(got.stdout) as Array<{ metadata: { name: string }; status: { ip?: string; urls?: string[] } }>;
+    expect(items.map((i) => i.metadata.name)).toEqual(['cached-map', 'hello-map', 'web-map']);
+    const web = items.find((i) => i.metadata.name === 'web-map')!;
+    const [ip] = await compute('GlobalAddressesClient').get({ project: PROJECT, address: 'web-ip' });
+    expect(web.status).toMatchObject({ ip: ip.address, urls: ['https://api.example.com/', 'https://www.example.com/'] });
+  });
+
   it('lists at the top what the manifest cannot express, and reports the chain it cannot stand for instead of exporting half of it', () => {
     const text = header('loadbalancer-cached-map.yaml');
     expect(text).toContain('Not expressible in this manifest');
