@@ -28,7 +28,6 @@ import * as nodeModule from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { createHash } from 'node:crypto';
 
 /** The file format's version: a different one is ignored and rewritten. */
 const FORMAT = 1;
@@ -66,9 +65,22 @@ interface ModuleLike {
   require(id: string): unknown;
 }
 
+/**
+ * A short name for a path (FNV-1a, 52 bits in hex): not a security measure (the
+ * directory is the user's own), only a file name. node:crypto would cost ~10 ms to load.
+ */
+function fnv1a(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return (h & 0xfffffffffffffn).toString(16).padStart(13, '0');
+}
+
 /** Where the cache file lives: one per Node version, architecture and runctl install. */
 export function codeCacheFile(dir: string, entry: string): string {
-  const install = createHash('sha256').update(entry).digest('hex').slice(0, 12);
+  const install = fnv1a(entry);
   return path.join(dir, `runctl-v8-${FORMAT}-${process.version}-${process.arch}-${install}.bin`);
 }
 
@@ -221,7 +233,7 @@ export function installFingerprint(entry: string): string | undefined {
     if (stamp(path.join(dir, 'node_modules', '.package-lock.json'))) records++;
     if (path.dirname(dir) === dir) break;
   }
-  return records ? createHash('sha256').update(parts.join('\n')).digest('hex') : undefined;
+  return records ? parts.join('\n') : undefined;
 }
 
 /**

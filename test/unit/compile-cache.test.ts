@@ -128,7 +128,7 @@ describe('resolution cache', () => {
 
   it('fingerprints an install by npm\'s record of its tree; none without one', () => {
     const before = installFingerprint(entry);
-    expect(before).toMatch(/^[0-9a-f]{64}$/);
+    expect(before).toContain(path.join('node_modules', '.package-lock.json'));
     const lock = path.join(path.dirname(app), 'node_modules/.package-lock.json');
     fs.writeFileSync(lock, '{"changed":true}');
     expect(installFingerprint(entry)).not.toBe(before);
