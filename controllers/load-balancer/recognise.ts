@@ -84,7 +84,7 @@ function backendExtras(bs: ComputeResource): string[] {
 }
 
 /** Routing a URL map has beyond hosts, paths and services. */
-function urlMapExtras(um: ComputeResource): string[] {
+export function urlMapExtras(um: ComputeResource): string[] {
   const out: string[] = [];
   const at = `urlMap ${um.name}`;
   if (um.defaultRouteAction) out.push(`${at}: defaultRouteAction`);

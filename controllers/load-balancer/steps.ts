@@ -12,6 +12,8 @@ import type { FieldChange, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
 import { liveView, withOwner, type ComputeResource, type LiveModel, type LiveSub, type SubView, type WantSub } from './model';
 import { RANK, type PartNames, type SubKind } from './names';
+import { relPath } from './compute-ops';
+import { urlMapExtras } from './recognise';
 
 /** One API call of a step (bodies and references as in the Compute v1 messages). */
 export type Op =
@@ -102,6 +104,26 @@ function comparable(want: WantSub, view: SubView): SubView {
   return view;
 }
 
+/**
+ * What a write replaces that the manifest cannot express (an adopted URL map's route rules,
+ * a backend service's second backend): runctl keeps such settings while it only marks or
+ * relabels a part, but a URL map's routing is rewritten whole and a backend service's
+ * backends replaced, so the plan says what goes.
+ */
+function dropped(want: WantSub, live: LiveSub, ops: Op[]): string[] {
+  if (want.kind === 'urlMap' && ops.some((o) => o.op === 'update')) {
+    const extras = urlMapExtras(live.raw);
+    if (extras.length) return [`rewrites the URL map, dropping what the manifest cannot express: ${extras.map((e) => e.replace(/^urlMap \S+: /, '')).join('; ')}`];
+  }
+  const body = ops.find((o) => o.op === 'patch' && 'body' in o && o.body.backends);
+  if (want.kind === 'backendService' && body) {
+    const kept = new Set(((body as { body: ComputeResource }).body.backends ?? []).map((b) => relPath(b.group)));
+    const had = (live.raw.backends ?? []).map((b) => relPath(b.group));
+    if (had.length > 1) return [`replaces its ${had.length} backends (${had.join(', ')}) with ${[...kept].join(', ')}`];
+  }
+  return [];
+}
+
 function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx: StepContext): Step {
   const base = { kind: want.kind, name: want.name, region: want.region };
   if (!live) {
@@ -118,7 +140,7 @@ function stepFor(want: WantSub, live: LiveSub | undefined, model: LiveModel, ctx
   if (!changes.length) return { ...base, action: 'noop', changes, notes: [], ops: [] };
   const fields = new Set(changes.map((c) => c.path.split('.')[0]));
   const { ops, replace } = updateOps(want, live, fields);
-  return { ...base, action: replace ? 'replace' : 'update', changes, notes: replace ? [replace] : [], ops };
+  return { ...base, action: replace ? 'replace' : 'update', changes, notes: [...(replace ? [replace] : []), ...dropped(want, live, ops)], ops };
 }
 
 function deleteNote(sub: LiveSub, wants: WantSub[]): string[] {

@@ -197,6 +197,19 @@ describe('LoadBalancer plan: minimal sub-resource changes', () => {
     expect(proxy.ops).toEqual([{ op: 'setSslCertificates', sslCertificates: [`projects/p/global/sslCertificates/${n.cert(['www.example.com'])}`] }]);
     expect(steps.find((s) => s.name === n.urlMap)!.ops.map((o) => o.op)).toEqual(['update']);
   });
+
+  it('says what a routing change drops that the manifest cannot express (an adopted map\'s header action, a second backend)', () => {
+    const live = liveOf(BASE);
+    const um = live.subs.find((s) => s.name === n.urlMap)!;
+    um.raw = { ...um.raw, headerAction: { requestHeadersToAdd: [{ headerName: 'x', headerValue: 'y' }] } };
+    const bs = live.subs.find((s) => s.name === n.backend('app'))!;
+    bs.raw = { ...bs.raw, backends: [...bs.raw.backends!, { group: `${LINK}projects/p/regions/us-east1/networkEndpointGroups/other` }] };
+    // Same routing and backend: the extras are neither compared nor written.
+    expect(changed(plan(BASE, live))).toEqual([]);
+    const steps = plan({ ...BASE, routes: [{ paths: ['/x/*'], service: 'x' }] }, live, { app: 'europe-west1' });
+    expect(steps.find((s) => s.name === n.urlMap)!.notes).toEqual(['rewrites the URL map, dropping what the manifest cannot express: headerAction']);
+    expect(steps.find((s) => s.name === n.backend('app'))!.notes[0]).toMatch(/^replaces its 2 backends \(.*\/other\) with projects\/p\/regions\/europe-west1\/networkEndpointGroups\//);
+  });
 });
 
 describe('LoadBalancer spec read back from the live URL map', () => {
