@@ -27,7 +27,7 @@ describe('convert: Knative YAML to runctl manifests', () => {
       cpuThrottling: false,
       startupCpuBoost: true,
       executionEnvironment: 'gen2',
-      serviceAccount: 'jokes@my-proj.iam.gserviceaccount.com',
+      serviceAccount: 'jokes-api@my-proj.iam.gserviceaccount.com',
       ingress: 'internal-and-cloud-load-balancing',
       vpc: { connector: 'projects/my-proj/locations/europe-north1/connectors/onprem', egress: 'all-traffic' },
       binaryAuthorization: 'default',
