@@ -205,7 +205,8 @@ export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbS
     const services = [...new Set([spec.defaultService, ...(spec.routes ?? []).map((x) => x.service)])].sort();
     const related = services.map((name) => ({ kind: 'Service', name, spec: {} }));
     const owned = r.labels['managed-by'] === 'runctl';
-    const chain = owned ? undefined : (await foreignChains(ctx, r.identity.project, new Set())).chains.find((c) => c.name === r.name);
+    // Found again by its URL map: its name may have been made apart from a runctl load balancer's.
+    const chain = owned ? undefined : (await foreignChains(ctx, r.identity.project, new Set())).chains.find((c) => identityOf(r.identity.project, c.name, c.spec).fullName === r.identity.fullName);
     // false is the default of both switches: a person leaves them out.
     const { httpsRedirect, staticIp, ...rest } = spec;
     const out = { ...rest, ...(httpsRedirect ? { httpsRedirect } : {}), ...(staticIp ? { staticIp } : {}) };
