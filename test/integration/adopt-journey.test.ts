@@ -173,6 +173,19 @@ describe('adopting the journey kinds made by gcloud and the console', () => {
     expect((await h.stats()).writes).toBe(0);
   });
 
+  it('a saved plan made without --adopt writes nothing when applied, even with --adopt given to apply', async () => {
+    const planFile = path.join(h.dir, 'unowned.plan');
+    expect((await h.cli(['plan', '-f', out, '--out', planFile])).code).toBe(0);
+    await h.resetStats();
+    for (const args of [['apply', planFile], ['apply', planFile, '--adopt']]) {
+      const r = await h.cli(args);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    expect((await h.stats()).writes).toBe(0);
+    const [svc] = await run().getService({ name: `${PARENT}/services/reporter` });
+    expect(svc.labels ?? {}).toEqual({});
+  });
+
   it('apply --adopt makes only ownership writes, one per resource whose API can hold them; diff exits 0 afterwards', async () => {
     await h.resetStats();
     const adopted = await h.cli(['apply', '-f', out, '--adopt']);
