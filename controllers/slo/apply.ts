@@ -12,7 +12,7 @@ import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/e
 import { toProtoDuration } from '../../src/util/duration';
 import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
-import { channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, splitChannels, type LiveSlo } from './live';
+import { burnsSlo, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, splitChannels, type LiveSlo } from './live';
 import { alertIdentity, burnConditionIndex, channelBody, channelIdentity, comparableSlo, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
 import { addressesOf, adoptsMonitored, channelFor, channelNeedsLabels, desiredPolicies, monitoredName, policiesByIndex, policyDiff, runctlLabels, sharedLabels, sloDiff, type DesiredSlo } from './plan';
 
@@ -291,7 +291,7 @@ export async function deleteSlo(clients: Clients, project: string, sloName: stri
     }
     const before = freshReader(clients);
     for (const p of await listAlertPolicies(before, project)) {
-      if (!isSloPolicy(p, set, id)) continue;
+      if (!isSloPolicy(p, set, id) && !(ownedBySet(p.userLabels, set) && burnsSlo(p, sloName))) continue;
       progress(`deleting alert policy ${p.displayName}`);
       await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
     }

@@ -183,7 +183,9 @@ export async function readLive(r: Reader, t: Target, id: string, set: string, na
     }
   }
   const sloParent = slo ? services.find((s) => sameMonitoringName(s.name, parentOf(slo!.name))) : undefined;
-  const { keepers, duplicates } = splitDuplicates(policies.filter((p) => isSloPolicy(p, set, name)));
+  // The set's policies on this SLO are this Slo's, also those labelled for another name (a
+  // Slo renamed while `sloId` keeps its SLO): they get the new identity, not a duplicate.
+  const { keepers, duplicates } = splitDuplicates(policies.filter((p) => isSloPolicy(p, set, name) || (slo && ownedBySet(p.userLabels, set) && burnsSlo(p, slo.name))));
   if (slo && !ownedBySet(slo.userLabels, set) && !keepers.length) {
     // Made outside runctl: its alerts are the policies that burn this SLO, found by their filter.
     const foreign = keeperFirst(policies.filter((p) => !ownedBySet(p.userLabels, set) && burnsSlo(p, slo!.name)));

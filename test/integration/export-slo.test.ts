@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
+import { startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const P = 'projects/local-project';
 const REGION = 'europe-north1';
@@ -26,7 +26,7 @@ const burn = (slo: string, lookback: string, threshold: number, displayName: str
   conditionThreshold: { filter: `select_slo_burn_rate("${slo}", "${lookback}")`, comparison: 'COMPARISON_GT' as const, thresholdValue: threshold, duration: { seconds: 0 } },
 });
 
-describe('export and adopt Slos made in the console, with gcloud or Terraform', () => {
+describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gcloud or Terraform (%s)', (transport) => {
   let h: Harness;
   let out: string;
   let other: string;
@@ -57,7 +57,7 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
   };
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ transport });
     for (const name of ['checkout', 'search']) {
       const [op] = await h.clients.runServices().createService({ parent: RUN, serviceId: name, service: { client: 'gcloud', template: { containers: [{ image: `gcr.io/acme/${name}:1` }] } } });
       await op.promise();
@@ -293,6 +293,25 @@ describe('export and adopt Slos made in the console, with gcloud or Terraform', 
     expect(p.conditions.map((c: Obj) => [c.displayName, c.conditionThreshold.thresholdValue])).toEqual([['long window', 6], ['short window', 5]]);
     expect(p).toMatchObject({ combiner: 'AND', severity: 'WARNING', documentation: { content: 'Check the search index.' } });
     expect([...p.notificationChannels].sort()).toEqual([ids.team, ids.slack].sort());
+    expect((await h.cli(['diff', '-f', out])).code).toBe(0);
+  });
+
+  it('renamed (its sloId kept), an adopted Slo keeps its SLO and policies: they are relabelled, never duplicated, and --prune deletes nothing', async () => {
+    const file = docs(out).find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!;
+    fs.rmSync(path.join(out, file.file));
+    fs.writeFileSync(path.join(out, 'slo-checkout-availability.yaml'), YAML.stringify({ ...file.doc, metadata: { ...file.doc.metadata, name: 'checkout-availability' } }));
+    const before = await world();
+    const plan = await h.cli(['diff', '-f', out, '-o', 'json']);
+    expect(plan.code, plan.stderr).toBe(2);
+    const entry = (JSON.parse(plan.stdout).entries as Obj[]).find((e) => e.key === 'Slo/checkout-availability')!;
+    expect(entry.changes).toEqual([]);
+    expect(entry.children.map((c: Obj) => [c.name.split(' ')[0], c.action])).toEqual([['alertPolicy', 'update'], ['alertPolicy', 'update']]);
+    for (const c of entry.children) expect(c.changes.every((x: Obj) => x.path.startsWith('alertPolicy.userLabels.runctl-')), c.name).toBe(true);
+    const applied = await h.cli(['apply', '-f', out, '--prune', '--yes']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('0 to delete');
+    expect(applied.stdout).not.toMatch(/^- /m);
+    expect([...(await world()).keys()].sort()).toEqual([...before.keys()].sort());
     expect((await h.cli(['diff', '-f', out])).code).toBe(0);
   });
 });
