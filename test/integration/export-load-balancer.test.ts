@@ -2,7 +2,7 @@
  * Load balancers made outside runctl, recognised from their Compute parts: chains built
  * through the official Compute client the way gcloud builds them (its names, full-URL
  * references, no runctl marks) — HTTPS with an HTTP→HTTPS redirect on a reserved
- * address, plain HTTP on an ephemeral IP, one with Cloud CDN and custom headers, and one
+ * address, HTTPS without it on an ephemeral IP, plain HTTP, one with Cloud CDN and custom headers, and one
  * no LoadBalancer can stand for — then `runctl export loadbalancers` → the plan with
  * --adopt changes ownership marks only → `apply --adopt` writes only those marks
  * (description patches and setLabels, counted by the emulator) → `diff` exits 0 →
@@ -63,7 +63,7 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    for (const s of ['web', 'api', 'hello', 'cached']) await runService(s);
+    for (const s of ['web', 'api', 'hello', 'cached', 'shop']) await runService(s);
 
     // 1. HTTPS for two domains, a host route, an HTTP->HTTPS redirect, one reserved address.
     await backend('web', 'web-neg', 'web-backend', { description: 'web tier' });
@@ -89,13 +89,20 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     await op('TargetHttpProxiesClient', 'insert', { targetHttpProxyResource: { name: 'web-http-proxy', urlMap: `${WWW}/global/urlMaps/web-redirect` } });
     await rule('web-http-rule', `${WWW}/global/targetHttpProxies/web-http-proxy`, '80', 'web-ip', { team: 'web' });
 
-    // 2. Plain HTTP on an ephemeral IP.
+    // 2. HTTPS without the redirect, on an ephemeral IP.
+    await backend('shop', 'shop-neg', 'shop-bs');
+    await op('UrlMapsClient', 'insert', { urlMapResource: { name: 'shop-map', defaultService: `${API}/global/backendServices/shop-bs` } });
+    await op('SslCertificatesClient', 'insert', { sslCertificateResource: { name: 'shop-cert', managed: { domains: ['shop.example.com.'] } } });
+    await op('TargetHttpsProxiesClient', 'insert', { targetHttpsProxyResource: { name: 'shop-proxy', urlMap: `${API}/global/urlMaps/shop-map`, sslCertificates: [`${API}/global/sslCertificates/shop-cert`] } });
+    await rule('shop-rule', `${API}/global/targetHttpsProxies/shop-proxy`, '443');
+
+    // 3. Plain HTTP on an ephemeral IP.
     await backend('hello', 'hello-neg', 'hello-bs');
     await op('UrlMapsClient', 'insert', { urlMapResource: { name: 'hello-map', defaultService: `${WWW}/global/backendServices/hello-bs` } });
     await op('TargetHttpProxiesClient', 'insert', { targetHttpProxyResource: { name: 'hello-proxy', urlMap: `${WWW}/global/urlMaps/hello-map` } });
     await rule('hello-rule', `${WWW}/global/targetHttpProxies/hello-proxy`, '80');
 
-    // 3. Cloud CDN and a custom header on the backend, a redirect path rule: exported, listed as not expressible.
+    // 4. Cloud CDN and a custom header on the backend, a redirect path rule: exported, listed as not expressible.
     await backend('cached', 'cached-neg', 'cached-bs', { enableCDN: true, customResponseHeaders: ['X-Cache: {cdn_cache_status}'] });
     await op('UrlMapsClient', 'insert', {
       urlMapResource: {
@@ -108,7 +115,7 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     await op('TargetHttpProxiesClient', 'insert', { targetHttpProxyResource: { name: 'cached-proxy', urlMap: `${WWW}/global/urlMaps/cached-map` } });
     await rule('cached-rule', `${WWW}/global/targetHttpProxies/cached-proxy`, '80');
 
-    // 4. A backend service without a serverless NEG: no LoadBalancer can stand for it.
+    // 5. A backend service without a serverless NEG: no LoadBalancer can stand for it.
     await op('BackendServicesClient', 'insert', { backendServiceResource: { name: 'empty-bs', loadBalancingScheme: 'EXTERNAL_MANAGED' } });
     await op('UrlMapsClient', 'insert', { urlMapResource: { name: 'odd-map', defaultService: `${WWW}/global/backendServices/empty-bs` } });
     await op('TargetHttpProxiesClient', 'insert', { targetHttpProxyResource: { name: 'odd-proxy', urlMap: `${WWW}/global/urlMaps/odd-map` } });
@@ -127,8 +134,8 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
 
   it('exports one LoadBalancer per chain, in the form people write, its parts named, with the Services it routes to', () => {
     expect(fs.readdirSync(out).sort()).toEqual([
-      'loadbalancer-cached-map.yaml', 'loadbalancer-hello-map.yaml', 'loadbalancer-web-map.yaml',
-      'service-api.yaml', 'service-cached.yaml', 'service-hello.yaml', 'service-web.yaml',
+      'loadbalancer-cached-map.yaml', 'loadbalancer-hello-map.yaml', 'loadbalancer-shop-map.yaml', 'loadbalancer-web-map.yaml',
+      'service-api.yaml', 'service-cached.yaml', 'service-hello.yaml', 'service-shop.yaml', 'service-web.yaml',
     ]);
     expect(doc('loadbalancer-web-map.yaml')).toEqual({
       apiVersion: 'runctl.dev/v1alpha1',
@@ -158,6 +165,11 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
       defaultService: 'hello',
       parts: { urlMap: 'hello-map', httpProxy: 'hello-proxy', httpForwardingRule: 'hello-rule', backendServices: { hello: 'hello-bs' }, networkEndpointGroups: { hello: 'hello-neg' } },
     });
+    expect(doc('loadbalancer-shop-map.yaml').spec).toEqual({
+      defaultService: 'shop',
+      domains: ['shop.example.com'],
+      parts: { urlMap: 'shop-map', httpsProxy: 'shop-proxy', certificates: ['shop-cert'], httpsForwardingRule: 'shop-rule', backendServices: { shop: 'shop-bs' }, networkEndpointGroups: { shop: 'shop-neg' } },
+    });
     expect(doc('service-web.yaml').spec).toMatchObject({ region: REGION, image: 'gcr.io/acme/web:1', public: true });
     expect(header('loadbalancer-web-map.yaml')).toContain('apply --adopt writes only the labels managed-by=runctl, runctl-set=default');
     expect(header('loadbalancer-web-map.yaml')).not.toContain('Not expressible');
@@ -167,7 +179,7 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     const got = await h.cli(['get', 'loadbalancers', '-o', 'json']);
     expect(got.code, got.stderr).toBe(0);
     const items = JSON.parse(got.stdout) as Array<{ metadata: { name: string }; status: { ip?: string; urls?: string[] } }>;
-    expect(items.map((i) => i.metadata.name)).toEqual(['cached-map', 'hello-map', 'web-map']);
+    expect(items.map((i) => i.metadata.name)).toEqual(['cached-map', 'hello-map', 'shop-map', 'web-map']);
     const web = items.find((i) => i.metadata.name === 'web-map')!;
     const [ip] = await compute('GlobalAddressesClient').get({ project: PROJECT, address: 'web-ip' });
     expect(web.status).toMatchObject({ ip: ip.address, urls: ['https://api.example.com/', 'https://www.example.com/'] });
@@ -211,13 +223,13 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     // Descriptions on the parts without labels (one patch each), labels where Compute has them;
     // NEGs and certificates are adopted through the backend services and proxy that use them.
     expect(writes).toEqual({
-      'BackendServices.Patch': 4, // web-backend, api-backend, hello-bs, cached-bs
-      'UrlMaps.Patch': 4, // web-map, web-redirect, hello-map, cached-map
-      'TargetHttpsProxies.Patch': 1,
+      'BackendServices.Patch': 5, // web-backend, api-backend, shop-bs, hello-bs, cached-bs
+      'UrlMaps.Patch': 5, // web-map, web-redirect, shop-map, hello-map, cached-map
+      'TargetHttpsProxies.Patch': 2, // web-https-proxy, shop-proxy
       'TargetHttpProxies.Patch': 3, // web-http-proxy, hello-proxy, cached-proxy
       'GlobalAddresses.SetLabels': 1,
-      'GlobalForwardingRules.SetLabels': 4,
-      'Services.UpdateService': 4, // the Services' ownership labels
+      'GlobalForwardingRules.SetLabels': 5,
+      'Services.UpdateService': 5, // the Services' ownership labels
     });
     const after = await snapshot(names);
     for (const [key, was] of Object.entries(before)) {
@@ -250,11 +262,11 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
     expect(pruned.stdout).toContain('LoadBalancer/hello-map');
     const left = await inventory();
-    expect(left.negs).toEqual(['api-neg', 'cached-neg', 'web-neg']);
-    expect(left.backends).toEqual(['api-backend', 'cached-bs', 'empty-bs', 'web-backend']);
-    expect(left.urlMaps).toEqual(['cached-map', 'odd-map', 'web-map', 'web-redirect']);
+    expect(left.negs).toEqual(['api-neg', 'cached-neg', 'shop-neg', 'web-neg']);
+    expect(left.backends).toEqual(['api-backend', 'cached-bs', 'empty-bs', 'shop-bs', 'web-backend']);
+    expect(left.urlMaps).toEqual(['cached-map', 'odd-map', 'shop-map', 'web-map', 'web-redirect']);
     expect(left.httpProxies).toEqual(['cached-proxy', 'odd-proxy', 'web-http-proxy']);
-    expect(left.rules).toEqual(['cached-rule', 'odd-rule', 'web-http-rule', 'web-https-rule']);
+    expect(left.rules).toEqual(['cached-rule', 'odd-rule', 'shop-rule', 'web-http-rule', 'web-https-rule']);
     const diff = await h.cli(['diff', '-f', out]);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
   });
