@@ -42,7 +42,9 @@ export type Adoption =
   /** Another runctl set or tool labels it: adopting moves it to this set. */
   | { action: 'take-over'; from: string; labels: Record<string, string> }
   /** Implied by another resource and has no labels of its own (an NFS share, a bucket runctl only mounts). */
-  | { action: 'none' };
+  | { action: 'none' }
+  /** Not runctl's, and its labels cannot change in place (`Controller.labelsInPlace`): adopting writes nothing. */
+  | { action: 'fixed' };
 
 /** One exported resource. */
 export interface ExportedResource {
@@ -65,8 +67,9 @@ function scopes(o: Opened, region: string | undefined): Scope[] {
 }
 
 /** The labels adopting writes: runctl's ownership markers for the session's set. */
-function adoption(r: LiveResource, set: string): Adoption {
+function adoption(r: LiveResource, set: string, inPlace = true): Adoption {
   if (ownedBy(r.labels, set)) return { action: 'owned' };
+  if (!inPlace) return { action: 'fixed' };
   const labels = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_SET]: set };
   if (r.labels[LABEL_MANAGED_BY]) return { action: 'take-over', from: ownerOf(r.labels), labels };
   return { action: 'label', labels };
@@ -123,7 +126,7 @@ export async function exportResources(o: Opened, req: ExportRequest): Promise<Ex
       location: { project: r.identity.project, ...(r.identity.region ? { region: r.identity.region } : {}) },
       manifest: manifestOf(r.kind, r.name, labels, { ...(r.annotations ?? {}), ...annotations }, exported.spec),
       unexpressed: exported.unexpressed ?? [],
-      adoption: adoption(r, o.session.set),
+      adoption: adoption(r, o.session.set, c.labelsInPlace !== false),
     });
     for (const rel of exported.related ?? []) implied.push({ from: key, rel });
   };
@@ -188,6 +191,7 @@ export function headerLines(e: ExportedResource, set: string): string[] {
   if (a.action === 'label') lines.push(`apply --adopt${set === 'default' ? '' : ` --set ${set}`} writes only the labels ${labelText(a.labels)}`);
   else if (a.action === 'take-over') lines.push(`managed by ${a.from}: apply --adopt${set === 'default' ? '' : ` --set ${set}`} moves it to set "${set}" (labels ${labelText(a.labels)})`);
   else if (a.action === 'owned') lines.push(`already managed by runctl set "${set}"`);
+  else if (a.action === 'fixed') lines.push('not managed by runctl; its labels cannot change in place, so apply --adopt leaves it as it is (runctl never prunes or deletes it)');
   return lines;
 }
 
