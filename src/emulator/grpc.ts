@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { EmulatorCore } from './core';
 import { EmulatorError, Code } from './errors';
 import { grpcNamespace, lazyRoot, type Conversion } from '../util/grpc-defs';
-import { subsetFor } from '../gcp/client-modules';
+import { subsetFor } from '../util/proto-subsets';
 
 /** The gRPC implementation the Google clients use (one copy only). */
 export const grpc: typeof import('google-gax').grpc = require('google-gax').grpc;

@@ -21,8 +21,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Module from 'node:module';
-import { packageRoot } from '../package-root';
 import { installLightProtos } from './light-protos';
+import { subsetFor } from '../util/proto-subsets';
 
 /** The client classes runctl builds, per package (the build makes their subsets). */
 export const CLIENT_SUBSETS: Record<string, { version: string; clients: string[] }> = {
@@ -53,37 +53,7 @@ export const CLIENT_SUBSETS: Record<string, { version: string; clients: string[]
   },
 };
 
-/** What the build writes per package. */
-export interface ProtoSubsetFile {
-  package: string;
-  /** Version of the package the subset was made from. */
-  packageVersion: string;
-  /** Client class name -> full name of its service. */
-  services: Record<string, string>;
-  protos: unknown;
-}
-
-/** Where the build writes the subset of `pkg`. */
-export function subsetPath(pkg: string, root: string = packageRoot()): string {
-  return path.join(root, 'dist', 'generated', 'protos', `${pkg.replace(/^@/, '').replace(/\//g, '__')}.json`);
-}
-
-const subsets = new Map<string, ProtoSubsetFile | null>();
-
-/** The subset file of `pkg` when it matches the installed package version, else null (one parse per process, shared with the embedded emulator). */
-export function subsetFor(pkg: string, installedVersion: string): ProtoSubsetFile | null {
-  if (!subsets.has(pkg)) {
-    let found: ProtoSubsetFile | null = null;
-    try {
-      const file = JSON.parse(fs.readFileSync(subsetPath(pkg), 'utf8')) as ProtoSubsetFile;
-      if (file.package === pkg && file.packageVersion === installedVersion) found = file;
-    } catch {
-      /* no subset: the full protos */
-    }
-    subsets.set(pkg, found);
-  }
-  return subsets.get(pkg)!;
-}
+export { subsetFor, subsetPath, type ProtoSubsetFile } from '../util/proto-subsets';
 
 /** Whether client modules were last loaded with a subset (for tests and the bench). */
 export const subsetUse = new Map<string, boolean>();

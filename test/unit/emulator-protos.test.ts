@@ -67,7 +67,7 @@ describe('proto subsets in the emulator', () => {
   const version = (require('@google-cloud/scheduler/package.json') as { version: string }).version;
 
   it('serves a package from the build\'s subset when it holds the services, sharing the clients\' Root', async () => {
-    const { subsetFor } = await import('../../src/gcp/client-modules');
+    const { subsetFor } = await import('../../src/util/proto-subsets');
     const { lazyRoot } = await import('../../src/util/grpc-defs');
     const { protoRootOf } = await import('../../src/emulator/grpc');
     const subset = subsetFor('@google-cloud/scheduler', version);
