@@ -179,8 +179,8 @@ function unownedEntry(
 ): PlanEntry {
   const owner = ownerOf(observed.labels);
   const note = !inPlace
-    ? `not managed by runctl set "${set}" (owner: ${owner}) and matches the manifest; its labels cannot change in place (the API has no update), so ${adopting ? '--adopt' : 'apply --adopt'} writes nothing to it: runctl leaves it as it is, never prunes or deletes it, and records ownership when a change re-creates it anyway`
-    : `not managed by runctl set "${set}" (owner: ${owner}) and matches the manifest: nothing is written to it; apply --adopt takes it over, writing the ownership labels only`;
+    ? `owner: ${owner}, not set "${set}"; it matches the manifest. Its labels cannot change in place (the API has no update), so ${adopting ? '--adopt' : 'apply --adopt'} writes nothing to it either: runctl never prunes or deletes it, and labels it when a change re-creates it anyway`
+    : `owner: ${owner}, not set "${set}"; it matches the manifest, so nothing is written to it until apply --adopt`;
   return { ...base, action: 'noop', changes: [], patch: [], notes: [note], unowned: { owner, adoptable: inPlace }, manifest, desired };
 }
 
