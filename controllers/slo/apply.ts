@@ -12,9 +12,10 @@ import { apiError, GrpcCode, isAlreadyExists, isNotFound } from '../../src/gcp/e
 import { toProtoDuration } from '../../src/util/duration';
 import { retryConcurrentEdits, withLock } from './project-lock';
 import { createConverged, deleteIgnoringMissing, Tally } from './identity';
-import { burnsSlo, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, splitChannels, type LiveSlo } from './live';
-import { alertIdentity, burnConditionIndex, channelBody, channelIdentity, comparableSlo, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
-import { addressesOf, adoptsMonitored, channelFor, channelNeedsLabels, desiredPolicies, monitoredName, policiesByIndex, policyDiff, runctlLabels, sharedLabels, sloDiff, type DesiredSlo } from './plan';
+import { burnsSlo, channelsFor, freshReader, isSloPolicy, listAlertPolicies, listChannels, listMonitoredServices, listSlos, ownedBySet, readLive, type LiveSlo } from './live';
+import { alertIdentity, channelBody, channelIdentity, comparableSlo, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj } from './model';
+import { addressesOf, adoptsMonitored, channelFor, channelNeedsLabels, desiredPolicies, monitoredName, policiesByIndex, sharedLabels, sloDiff, type DesiredSlo } from './plan';
+import { policyDiff, policyUpdate, runctlLabels } from './policy';
 
 const lockKey = (project: string) => `monitoring-config:${project}`;
 const write = <T>(fn: () => Promise<T>) => retryConcurrentEdits(fn);
@@ -170,32 +171,6 @@ async function ensurePolicies(clients: Clients, d: DesiredSlo, live: LiveSlo, ch
     t.own++;
     await deleteIgnoringMissing(() => ap.deleteAlertPolicy({ name: p.name }));
   }
-}
-
-/**
- * A policy's managed fields as wanted, keeping what runctl does not model: the burn-rate
- * condition takes the desired filter, comparison, threshold and duration but keeps its
- * name (so its incident history stays attached), display name and trigger; further
- * conditions and the combiner joining them stay; channels of other types stay.
- */
-const RUNCTL_CONDITION = /^burn rate > \S+ over \S+$/;
-
-function policyUpdate(body: Obj, p: Obj, channels: Obj[]): Obj {
-  const want = body.conditions[0];
-  const live = (p.conditions ?? []) as Obj[];
-  const at = burnConditionIndex(p);
-  // runctl's own condition names describe the threshold, so they follow it; others' stay.
-  const displayName = RUNCTL_CONDITION.test(live[at]?.displayName ?? '') ? want.displayName : live[at]?.displayName;
-  const burn = live[at] ? { ...live[at], displayName, conditionThreshold: { ...(live[at].conditionThreshold ?? {}), ...want.conditionThreshold } } : want;
-  const conditions = live.length ? live.map((c, j) => (j === at ? burn : c)) : [want];
-  const kept = splitChannels(p.notificationChannels, channels).kept;
-  return {
-    displayName: body.displayName,
-    combiner: conditions.length > 1 ? p.combiner : body.combiner,
-    conditions,
-    notificationChannels: [...body.notificationChannels, ...kept],
-    enabled: body.enabled,
-  };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Clients } from '../../src/gcp/clients';
 import { hasIdentity, LABEL_RESOURCE, LABEL_ROLE, labelValue } from '../../src/engine/ownership';
 import { LABEL_MANAGED_BY, LABEL_SET, MANAGED_BY_VALUE } from '../../src/engine/types';
 import { keeperFirst } from './create-once';
-import { alertView, burnConditionIndex, CHANNEL_OWNER, channelRole, defaultAlertDisplayName, defaultSloDisplayName, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, sameMonitoringName, sloKey, type AlertForm, type Obj, type SloForm, type Target } from './model';
+import { alertView, CHANNEL_OWNER, channelRole, defaultAlertDisplayName, defaultSloDisplayName, LABEL_ALERT, LABEL_SLO, monitoredServiceId, parseBurnRateFilter, readObjective, sameMonitoringName, sloKey, type AlertForm, type Obj, type SloForm, type Target } from './model';
 
 /** What reads need: the clients and a memoiser (the session's, or a fresh one inside writes). */
 export interface Reader {

@@ -4,9 +4,10 @@
  */
 import type { FieldChange, ResourcePlan, SubChange } from '../../src/engine/controller';
 import { diffDeclared } from '../../src/engine/diff';
-import { hasIdentity, LABEL_MANAGED_BY, MANAGED_BY_VALUE, RUNCTL_LABEL_PREFIX } from '../../src/engine/ownership';
-import { channelsFor, liveAlerts, ownedBySet, policyIndex, splitChannels, type LiveSlo } from './live';
-import { alertPolicyBody, alertView, CHANNEL_OWNER, channelRole, comparableAlerts, comparableSlo, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
+import { hasIdentity, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/engine/ownership';
+import { channelsFor, liveAlerts, ownedBySet, policyIndex, type LiveSlo } from './live';
+import { alertPolicyBody, CHANNEL_OWNER, channelRole, comparableSlo, emailOf, liveSloBody, monitoredServiceId, sameMonitoringName, sloBody, type Obj, type SloForm, type Target } from './model';
+import { policyDiff } from './policy';
 
 /** Everything the desired state depends on. */
 export interface DesiredSlo {
@@ -31,24 +32,6 @@ export function channelFor(live: Pick<LiveSlo, 'channels' | 'adoptableChannels'>
 
 /** The live policies by alert index (see `policyIndex`). */
 export const policiesByIndex = (live: LiveSlo) => new Map(live.policies.map((p) => [policyIndex(live, p), p]));
-
-/** runctl's own labels among user labels: ownership and identity (`managed-by`, `runctl-*`). */
-export const runctlLabels = (labels: Record<string, string> = {}) => Object.fromEntries(Object.entries(labels).filter(([k]) => k === LABEL_MANAGED_BY || k.startsWith(RUNCTL_LABEL_PREFIX)));
-
-/**
- * How a live policy differs from its desired body: in what runctl manages (display name,
- * burn-rate condition, email channels, enabled; `changes`) and in its ownership labels.
- * Channels of other types are kept, so they are not compared; so are a policy's other
- * user labels: the manifest's labels go on every policy runctl makes or updates, but a
- * policy made elsewhere keeps its own, and adopting it writes ownership only.
- */
-export function policyDiff(body: Obj, p: Obj, channels: Obj[]): { view: boolean; labels: boolean; changes: FieldChange[] } {
-  const have = { ...p, notificationChannels: splitChannels(p.notificationChannels, channels).modelled };
-  const [wantView, haveView] = comparableAlerts(alertView(body), alertView(have));
-  const view = diffDeclared(wantView, haveView, {}, 'alertPolicy').changes;
-  const labels = diffDeclared({ userLabels: runctlLabels(body.userLabels) }, { userLabels: p.userLabels ?? {} }, {}, 'alertPolicy').changes;
-  return { view: view.length > 0, labels: labels.length > 0, changes: [...view, ...labels] };
-}
 
 /** The SLO as wanted and as live, comparable (SLI filters canonical, see `canonicalFilter`). */
 export function sloDiff(d: DesiredSlo, slo: Obj, labels: Record<string, string>): { body: boolean; labels: boolean; changes: FieldChange[] } {

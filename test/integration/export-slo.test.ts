@@ -282,6 +282,11 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
       expect(g.doc, f.file).toEqual(f.doc);
       expect(header(g.text)).toContain('already managed by runctl set "default"');
     }
+    // `export --all` recognises them too, as the same manifests, next to the Services they measure.
+    const everything = await h.cli(['export', '--all', '-o', 'json']);
+    expect(everything.code, everything.stderr).toBe(0);
+    const byKey = new Map((JSON.parse(everything.stdout) as Obj[]).map((m) => [`${m.kind}/${m.metadata.name}`, m]));
+    for (const f of docs(out)) expect(byKey.get(`${f.doc.kind}/${f.doc.metadata.name}`), f.file).toEqual(f.doc);
     // A changed burn rate updates the adopted policy in place, keeping what runctl does not model.
     const file = docs(out).find((f) => f.doc.metadata.name === 'search-latency')!;
     file.doc.spec.alerts[0].burnRate = 6;
