@@ -111,13 +111,20 @@ function sloUnexpressed(live: LiveSlo, form: SloForm, name: string): string[] {
   if (JSON.stringify(want) === JSON.stringify(canonicalSli(live.slo!.serviceLevelIndicator))) return [];
   const declared = form.latency ? 'latency' : 'availability';
   return [
-    `serviceLevelIndicator: ${describeSli(live.slo!.serviceLevelIndicator)} is not an SLI a Slo declares (request-based availability of the Cloud Run service, 2xx good / 5xx bad, or latency below a threshold); spec.${declared} is the closest, and applying it replaces the SLI`,
+    `serviceLevelIndicator: ${describeSli(live.slo!.serviceLevelIndicator)} is not an SLI a Slo declares (request-based availability of the Cloud Run service, 2xx good / 5xx bad, or latency below a threshold); spec.${declared} is the closest, and applying it replaces the SLI with that`,
   ];
 }
 
+/** Lines of what a manifest cannot say: kept as it is live, or changed by applying it. */
+interface Unsaid {
+  kept: string[];
+  changed: string[];
+}
+
 /** What one recognised alert policy holds beyond the burn-rate alert the Slo declares. */
-function policyUnexpressed(p: Obj, channels: Map<string, Obj>): string[] {
+function policyUnexpressed(p: Obj, channels: Map<string, Obj>): Unsaid {
   const out: string[] = [];
+  const changed: string[] = [];
   const what = `alertPolicy "${p.displayName}" (${p.name})`;
   const burn = burnConditionIndex(p);
   const th = p.conditions?.[burn]?.conditionThreshold ?? {};
@@ -133,10 +140,10 @@ function policyUnexpressed(p: Obj, channels: Map<string, Obj>): string[] {
     if (!isModelledChannel(c)) out.push(`${what}: notification channel ${c ? `"${c.displayName ?? n}" (type ${c.type})` : n}: a Slo notifies email channels only; kept as it is`);
   }
   const v = alertView(p);
-  if (v.comparison !== 'COMPARISON_GT') out.push(`${what}: comparison ${v.comparison} (a Slo's alerts fire above the burn rate: COMPARISON_GT); applying changes it`);
-  if (v.duration !== '0s') out.push(`${what}: condition duration ${v.duration} (a Slo's alerts fire at once: 0s); applying changes it`);
-  if (v.enabled === false) out.push(`${what}: disabled (a Slo's alerts are enabled); applying enables it`);
-  return out;
+  if (v.comparison !== 'COMPARISON_GT') changed.push(`${what}: comparison ${v.comparison} (a Slo's alerts fire above the burn rate: COMPARISON_GT)`);
+  if (v.duration !== '0s') changed.push(`${what}: condition duration ${v.duration} (a Slo's alerts fire at once: 0s)`);
+  if (v.enabled === false) changed.push(`${what}: disabled (a Slo's alerts are enabled)`);
+  return { kept: out, changed };
 }
 
 /** Policies on this SLO that are not burn-rate alerts (health, budget selectors): neither declared nor adopted. */
@@ -147,10 +154,14 @@ function otherPolicies(live: LiveSlo, all: Obj[]): string[] {
     .map((p) => `alertPolicy "${p.displayName}" (${p.name}) watches this SLO but not its burn rate: not part of the Slo; left alone`);
 }
 
-/** What a listed Slo's manifest cannot express, line by line (see `ExportedSpec.unexpressed`). */
-export function unexpressedOf(l: ListedSlo, form: SloForm, allPolicies: Obj[]): string[] {
+/** What a listed Slo's manifest cannot express, line by line (see `ExportedSpec.unexpressed` and `differs`). */
+export function unexpressedOf(l: ListedSlo, form: SloForm, allPolicies: Obj[]): Unsaid {
   const channels = new Map(l.live.channels.map((c) => [c.name, c]));
-  return [...sloUnexpressed(l.live, form, l.name), ...l.live.policies.flatMap((p) => policyUnexpressed(p, channels)), ...otherPolicies(l.live, allPolicies)];
+  const policies = l.live.policies.map((p) => policyUnexpressed(p, channels));
+  return {
+    kept: [...policies.flatMap((x) => x.kept), ...otherPolicies(l.live, allPolicies)],
+    changed: [...sloUnexpressed(l.live, form, l.name), ...policies.flatMap((x) => x.changed)],
+  };
 }
 
 /** A duration as people write it: `300ms`, `5m`, `1h30m`. */
@@ -173,8 +184,8 @@ function writtenForm(form: SloForm): SloForm {
  * Cloud Run service exists, else noted).
  */
 export function exportedSlo(l: ListedSlo, form: SloForm, allPolicies: Obj[], opts?: ExportOptions): ExportedSpec {
-  const unexpressed = unexpressedOf(l, form, allPolicies);
+  const { kept: unexpressed, changed: differs } = unexpressedOf(l, form, allPolicies);
   const exported = (opts?.exported ?? []).some((r: LiveResource) => r.kind === 'Service' && r.name === form.service && (!r.identity.region || r.identity.region === l.target.location));
   const related = exported ? [] : [{ kind: 'Service', name: form.service, spec: {}, listedOnly: true }];
-  return { spec: writtenForm(form), unexpressed, related };
+  return { spec: writtenForm(form), unexpressed, ...(differs.length ? { differs } : {}), related };
 }

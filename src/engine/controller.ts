@@ -399,6 +399,12 @@ export interface ExportedSpec {
    */
   unexpressed?: string[];
   /**
+   * Live settings no field expresses that applying the manifest would change all the same
+   * (an SLO's windows-based SLI where the kind writes a request-based one): listed apart,
+   * so the differences `diff` shows are no surprise. Same form as `unexpressed`.
+   */
+  differs?: string[];
+  /**
    * Other resources this one implies, as manifests (a Service's Cloud Storage mount as a
    * `Volume`): exported too unless a resource of that kind and name already is.
    */

@@ -195,7 +195,16 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     }
     const windows = header(docs(other).find((f) => f.doc.kind === 'Slo')!.text);
     expect(windows).toContain('serviceLevelIndicator: a windows-based SLI (windows of 60s, goodTotalRatioThreshold)');
-    expect(windows).toContain('applying it replaces the SLI');
+    expect(windows).toContain('Not expressible in this manifest, and applying it changes them (diff shows them):');
+    expect(windows).toContain('applying it replaces the SLI with that');
+  });
+
+  it('what applying would change shows in diff: the windows-based SLO is blocked without --adopt, and with it the SLI is replaced', async () => {
+    expect((await h.cli(['diff', '-f', other])).code).toBe(1);
+    const plan = await h.cli(['diff', '-f', other, '--adopt', '-o', 'json']);
+    expect(plan.code, plan.stderr).toBe(2);
+    const slo = (JSON.parse(plan.stdout).entries as Obj[]).find((e) => e.kind === 'Slo')!;
+    expect(slo.children.find((c: Obj) => c.name.startsWith('serviceLevelObjective')).changes.map((c: Obj) => c.path).join(' ')).toMatch(/slo\.serviceLevelIndicator/);
   });
 
   it('without --adopt: diff exits 0 and marks each Slo not managed; apply writes nothing to them', async () => {

@@ -36,7 +36,7 @@ export async function exportCommand(kindName: string | undefined, names: string[
     const exported = await exportResources(o, { kinds, names, region: flags.region, references: flags.references });
     if (format === 'json') {
       // JSON has no comments: what is left out goes to stderr.
-      for (const e of exported) if (e.unexpressed.length) io.stderr.write(comment(headerLines(e, set)));
+      for (const e of exported) if (e.unexpressed.length || e.differs?.length) io.stderr.write(comment(headerLines(e, set)));
     }
     if (flags.out) {
       fs.mkdirSync(flags.out, { recursive: true });

@@ -54,6 +54,8 @@ export interface ExportedResource {
   manifest: ExportedManifest;
   /** Live settings the manifest cannot express (see `ExportedSpec.unexpressed`). */
   unexpressed: string[];
+  /** Live settings the manifest cannot express and applying it changes (see `ExportedSpec.differs`). */
+  differs?: string[];
   adoption: Adoption;
   /** `Kind/name` of the resource that implied this one (a Service's mount -> Volume). */
   impliedBy?: string;
@@ -126,6 +128,7 @@ export async function exportResources(o: Opened, req: ExportRequest): Promise<Ex
       location: { project: r.identity.project, ...(r.identity.region ? { region: r.identity.region } : {}) },
       manifest: manifestOf(r.kind, r.name, labels, { ...(r.annotations ?? {}), ...annotations }, exported.spec),
       unexpressed: exported.unexpressed ?? [],
+      ...(exported.differs?.length ? { differs: exported.differs } : {}),
       adoption: adoption(r, o.session.set, c.labelsInPlace !== false),
     });
     for (const rel of exported.related ?? []) implied.push({ from: key, rel });
@@ -186,6 +189,10 @@ export function headerLines(e: ExportedResource, set: string): string[] {
   if (e.unexpressed.length) {
     lines.push('Not expressible in this manifest (left as they are live; runctl neither compares nor writes them):');
     for (const u of e.unexpressed) lines.push(`  - ${u}`);
+  }
+  if (e.differs?.length) {
+    lines.push('Not expressible in this manifest, and applying it changes them (diff shows them):');
+    for (const u of e.differs) lines.push(`  - ${u}`);
   }
   const a = e.adoption;
   if (a.action === 'label') lines.push(`apply --adopt${set === 'default' ? '' : ` --set ${set}`} writes only the labels ${labelText(a.labels)}`);
