@@ -15,7 +15,7 @@ import { locationOf, projectOf } from '../../src/engine/location';
 import { applySlo, deleteSlo, plannedWork } from './apply';
 import { listAlertPolicies, liveForm, readLive, type LiveSlo, type Reader } from './live';
 import { exportedSlo, listedFullName, listedSlos, unrecognisedSlos } from './inventory';
-import { monitoredServiceId, sloForm, type SloForm, type Target } from './model';
+import { monitoredServiceId, sloForm, withoutDefaultNames, type SloForm, type Target } from './model';
 import { planSlo, type DesiredSlo } from './plan';
 
 const KIND = 'Slo';
@@ -59,7 +59,7 @@ function observed(live: LiveSlo, name: string): Observed<LiveSlo, SloForm> {
 }
 
 function desiredSlo(m: Manifest<SloSpec>, ctx: PlanContext, form?: SloForm): DesiredSlo {
-  return { form: form ?? sloForm(m.spec), target: target(m, ctx), id: m.metadata.name, sloId: sloIdOf(m), labels: { ...(m.metadata.labels ?? {}) }, set: ctx.set };
+  return { form: form ?? withoutDefaultNames(sloForm(m.spec), m.metadata.name), target: target(m, ctx), id: m.metadata.name, sloId: sloIdOf(m), labels: { ...(m.metadata.labels ?? {}) }, set: ctx.set };
 }
 
 export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
@@ -77,7 +77,7 @@ export const sloController: Controller<SloSpec, LiveSlo, SloForm> = {
   },
 
   desired({ manifest: m }) {
-    return sloForm(m.spec);
+    return withoutDefaultNames(sloForm(m.spec), m.metadata.name);
   },
 
   plan({ manifest: m, desired, observed: obs }, ctx) {

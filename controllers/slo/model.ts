@@ -105,6 +105,16 @@ export function defaultSloDisplayName(form: Pick<SloForm, 'availability' | 'late
   return `${name}: ${pct(a.goal)} of requests succeed ${windowText(a.window)}`;
 }
 
+/**
+ * The form without display names that are runctl's defaults for the Slo `name` (written
+ * out in a manifest, they mean the same as left out, which is how a live form reads them).
+ */
+export function withoutDefaultNames(form: SloForm, name: string): SloForm {
+  const out: SloForm = { ...form, alerts: form.alerts.map((a) => (a.displayName === defaultAlertDisplayName(name, a) ? { burnRate: a.burnRate, lookback: a.lookback, notify: a.notify } : a)) };
+  if (out.displayName === defaultSloDisplayName(form, name)) delete out.displayName;
+  return out;
+}
+
 /** The display name runctl gives the policy of a burn-rate alert (`name` is metadata.name). */
 export const defaultAlertDisplayName = (name: string, alert: Pick<AlertForm, 'burnRate' | 'lookback'>) => `${name}: error budget burn rate above ${alert.burnRate}x over ${alert.lookback}`;
 

@@ -37,6 +37,9 @@ export const policiesByIndex = (live: LiveSlo) => new Map(live.policies.map((p) 
 export function sloDiff(d: DesiredSlo, slo: Obj, labels: Record<string, string>): { body: boolean; labels: boolean; changes: FieldChange[] } {
   const want = comparableSlo(sloBody(d.form, d.target, d.id));
   const have = comparableSlo(liveSloBody(slo));
+  // An SLO made without a display name (the API does not need one) keeps none until the
+  // manifest names one: runctl's default text is no reason to write to it.
+  if (!d.form.displayName && !have.displayName) delete want.displayName;
   const body = diffDeclared(want, have, { exact: ['serviceLevelIndicator'] }, 'slo').changes;
   const lab = diffDeclared({ userLabels: labels }, { userLabels: slo.userLabels ?? {} }, {}, 'slo').changes;
   return { body: body.length > 0, labels: lab.length > 0, changes: [...body, ...lab] };

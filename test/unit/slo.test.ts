@@ -229,3 +229,21 @@ describe('Slo: parts made outside runctl', () => {
     expect(planSlo({ ...desired(want), labels: foreign }, l, form).action).toBe('noop');
   });
 });
+
+describe('Slo: display names', () => {
+  it('an SLO made without a display name is not given runctl\'s default one', () => {
+    const l = liveFor(spec);
+    l.slo!.displayName = '';
+    expect(planSlo(desired(spec), l, liveForm(l, 'jokes-availability')).action).toBe('noop');
+    const named = planSlo(desired({ ...spec, displayName: 'Jokes' }), l, liveForm(l, 'jokes-availability'));
+    expect(named.children!.map((c) => c.name.split(' ')[0])).toEqual(['serviceLevelObjective']);
+  });
+
+  it("display names written out as runctl's defaults mean the same as left out", async () => {
+    const { withoutDefaultNames } = await import('../../controllers/slo/model');
+    const form = sloForm({ ...spec, displayName: 'jokes-availability: 99% of requests succeed over 1d', alerts: [{ ...spec.alerts[0], displayName: 'jokes-availability: error budget burn rate above 10x over 300s' }] });
+    expect(withoutDefaultNames(form, 'jokes-availability')).toEqual(sloForm(spec));
+    const own = sloForm({ ...spec, displayName: 'Jokes' });
+    expect(withoutDefaultNames(own, 'jokes-availability')).toEqual(own);
+  });
+});
