@@ -1207,6 +1207,10 @@ export interface SloSpec {
  */
 export interface AvailabilitySli {
   /**
+   * Use Cloud Monitoring's basic SLI for the Cloud Run service (basicSli availability: the requests that return successfully, by Google's definition), as the console defines it, instead of runctl's request-based 2xx/5xx ratio. Default false.
+   */
+  basic?: boolean;
+  /**
    * Fraction of good requests, e.g. 0.99 (0 < goal <= 0.9999).
    */
   goal: Goal;
@@ -1219,6 +1223,10 @@ export interface AvailabilitySli {
  * Request-based latency: requests faster than threshold are good.
  */
 export interface LatencySli {
+  /**
+   * Use Cloud Monitoring's basic SLI for the Cloud Run service (basicSli latency under threshold), as the console defines it, instead of runctl's distribution cut of request_latencies. Default false.
+   */
+  basic?: boolean;
   /**
    * Latency threshold, e.g. 500ms.
    */

@@ -23,7 +23,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 function sloRequest(d: DesiredSlo, live: LiveSlo): Obj {
   const body = sloBody(d.form, d.target, d.id);
-  return { ...body, ...(body.rollingPeriod ? { rollingPeriod: toProtoDuration(body.rollingPeriod) } : {}), userLabels: { ...(live.slo?.userLabels ?? {}), ...d.labels } };
+  const latency = body.serviceLevelIndicator.basicSli?.latency;
+  const sli = latency ? { serviceLevelIndicator: { basicSli: { latency: { threshold: toProtoDuration(latency.threshold) } } } } : {};
+  return { ...body, ...sli, ...(body.rollingPeriod ? { rollingPeriod: toProtoDuration(body.rollingPeriod) } : {}), userLabels: { ...(live.slo?.userLabels ?? {}), ...d.labels } };
 }
 
 /** Update only the user labels of a Monitoring object (adopting it, or giving it its identity): nothing else is sent. */

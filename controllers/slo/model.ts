@@ -67,8 +67,9 @@ export type SloForm = {
   sloId?: string;
   /** Set only where the manifest names the monitored service. */
   monitoredService?: string;
-  availability?: { goal: number; window: string };
-  latency?: { threshold: string; goal: number; window: string };
+  /** `basic`: Monitoring's basic SLI for the Cloud Run service (`basicSli`) instead of runctl's request-based one. */
+  availability?: { goal: number; window: string; basic?: true };
+  latency?: { threshold: string; goal: number; window: string; basic?: true };
   alerts: AlertForm[];
 };
 
@@ -87,8 +88,9 @@ const windowText = (window: string) => (isCalendar(window) ? `each calendar ${wi
 export function sloForm(spec: Obj): SloForm {
   const form: SloForm = { service: spec.service, alerts: [] };
   for (const k of ['displayName', 'sloId', 'monitoredService'] as const) if (spec[k]) form[k] = String(spec[k]);
-  if (spec.availability) form.availability = { goal: Number(spec.availability.goal), window: windowOf(spec.availability.window) };
-  if (spec.latency) form.latency = { threshold: normalizeDuration(spec.latency.threshold)!, goal: Number(spec.latency.goal), window: windowOf(spec.latency.window) };
+  const basic = (o: Obj) => (o.basic ? { basic: true as const } : {});
+  if (spec.availability) form.availability = { goal: Number(spec.availability.goal), window: windowOf(spec.availability.window), ...basic(spec.availability) };
+  if (spec.latency) form.latency = { threshold: normalizeDuration(spec.latency.threshold)!, goal: Number(spec.latency.goal), window: windowOf(spec.latency.window), ...basic(spec.latency) };
   form.alerts = ((spec.alerts ?? []) as Obj[]).map((a) => ({
     burnRate: Number(a.burnRate),
     lookback: normalizeDuration(a.lookback)!,
@@ -144,8 +146,20 @@ export function canonicalFilter(filter: string | undefined | null): string | und
     .join(' ');
 }
 
-/** A request-based SLI with its filters canonical (see `canonicalFilter`), for comparison. */
+/**
+ * A basic SLI as the form reads it (`availability`, or `latency` with its threshold as
+ * text), or undefined when it holds more than a form says (methods, locations, versions).
+ */
+function basicOf(b: Obj | undefined): { availability: Obj } | { latency: { threshold: string } } | undefined {
+  if (!b || ['method', 'location', 'version'].some((k) => (b[k] ?? []).length)) return undefined;
+  if (b.latency) return { latency: { threshold: normalizeDuration(b.latency.threshold ?? 0)! } };
+  if (b.availability) return { availability: {} };
+  return undefined;
+}
+
+/** An SLI with its filters canonical (see `canonicalFilter`) and a basic SLI's threshold as text, for comparison. */
 export function canonicalSli(sli: Obj | undefined): Obj | undefined {
+  if (sli?.basicSli) return { basicSli: basicOf(sli.basicSli) ?? sli.basicSli };
   const rb = sli?.requestBased;
   if (rb?.goodTotalRatio) {
     const r = rb.goodTotalRatio;
@@ -160,6 +174,12 @@ export function canonicalSli(sli: Obj | undefined): Obj | undefined {
 /** The SLI, goal and period an SLO carries (normalised: no empty strings, period as text). */
 export function sloBody(form: SloForm, t: Target, name: string): Obj {
   const displayName = form.displayName ?? defaultSloDisplayName(form, name);
+  const objective = form.latency ?? form.availability!;
+  if (objective.basic) {
+    // Monitoring's basic SLI: the Cloud Run service is the monitored service's; no filters.
+    const criteria = form.latency ? { latency: { threshold: form.latency.threshold } } : { availability: {} };
+    return { displayName, goal: objective.goal, ...periodOf(objective.window), serviceLevelIndicator: { basicSli: criteria } };
+  }
   if (form.latency) {
     return {
       displayName,
@@ -220,6 +240,9 @@ export function readObjective(slo: Obj): Pick<SloForm, 'availability' | 'latency
   const secs = durationSeconds(slo.rollingPeriod ?? 0);
   const calendar = slo.calendarPeriod && slo.calendarPeriod !== 'CALENDAR_PERIOD_UNSPECIFIED' ? `calendar-${String(slo.calendarPeriod).toLowerCase()}` : undefined;
   const window = calendar ?? (secs && secs % 86400 === 0 ? `${secs / 86400}d` : normalizeDuration(secs)!);
+  const basic = basicOf(slo.serviceLevelIndicator?.basicSli);
+  if (basic && 'latency' in basic) return { latency: { threshold: basic.latency.threshold, goal: Number(slo.goal), window, basic: true } };
+  if (basic) return { availability: { goal: Number(slo.goal), window, basic: true } };
   const cut = slo.serviceLevelIndicator?.requestBased?.distributionCut;
   if (cut) return { latency: { threshold: normalizeDuration(`${Number(cut.range?.max ?? 0)}ms`)!, goal: Number(slo.goal), window } };
   return { availability: { goal: Number(slo.goal), window } };

@@ -79,6 +79,13 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     for (const [lookback, rate, title] of [['3600s', 10, 'Checkout fast burn'], ['21600s', 2, 'Checkout slow burn']] as const) {
       await ap().createAlertPolicy({ name: P, alertPolicy: { displayName: title, combiner: 'OR', conditions: [burn(avail.name!, lookback, rate, `Burn rate above ${rate}`)], notificationChannels: [oncall.name!] } });
     }
+    // The console's latency SLO for a Cloud Run service: a basic SLI (no filters).
+    const [fast] = await sm().createServiceLevelObjective({
+      parent: checkout.name!,
+      serviceLevelObjectiveId: 'checkout-latency',
+      serviceLevelObjective: { displayName: 'Checkout latency', goal: 0.9, rollingPeriod: { seconds: 28 * 86400 }, serviceLevelIndicator: { basicSli: { latency: { threshold: { nanos: 500_000_000 } } } } },
+    });
+    await ap().createAlertPolicy({ name: P, alertPolicy: { displayName: 'Checkout slow responses', combiner: 'OR', conditions: [burn(fast.name!, '3600s', 5, 'Burn rate above 5')], notificationChannels: [oncall.name!] } });
     // Terraform: a custom service with an SLO it names, a latency SLI, a multi-window alert
     // (two burn-rate conditions joined by AND) with documentation and a severity, notifying
     // email and Slack; and a budget alert on the same SLO.
@@ -136,10 +143,10 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     const list = await h.cli(['export', 'slos', '-o', 'json']);
     expect(list.code, list.stderr).toBe(0);
     const names = (JSON.parse(list.stdout) as Obj[]).filter((m) => m.kind === 'Slo').map((m) => m.metadata.name);
-    expect(names).toHaveLength(3);
+    expect(names).toHaveLength(4);
     unexported = list.stderr;
     const availName = (JSON.parse(list.stdout) as Obj[]).find((m) => m.spec.sloId === avId)!.metadata.name;
-    const r = await h.cli(['export', 'slos', availName, 'search-latency', '--out', out]);
+    const r = await h.cli(['export', 'slos', availName, 'checkout-latency', 'search-latency', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect((await h.cli(['export', 'slos', 'checkout-windows', '--out', other])).code).toBe(0);
   }, 120_000);
@@ -150,8 +157,8 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
 
   it("exports one minimal Slo per SLO, with the console's IDs and display names, and the Services they measure", () => {
     const files = docs(out);
-    expect(files.map((f) => `${f.doc.kind}/${f.doc.spec.service ?? f.doc.metadata.name}`).sort()).toEqual(['Service/checkout', 'Service/search', 'Slo/checkout', 'Slo/search']);
-    const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!.doc;
+    expect(files.map((f) => `${f.doc.kind}/${f.doc.spec.service ?? f.doc.metadata.name}`).sort()).toEqual(['Service/checkout', 'Service/search', 'Slo/checkout', 'Slo/checkout', 'Slo/search']);
+    const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.sloId)!.doc;
     expect(avail.metadata).toEqual({ name: expect.stringMatching(/^slo-[a-z0-9-]+$/), labels: { team: 'checkout' } });
     expect(avail.spec).toEqual({
       service: 'checkout',
@@ -163,6 +170,13 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
         { burnRate: 10, lookback: '1h', notify: ['email:oncall@acme.example'], displayName: 'Checkout fast burn' },
         { burnRate: 2, lookback: '6h', notify: ['email:oncall@acme.example'], displayName: 'Checkout slow burn' },
       ],
+    });
+    expect(files.find((f) => f.doc.metadata.name === 'checkout-latency')!.doc.spec).toEqual({
+      service: 'checkout',
+      displayName: 'Checkout latency',
+      monitoredService: String(ids.checkout).split('/').pop(),
+      latency: { threshold: '500ms', goal: 0.9, window: '28d', basic: true },
+      alerts: [{ burnRate: 5, lookback: '1h', notify: ['email:oncall@acme.example'], displayName: 'Checkout slow responses' }],
     });
     const search = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'search')!;
     expect(search.doc).toEqual({
@@ -187,8 +201,7 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
 
   it('lists at the top what a Slo cannot express: nothing for the console group, the rest for the others', () => {
     const files = docs(out);
-    const avail = files.find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!;
-    expect(header(avail.text)).not.toContain('Not expressible');
+    for (const console of files.filter((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')) expect(header(console.text), console.file).not.toContain('Not expressible');
     const search = header(files.find((f) => f.doc.metadata.name === 'search-latency')!.text);
     for (const what of ['condition "short window"', 'joined by AND: kept', 'documentation: kept', 'severity WARNING: kept', '"Slack #search" (type slack', '"Search budget half gone"', 'not its burn rate']) {
       expect(search).toContain(what);
@@ -211,7 +224,7 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     const json = await h.cli(['diff', '-f', out, '-o', 'json']);
     expect(json.code, json.stdout + json.stderr).toBe(0);
     const entries = JSON.parse(json.stdout).entries as Obj[];
-    expect(entries.filter((e) => e.kind === 'Slo')).toHaveLength(2);
+    expect(entries.filter((e) => e.kind === 'Slo')).toHaveLength(3);
     for (const e of entries) expect(e, e.key).toMatchObject({ action: 'noop', unowned: { adoptable: true } });
     const before = await world();
     await h.resetStats();
@@ -254,11 +267,11 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     expect(writes).toEqual({
       'Services.UpdateService': 2, // the Cloud Run services' labels
       'ServiceMonitoringService.UpdateService': 2, // the monitored services
-      'ServiceMonitoringService.UpdateServiceLevelObjective': 2,
-      'AlertPolicyService.UpdateAlertPolicy': 3, // the burn-rate alerts; the budget alert is not the Slo's
+      'ServiceMonitoringService.UpdateServiceLevelObjective': 3,
+      'AlertPolicyService.UpdateAlertPolicy': 4, // the burn-rate alerts; the budget alert is not the Slo's
       'NotificationChannelService.UpdateNotificationChannel': 2, // the email channels; Slack is kept as it is
     });
-    expect(stats.writes).toBe(11);
+    expect(stats.writes).toBe(13);
 
     // Every object is as it was but for its labels; nothing was made or removed.
     const after = await world();
@@ -303,15 +316,24 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     expect((await h.cli(['apply', '-f', out])).code).toBe(0);
     const pols = (await all(ap().listAlertPoliciesAsync({ name: P }))) as Obj[];
     const p = pols.find((x) => x.displayName === 'Search latency burn')!;
-    expect(pols).toHaveLength(4);
+    expect(pols).toHaveLength(5);
     expect(p.conditions.map((c: Obj) => [c.displayName, c.conditionThreshold.thresholdValue])).toEqual([['long window', 6], ['short window', 5]]);
     expect(p).toMatchObject({ combiner: 'AND', severity: 'WARNING', documentation: { content: 'Check the search index.' } });
     expect([...p.notificationChannels].sort()).toEqual([ids.team, ids.slack].sort());
+    // A basic SLI's threshold is written as the API takes it (a Duration).
+    const lat = docs(out).find((f) => f.doc.metadata.name === 'checkout-latency')!;
+    lat.doc.spec.latency.threshold = '300ms';
+    fs.writeFileSync(path.join(out, lat.file), YAML.stringify(lat.doc));
+    const applied = await h.cli(['apply', '-f', out]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const [slo] = await sm().getServiceLevelObjective({ name: `${ids.checkout}/serviceLevelObjectives/checkout-latency` });
+    expect(slo.serviceLevelIndicator!.basicSli!.latency!.threshold).toMatchObject({ nanos: 300_000_000 });
+    expect(slo.displayName).toBe('Checkout latency');
     expect((await h.cli(['diff', '-f', out])).code).toBe(0);
   });
 
   it('renamed (its sloId kept), an adopted Slo keeps its SLO and policies: they are relabelled, never duplicated, and --prune deletes nothing', async () => {
-    const file = docs(out).find((f) => f.doc.kind === 'Slo' && f.doc.spec.service === 'checkout')!;
+    const file = docs(out).find((f) => f.doc.kind === 'Slo' && f.doc.spec.sloId)!;
     fs.rmSync(path.join(out, file.file));
     fs.writeFileSync(path.join(out, 'slo-checkout-availability.yaml'), YAML.stringify({ ...file.doc, metadata: { ...file.doc.metadata, name: 'checkout-availability' } }));
     const before = await world();

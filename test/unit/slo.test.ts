@@ -247,3 +247,20 @@ describe('Slo: display names', () => {
     expect(withoutDefaultNames(own, 'jokes-availability')).toEqual(own);
   });
 });
+
+describe('Slo: basic SLIs (the console\'s for Cloud Run)', () => {
+  it('availability and latency with basic: true are basicSli, read back as written', () => {
+    const avail = sloForm({ ...spec, availability: { goal: 0.99, window: '28d', basic: true } });
+    const a = sloBody(avail, T, 'x');
+    expect(a.serviceLevelIndicator).toEqual({ basicSli: { availability: {} } });
+    expect(readObjective({ ...a, rollingPeriod: { seconds: '2419200' } })).toEqual({ availability: { goal: 0.99, window: '28d', basic: true } });
+    const lat = sloForm({ service: 'jokes', latency: { threshold: '500ms', goal: 0.95, window: '7d', basic: true } });
+    const l = sloBody(lat, T, 'x');
+    expect(l.serviceLevelIndicator).toEqual({ basicSli: { latency: { threshold: '0.5s' } } });
+    // As the API answers: the threshold as a Duration, empty method/location/version lists.
+    const live = { ...l, rollingPeriod: { seconds: '604800' }, serviceLevelIndicator: { basicSli: { method: [], location: [], version: [], latency: { threshold: { seconds: '0', nanos: 500000000 } } } } };
+    expect(readObjective(live)).toEqual({ latency: { threshold: '0.5s', goal: 0.95, window: '7d', basic: true } });
+    // A basic SLI narrowed to some locations is more than the form says: not read as one.
+    expect(readObjective({ ...live, serviceLevelIndicator: { basicSli: { location: ['us-east1'], availability: {} } } }).availability?.basic).toBeUndefined();
+  });
+});
