@@ -203,7 +203,8 @@ export const loadBalancerController: Controller<LoadBalancerSpec, LiveModel, LbS
   async exportSpec(r, ctx): Promise<ExportedSpec> {
     const spec = r.spec as LbSpec;
     const services = [...new Set([spec.defaultService, ...(spec.routes ?? []).map((x) => x.service)])].sort();
-    const related = services.map((name) => ({ kind: 'Service', name, spec: {} }));
+    // Listed only: a routed Service that does not run is named in the comment, not made up as an empty manifest.
+    const related = services.map((name) => ({ kind: 'Service', name, spec: {}, listedOnly: true }));
     const owned = r.labels['managed-by'] === 'runctl';
     // Found again by its URL map: its name may have been made apart from a runctl load balancer's.
     const chain = owned ? undefined : (await foreignChains(ctx, r.identity.project, new Set())).chains.find((c) => identityOf(r.identity.project, c.name, c.spec).fullName === r.identity.fullName);

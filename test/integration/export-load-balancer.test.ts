@@ -306,6 +306,20 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     }
     return out;
   }
+
+  it('names a Service it routes to that does not run, instead of making up an empty manifest for it', async () => {
+    // A serverless NEG may name a Cloud Run service that was never deployed (or was deleted).
+    await backend('gone', 'gone-neg', 'gone-bs');
+    await op('UrlMapsClient', 'insert', { urlMapResource: { name: 'gone-map', defaultService: `${WWW}/global/backendServices/gone-bs` } });
+    await op('TargetHttpProxiesClient', 'insert', { targetHttpProxyResource: { name: 'gone-proxy', urlMap: `${WWW}/global/urlMaps/gone-map` } });
+    await rule('gone-rule', `${WWW}/global/targetHttpProxies/gone-proxy`, '80');
+    const dir = path.join(h.dir, 'exported-gone');
+    const r = await h.cli(['export', 'loadbalancers', 'gone-map', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(dir)).toEqual(['loadbalancer-gone-map.yaml']);
+    const text = fs.readFileSync(path.join(dir, 'loadbalancer-gone-map.yaml'), 'utf8');
+    expect(text.split('\n').filter((l) => l.startsWith('#')).join('\n')).toMatch(/Service\/gone is not found/);
+  });
 });
 
 /** A part without what adopting may change: its marks and the fingerprints they bump. */
