@@ -140,7 +140,7 @@ describe('adopting the journey kinds made by gcloud and the console', () => {
     expect(docs.get('DomainMapping/reporter.example.com')!.spec).toMatchObject({ service: 'reporter' });
     const mapping = fs.readFileSync(path.join(out, 'domainmapping-reporter.example.com.yaml'), 'utf8');
     expect(mapping).toContain('# not managed by runctl; its labels cannot change in place, so apply --adopt leaves it as it is');
-    expect(mapping).not.toContain('writes only the labels');
+    expect(mapping).not.toContain('writes only');
     // The account reads the secret as the Service's identity: the Service grants that, not the Secret.
     expect(docs.get('Secret/api-key')!.spec).toEqual({ replication: 'automatic' });
     expect(docs.get('Secret/api-key')!.metadata).toEqual({ name: 'api-key', labels: { team: 'api' } });

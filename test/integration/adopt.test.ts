@@ -3,7 +3,7 @@
  * the official Cloud Run client the way gcloud and the console create them (their client
  * fields and annotations, IAM bindings added afterwards, a traffic split with tags), then
  * `runctl export` -> the plan with --adopt holds label changes only -> `apply --adopt`
- * writes only the labels (one UpdateService per service, no new revision, no IAM write)
+ * writes only the ownership labels (one UpdateService per service, no new revision, no IAM write)
  * -> `diff` exits 0. What a Service cannot express is listed at the top of its file.
  */
 import * as fs from 'node:fs';
@@ -179,7 +179,7 @@ describe('adopting services made by gcloud and the console', () => {
     for (const what of ['description', 'template.labels["release"]', 'template.sessionAffinity', 'Cloud SQL connections: local-project:europe-north1:db', 'template.containers[1] (sidecar "proxy"']) {
       expect(header).toContain(what);
     }
-    expect(header).toContain('apply --adopt writes only the labels managed-by=runctl, runctl-set=default');
+    expect(header).toContain("apply --adopt writes only runctl's ownership marks managed-by=runctl, runctl-set=default");
   });
 
   it('without --adopt: diff exits 0 and marks each service not managed; apply writes nothing to them and says so', async () => {

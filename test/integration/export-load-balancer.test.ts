@@ -171,7 +171,7 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
       parts: { urlMap: 'shop-map', httpsProxy: 'shop-proxy', certificates: ['shop-cert'], httpsForwardingRule: 'shop-rule', backendServices: { shop: 'shop-bs' }, networkEndpointGroups: { shop: 'shop-neg' } },
     });
     expect(doc('service-web.yaml').spec).toMatchObject({ region: REGION, image: 'gcr.io/acme/web:1', public: true });
-    expect(header('loadbalancer-web-map.yaml')).toContain('apply --adopt writes only the labels managed-by=runctl, runctl-set=default');
+    expect(header('loadbalancer-web-map.yaml')).toContain("apply --adopt writes only runctl's ownership marks managed-by=runctl, runctl-set=default");
     expect(header('loadbalancer-web-map.yaml')).not.toContain('Not expressible');
   });
 

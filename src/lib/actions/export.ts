@@ -195,7 +195,7 @@ export function headerLines(e: ExportedResource, set: string): string[] {
     for (const u of e.differs) lines.push(`  - ${u}`);
   }
   const a = e.adoption;
-  if (a.action === 'label') lines.push(`apply --adopt${set === 'default' ? '' : ` --set ${set}`} writes only the labels ${labelText(a.labels)}`);
+  if (a.action === 'label') lines.push(`apply --adopt${set === 'default' ? '' : ` --set ${set}`} writes only runctl's ownership marks ${labelText(a.labels)} (as labels, or in the description where the API has no labels)`);
   else if (a.action === 'take-over') lines.push(`managed by ${a.from}: apply --adopt${set === 'default' ? '' : ` --set ${set}`} moves it to set "${set}" (labels ${labelText(a.labels)})`);
   else if (a.action === 'owned') lines.push(`already managed by runctl set "${set}"`);
   else if (a.action === 'fixed') lines.push('not managed by runctl; its labels cannot change in place, so apply --adopt leaves it as it is (runctl never prunes or deletes it)');
