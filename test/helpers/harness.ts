@@ -106,3 +106,18 @@ export async function serviceExists(h: Pick<Harness, 'clients'>, name: string): 
     return false;
   }
 }
+
+/** Calls that write, by the emulator's method names (gRPC `CreateX`, Compute `Insert`/`Patch`, REST `patch`, ...). */
+const WRITE_METHOD = /\.(Create|Update|Delete|Set|Insert|Patch|Put|Add|patch|create|delete|update)/;
+
+/**
+ * `runctl apply -f DIR --adopt`, counted: the emulator's counters are reset first, the
+ * apply must exit 0, and what comes back is every write call by method, with the stats.
+ */
+export async function adoptCounted(h: Pick<Harness, 'cli' | 'stats' | 'resetStats'>, dir: string): Promise<{ writes: Record<string, number>; stats: Awaited<ReturnType<Harness['stats']>> }> {
+  await h.resetStats();
+  const adopted = await h.cli(['apply', '-f', dir, '--adopt']);
+  if (adopted.code !== 0) throw new Error(`apply --adopt exited ${adopted.code}: ${adopted.stdout}${adopted.stderr}`);
+  const stats = await h.stats();
+  return { writes: Object.fromEntries(Object.entries(stats.calls).filter(([m]) => WRITE_METHOD.test(m))), stats };
+}

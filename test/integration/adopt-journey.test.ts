@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import type { protos } from '@google-cloud/run';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
+import { adoptCounted, startHarness, type Harness } from '../helpers/harness';
 
 type RunService = protos.google.cloud.run.v2.IService;
 const PROJECT = 'local-project';
@@ -190,11 +190,7 @@ describe('adopting the journey kinds made by gcloud and the console', () => {
   });
 
   it('apply --adopt makes only ownership writes, one per resource whose API can hold them; diff exits 0 afterwards', async () => {
-    await h.resetStats();
-    const adopted = await h.cli(['apply', '-f', out, '--adopt']);
-    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
-    const stats = await h.stats();
-    const writes = Object.fromEntries(Object.entries(stats.calls).filter(([m]) => /\.(Create|Update|Delete|Set|Insert|Patch|Put|Add|patch|create|delete|update)/.test(m)));
+    const { writes, stats } = await adoptCounted(h, out);
     expect(writes, JSON.stringify(stats.calls)).toEqual({
       'Services.UpdateService': 3,
       'SecretManagerService.UpdateSecret': 1,

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import type { protos } from '@google-cloud/run';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
+import { adoptCounted, startHarness, type Harness } from '../helpers/harness';
 
 type RunService = protos.google.cloud.run.v2.IService;
 const REGION = 'europe-north1';
@@ -209,12 +209,8 @@ describe('adopting services made by gcloud and the console', () => {
     }
     const before = Object.fromEntries(await Promise.all(Object.keys(SHAPES).map(async (id) => [id, await revisions(id)] as const)));
 
-    await h.resetStats();
-    const adopted = await h.cli(['apply', '-f', out, '--adopt']);
-    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
-    const stats = await h.stats();
-    const writes = Object.entries(stats.calls).filter(([m]) => /\.(Create|Update|Delete|Set|Insert|Patch)/.test(m));
-    expect(Object.fromEntries(writes)).toEqual({ 'Services.UpdateService': Object.keys(SHAPES).length });
+    const { writes, stats } = await adoptCounted(h, out);
+    expect(writes).toEqual({ 'Services.UpdateService': Object.keys(SHAPES).length });
     expect(stats.writes).toBe(Object.keys(SHAPES).length);
     for (const [id, body] of Object.entries(SHAPES)) {
       const [svc] = await run().getService({ name: `${PARENT}/services/${id}` });

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
+import { adoptCounted, startHarness, type Harness } from '../helpers/harness';
 
 const PROJECT = 'local-project';
 const REGION = 'europe-north1';
@@ -215,11 +215,7 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
       }
     }
 
-    await h.resetStats();
-    const adopted = await h.cli(['apply', '-f', out, '--adopt']);
-    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
-    const stats = await h.stats();
-    const writes = Object.fromEntries(Object.entries(stats.calls).filter(([m]) => /\.(Create|Update|Delete|Set|Insert|Patch)/.test(m)));
+    const { writes, stats } = await adoptCounted(h, out);
     // Descriptions on the parts without labels (one patch each), labels where Compute has them;
     // NEGs and certificates are adopted through the backend services and proxy that use them.
     expect(writes).toEqual({

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
+import { adoptCounted, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const P = 'projects/local-project';
 const REGION = 'europe-north1';
@@ -259,11 +259,7 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
     }
 
     const before = await world();
-    await h.resetStats();
-    const adopted = await h.cli(['apply', '-f', out, '--adopt']);
-    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
-    const stats = await h.stats();
-    const writes = Object.fromEntries(Object.entries(stats.calls).filter(([m]) => /\.(Create|Update|Delete|Set|Insert|Patch)/.test(m)));
+    const { writes, stats } = await adoptCounted(h, out);
     expect(writes).toEqual({
       'Services.UpdateService': 2, // the Cloud Run services' labels
       'ServiceMonitoringService.UpdateService': 2, // the monitored services
