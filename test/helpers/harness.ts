@@ -121,3 +121,14 @@ export async function adoptCounted(h: Pick<Harness, 'cli' | 'stats' | 'resetStat
   const stats = await h.stats();
   return { writes: Object.fromEntries(Object.entries(stats.calls).filter(([m]) => WRITE_METHOD.test(m))), stats };
 }
+
+/** Converged on `dir`: `diff` exits 0 and a plain `apply` exits 0 having written nothing. */
+export async function expectConverged(h: Pick<Harness, 'cli' | 'stats' | 'resetStats'>, dir: string): Promise<void> {
+  await h.resetStats();
+  const diff = await h.cli(['diff', '-f', dir]);
+  if (diff.code !== 0) throw new Error(`diff exited ${diff.code}: ${diff.stdout}${diff.stderr}`);
+  const again = await h.cli(['apply', '-f', dir]);
+  if (again.code !== 0) throw new Error(`apply exited ${again.code}: ${again.stdout}${again.stderr}`);
+  const writes = (await h.stats()).writes;
+  if (writes !== 0) throw new Error(`apply after diff 0 made ${writes} write(s)`);
+}

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adoptCounted, startHarness, type Harness } from '../helpers/harness';
+import { adoptCounted, expectConverged, startHarness, type Harness } from '../helpers/harness';
 
 const PROJECT = 'local-project';
 const REGION = 'europe-north1';
@@ -240,12 +240,7 @@ describe('LoadBalancers made with gcloud: export, diff, adopt, prune', () => {
     expect(after['address/web-ip'].labels).toEqual({ team: 'web', 'managed-by': 'runctl', 'runctl-set': 'default', 'runctl-lb': 'web-map' });
     expect(after['forwardingRule/odd-rule'].labels ?? {}).toEqual({});
 
-    await h.resetStats();
-    const diff = await h.cli(['diff', '-f', out]);
-    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
-    const again = await h.cli(['apply', '-f', out]);
-    expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect((await h.stats()).writes).toBe(0);
+    await expectConverged(h, out);
     // Now runctl's: listed by its marks, with the names it was made with.
     const got = await h.cli(['get', 'loadbalancer', 'web-map', '-o', 'json']);
     expect(got.code, got.stderr).toBe(0);

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adoptCounted, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
+import { adoptCounted, expectConverged, startHarness, TRANSPORTS, type Harness } from '../helpers/harness';
 
 const P = 'projects/local-project';
 const REGION = 'europe-north1';
@@ -282,12 +282,7 @@ describe.each(TRANSPORTS)('export and adopt Slos made in the console, with gclou
       if (String(o.displayName).startsWith('Checkout ') && name.includes('alertPolicies')) expect(o.userLabels.team, name).toBeUndefined();
     }
 
-    await h.resetStats();
-    const diff = await h.cli(['diff', '-f', out]);
-    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
-    const again = await h.cli(['apply', '-f', out]);
-    expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect((await h.stats()).writes).toBe(0);
+    await expectConverged(h, out);
     expect([...(await world()).keys()].sort()).toEqual([...before.keys()].sort());
   });
 
