@@ -168,3 +168,55 @@ describe('convert then apply: the richer fixture', () => {
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
   });
 });
+
+/**
+ * A GPU service (`nodeSelector` accelerator, `nvidia.com/gpu` limit) converts to a
+ * GpuModel (`runtime: custom`); applied, the live service carries the GPU settings the
+ * Knative YAML asked for, field by field.
+ */
+describe('convert then apply: a GPU service', () => {
+  const GPU = [
+    'apiVersion: serving.knative.dev/v1',
+    'kind: Service',
+    'metadata: {name: llm, labels: {cloud.googleapis.com/location: europe-west4}}',
+    'spec:',
+    '  template:',
+    '    metadata: {annotations: {autoscaling.knative.dev/maxScale: "1", run.googleapis.com/gpu-zonal-redundancy-disabled: "true", run.googleapis.com/cpu-throttling: "false"}}',
+    '    spec:',
+    '      containerConcurrency: 4',
+    '      nodeSelector: {run.googleapis.com/accelerator: nvidia-l4}',
+    '      containers:',
+    '      - image: europe-west4-docker.pkg.dev/p/r/llm:1',
+    '        resources: {limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: "1"}}',
+    '',
+  ].join('\n');
+  let h: Harness;
+  let out: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    const file = h.write('knative/llm.yaml', GPU);
+    out = path.join(h.dir, 'converted-gpu');
+    const r = await h.cli(['convert', '-f', file, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(out)).toEqual(['gpumodel-llm.yaml']);
+    const applied = await h.cli(['apply', '-f', out]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  it('the live service holds the accelerator, its limits, zonal redundancy, scaling and concurrency', async () => {
+    const [svc] = await h.clients.runServices().getService({ name: 'projects/local-project/locations/europe-west4/services/llm' });
+    const t = svc.template!;
+    expect(t.nodeSelector).toMatchObject({ accelerator: 'nvidia-l4' });
+    expect(t.gpuZonalRedundancyDisabled).toBe(true);
+    expect(t.scaling).toMatchObject({ maxInstanceCount: 1 });
+    expect(t.maxInstanceRequestConcurrency).toBe(4);
+    expect(t.containers![0].image).toBe('europe-west4-docker.pkg.dev/p/r/llm:1');
+    expect(t.containers![0].resources).toMatchObject({ limits: { cpu: '8', memory: '32Gi', 'nvidia.com/gpu': '1' }, cpuIdle: false });
+  });
+
+  it('the converted manifest then diffs clean', async () => {
+    const diff = await h.cli(['diff', '-f', out]);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+  });
+});
