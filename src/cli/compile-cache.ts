@@ -78,10 +78,23 @@ function fnv1a(text: string): string {
   return (h & 0xfffffffffffffn).toString(16).padStart(13, '0');
 }
 
-/** Where the cache file lives: one per Node version, architecture and runctl install. */
-export function codeCacheFile(dir: string, entry: string): string {
+/** Where a cache file lives: one per Node version, architecture and runctl install (`.bin`: code, `.resolve.json`: resolutions). */
+export function codeCacheFile(dir: string, entry: string, extension: '.bin' | '.resolve.json' = '.bin'): string {
   const install = fnv1a(entry);
-  return path.join(dir, `runctl-v8-${FORMAT}-${process.version}-${process.arch}-${install}.bin`);
+  return path.join(dir, `runctl-v8-${FORMAT}-${process.version}-${process.arch}-${install}${extension}`);
+}
+
+/** Write a file atomically (a concurrent reader sees the old file or the new one, never half of one). */
+function writeAtomically(file: string, data: string | Buffer): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Read a cache file: `[u32 header length][JSON header [name, key, length][]][data...]`. */
@@ -108,7 +121,7 @@ export function readCodeCache(file: string): Map<string, Entry> {
   return entries;
 }
 
-/** Write a cache file atomically (a concurrent reader sees the old file or the new one). */
+/** Write a code cache file (atomically). */
 export function writeCodeCache(file: string, entries: Map<string, Entry>): void {
   const header: Array<[string, string, number]> = [];
   const data: Buffer[] = [];
@@ -122,15 +135,7 @@ export function writeCodeCache(file: string, entries: Map<string, Entry>): void 
   const head = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(head.length);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, Buffer.concat([length, head, ...data]));
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeAtomically(file, Buffer.concat([length, head, ...data]));
   removeOldCaches(path.dirname(file));
 }
 
@@ -269,10 +274,7 @@ export function installResolveCache(file: string, fingerprint: string): void {
   process.once('exit', () => {
     if (!added) return;
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ format: FORMAT, fingerprint, entries }));
-      fs.renameSync(tmp, file);
+      writeAtomically(file, JSON.stringify({ format: FORMAT, fingerprint, entries }));
     } catch {
       /* an unwritable cache only costs speed */
     }
@@ -330,7 +332,7 @@ function enable(): void {
   if (!dir) return;
   try {
     const fingerprint = installFingerprint(entry);
-    if (fingerprint) installResolveCache(codeCacheFile(dir, entry).replace(/\.bin$/, '.resolve.json'), fingerprint);
+    if (fingerprint) installResolveCache(codeCacheFile(dir, entry, '.resolve.json'), fingerprint);
   } catch {
     /* an unusable cache only costs speed */
   }

@@ -5,22 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';
-import { apiError } from '../../src/gcp/errors';
+import { apiFailure as failure } from '../helpers/api-failure';
 import { GrpcCode } from '../../src/util/grpc-codes';
 
 const PROJECT = 'iam-proj';
 const EMAIL = (id: string) => `${id}@${PROJECT}.iam.gserviceaccount.com`;
 const DEFAULT_SA = '123456789012-compute@developer.gserviceaccount.com';
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = apiError(err);
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 let emu: RunningEmulator;
 let clients: Clients;

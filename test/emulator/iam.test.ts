@@ -6,22 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients, type Transport } from '../../src/gcp/clients';
-import { apiError } from '../../src/gcp/errors';
+import { apiFailure as failure } from '../helpers/api-failure';
 import { GrpcCode } from '../../src/util/grpc-codes';
 
 const PROJECT = 'iam-proj';
 const EMAIL = (id: string) => `${id}@${PROJECT}.iam.gserviceaccount.com`;
 const DEFAULT_SA = '123456789012-compute@developer.gserviceaccount.com';
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; message: string; httpStatus?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = apiError(err);
-    return { code: e.code, message: e.message, httpStatus: e.httpStatus };
-  }
-  throw new Error('expected the call to fail');
-}
 
 let emu: RunningEmulator;
 let clients: Clients;

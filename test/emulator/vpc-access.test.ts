@@ -7,22 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server';
 import { Clients } from '../../src/gcp/clients';
-import { apiError } from '../../src/gcp/errors';
+import { apiFailure as failure } from '../helpers/api-failure';
 import { TEST_SEED } from '../helpers/seed';
 
 const PROJECT = 'vpc-proj';
 const PARENT = `projects/${PROJECT}/locations/europe-north1`;
 const IMAGE = 'europe-north1-docker.pkg.dev/vpc-proj/repo/app:1';
-
-async function failure(p: Promise<unknown>): Promise<{ code: number | string | undefined; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = apiError(err);
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(['grpc', 'rest'] as const)('Serverless VPC Access emulator (%s)', (transport) => {
   let emu: RunningEmulator;

@@ -44,17 +44,23 @@ spec:
     tag: current
 `;
 
+/** Convert Knative YAML (written as knative/NAME.yaml) into DIR = NAME and apply that; both must succeed. */
+async function convertAndApply(h: Harness, name: string, text: string): Promise<string> {
+  const file = h.write(`knative/${name}.yaml`, text);
+  const dir = path.join(h.dir, name);
+  const r = await h.cli(['convert', '-f', file, '--out', dir]);
+  expect(r.code, r.stderr).toBe(0);
+  const applied = await h.cli(['apply', '-f', dir]);
+  expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+  return dir;
+}
+
 describe('convert then apply', () => {
   let h: Harness;
   let out: string;
   beforeAll(async () => {
     h = await startHarness();
-    const file = h.write('knative/shapes.yaml', KNATIVE);
-    out = path.join(h.dir, 'converted');
-    const r = await h.cli(['convert', '-f', file, '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
-    const applied = await h.cli(['apply', '-f', out]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    out = await convertAndApply(h, 'shapes', KNATIVE);
   }, 120_000);
   afterAll(async () => h?.close());
 
@@ -98,16 +104,6 @@ describe('convert then apply: the richer fixture', () => {
   let h: Harness;
   let out: string;
 
-  const convertAndApply = async (name: string, text: string) => {
-    const file = h.write(`knative/${name}.yaml`, text);
-    const dir = path.join(h.dir, name);
-    const r = await h.cli(['convert', '-f', file, '--out', dir]);
-    expect(r.code, r.stderr).toBe(0);
-    const applied = await h.cli(['apply', '-f', dir]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    return dir;
-  };
-
   beforeAll(async () => {
     h = await startHarness();
     await h.clients.iamServiceAccounts().create({ name: 'projects/my-proj', requestBody: { accountId: 'jokes-api' } });
@@ -122,8 +118,8 @@ describe('convert then apply: the richer fixture', () => {
     await h.clients.storage().createBucket('my-proj-data');
     // The revision the fixture's traffic pins: deployed first by a replace naming it.
     const first = FIXTURE.replace('  template:\n    metadata:\n', '  template:\n    metadata:\n      name: jokes-00001-abc\n').replace(/\n  traffic:[\s\S]*$/, '\n');
-    await convertAndApply('first', first);
-    out = await convertAndApply('full', FIXTURE);
+    await convertAndApply(h, 'first', first);
+    out = await convertAndApply(h, 'full', FIXTURE);
   }, 180_000);
   afterAll(async () => h?.close());
 
@@ -175,32 +171,13 @@ describe('convert then apply: the richer fixture', () => {
  * Knative YAML asked for, field by field.
  */
 describe('convert then apply: a GPU service', () => {
-  const GPU = [
-    'apiVersion: serving.knative.dev/v1',
-    'kind: Service',
-    'metadata: {name: llm, labels: {cloud.googleapis.com/location: europe-west4}}',
-    'spec:',
-    '  template:',
-    '    metadata: {annotations: {autoscaling.knative.dev/maxScale: "1", run.googleapis.com/gpu-zonal-redundancy-disabled: "true", run.googleapis.com/cpu-throttling: "false"}}',
-    '    spec:',
-    '      containerConcurrency: 4',
-    '      nodeSelector: {run.googleapis.com/accelerator: nvidia-l4}',
-    '      containers:',
-    '      - image: europe-west4-docker.pkg.dev/p/r/llm:1',
-    '        resources: {limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: "1"}}',
-    '',
-  ].join('\n');
+  const GPU = fs.readFileSync(path.resolve(__dirname, '../fixtures/knative/gpu.yaml'), 'utf8');
   let h: Harness;
   let out: string;
   beforeAll(async () => {
     h = await startHarness();
-    const file = h.write('knative/llm.yaml', GPU);
-    out = path.join(h.dir, 'converted-gpu');
-    const r = await h.cli(['convert', '-f', file, '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
+    out = await convertAndApply(h, 'llm', GPU);
     expect(fs.readdirSync(out)).toEqual(['gpumodel-llm.yaml']);
-    const applied = await h.cli(['apply', '-f', out]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
   }, 120_000);
   afterAll(async () => h?.close());
 

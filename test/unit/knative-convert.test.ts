@@ -63,24 +63,7 @@ describe('convert: Knative YAML to runctl manifests', () => {
   });
 
   it('a GPU service becomes a GpuModel (runtime custom), naming what it cannot take', () => {
-    const gpu = convertKnative(
-      [
-        'apiVersion: serving.knative.dev/v1',
-        'kind: Service',
-        'metadata: {name: llm, labels: {cloud.googleapis.com/location: europe-west4}}',
-        'spec:',
-        '  template:',
-        '    metadata: {annotations: {autoscaling.knative.dev/maxScale: "1", run.googleapis.com/gpu-zonal-redundancy-disabled: "true", run.googleapis.com/cpu-throttling: "false"}}',
-        '    spec:',
-        '      containerConcurrency: 4',
-        '      nodeSelector: {run.googleapis.com/accelerator: nvidia-l4}',
-        '      containers:',
-        '      - image: europe-west4-docker.pkg.dev/p/r/llm:1',
-        '        env: [{name: X, value: "1"}]',
-        '        resources: {limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: "1"}}',
-      ].join('\n'),
-      'gpu.yaml',
-    );
+    const gpu = convertKnative(fs.readFileSync(path.resolve(__dirname, '../fixtures/knative/gpu.yaml'), 'utf8'), 'gpu.yaml');
     expect(gpu.manifests).toEqual([
       {
         apiVersion: 'runctl.dev/v1alpha1',
